@@ -1,0 +1,41 @@
+# One command to set everything up and run the main job, one to set up and run every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: serve test lint validate build clean
+
+$(STAMP): pyproject.toml $(wildcard client/pyproject.toml)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	if [ -f client/pyproject.toml ]; then $(BIN)/python -m pip install --quiet -e ./client; fi
+	touch $(STAMP)
+
+## serve: validate the dataset, build the package and serve the API on 127.0.0.1:8000
+serve: $(STAMP)
+	$(BIN)/openstrikes validate
+	$(BIN)/openstrikes build
+	$(BIN)/openstrikes serve
+
+## validate: run the contributor checks on every event and actor file
+validate: $(STAMP)
+	$(BIN)/openstrikes validate
+
+## build: validate and build the data package into dist/
+build: $(STAMP)
+	$(BIN)/openstrikes build
+
+## lint: ruff lint and format check, mypy --strict on the client
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	if [ -d client/openstrikes_client ]; then $(BIN)/mypy --strict client/openstrikes_client client/examples; fi
+
+## test: lint, then the whole test suite
+test: lint
+	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
+
+clean:
+	rm -rf $(VENV) dist build .pytest_cache .hypothesis

@@ -1,0 +1,3 @@
+"""OpenStrikes: contributor toolchain, package builder and read-only API for the strike-event dataset."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,103 @@
+"""The `openstrikes` command line: thin wrappers over the library modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from . import __version__
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command was given arguments it cannot work with (exit status 2)."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="openstrikes",
+        description="Contributor toolchain, package builder and API server of the OpenStrikes dataset.",
+    )
+    parser.add_argument("--version", action="version", version=f"openstrikes {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("new", help="scaffold a new event file with a fresh id")
+    p.add_argument("--date", help="local date of the strike, YYYY-MM-DD")
+    p.add_argument("--country", help="ISO 3166-1 alpha-2 code, e.g. SY")
+    p.add_argument("--strike-type", help="airstrike, drone_strike, missile, rocket, artillery, ...")
+    p.add_argument("--attacker", help="actor id from dataset/actors/")
+    p.add_argument("--location", help="named place as the sources give it")
+    p.add_argument("--source-url", help="URL of the first source")
+    p.add_argument("--no-input", action="store_true", help="never prompt; fail if a required flag is missing")
+    p.set_defaults(handler="openstrikes.commands:cmd_new")
+
+    p = sub.add_parser("fmt", help="rewrite record files in canonical form")
+    p.add_argument("paths", nargs="*", help="files or directories (default: the whole dataset)")
+    p.add_argument("--check", action="store_true", help="write nothing; list files that differ, exit 1")
+    p.set_defaults(handler="openstrikes.commands:cmd_fmt")
+
+    p = sub.add_parser("validate", help="check record files: schema, meaning and likely duplicates")
+    p.add_argument("paths", nargs="*", help="files or directories (default: the whole dataset)")
+    p.add_argument("--format", choices=["human", "json", "github"], default="human", dest="output_format")
+    p.set_defaults(handler="openstrikes.commands:cmd_validate")
+
+    p = sub.add_parser("build", help="validate and build the versioned data package")
+    p.add_argument("--out", default="dist", help="output directory (default: dist)")
+    p.set_defaults(handler="openstrikes.package_cli:cmd_build")
+
+    p = sub.add_parser("diff", help="compare two builds, zips or git refs")
+    p.add_argument("old", help="build directory, zip or git ref")
+    p.add_argument(
+        "new", nargs="?", default=None, help="build directory, zip or git ref (default: work tree)"
+    )
+    p.add_argument("--format", choices=["text", "json"], default="text", dest="output_format")
+    p.set_defaults(handler="openstrikes.package_cli:cmd_diff")
+
+    p = sub.add_parser("release", help="version the dataset, write the CHANGELOG section and the zip")
+    p.add_argument("--version", dest="release_version", help="X.Y.Z (default: proposed from the diff)")
+    p.add_argument("--out", default="dist", help="output directory (default: dist)")
+    p.add_argument("--dry-run", action="store_true", help="print the proposal, write nothing")
+    p.set_defaults(handler="openstrikes.package_cli:cmd_release")
+
+    p = sub.add_parser("serve", help="serve the read-only API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--releases", help="directory of built releases (default: build the dataset)")
+    p.set_defaults(handler="openstrikes.web.serve:cmd_serve")
+    return parser
+
+
+def _load(handler: str) -> Callable[[argparse.Namespace], int]:
+    module_name, _, func = handler.partition(":")
+    module = __import__(module_name, fromlist=[func])
+    fn: Callable[[argparse.Namespace], int] = getattr(module, func)
+    return fn
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `openstrikes` console script."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _load(args.handler)(args)
+    except UsageError as exc:
+        print(f"openstrikes {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # the last line of defence: no traceback reaches a user
+        print(
+            f"openstrikes {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in openstrikes; please report it with the command you ran.",
+            file=sys.stderr,
+        )
+        return 3
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""Handlers of the contributor commands: new, fmt, validate."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+import sys
+from datetime import date
+from pathlib import Path
+
+from .cli import EXIT_OK, EXIT_PROBLEMS, UsageError
+from .jsontext import read_json_file
+from .paths import dataset_dir
+from .problems import Problem, format_github, format_human, format_json
+from .records import canonical, discover, event_path, new_event_id, scaffold_event, write_atomic
+from .validate import validate_dataset
+
+STRIKE_TYPES = (
+    "airstrike",
+    "drone_strike",
+    "missile",
+    "rocket",
+    "artillery",
+    "loitering_munition",
+    "unknown",
+)
+
+
+def _paths(raw: list[str]) -> list[Path] | None:
+    paths = [Path(p) for p in raw]
+    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise UsageError(f"no such file or directory: {', '.join(missing)}")
+    return paths or None
+
+
+def _print_problems(problems: list[Problem], fmt: str) -> None:
+    if fmt == "json":
+        print(format_json(problems))
+    elif fmt == "github":
+        if problems:
+            print(format_github(problems))
+    elif problems:
+        print(format_human(problems, color=sys.stdout.isatty()))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """`openstrikes validate [PATHS] [--format human|json|github]`."""
+    result = validate_dataset(dataset_dir(), _paths(args.paths))
+    _print_problems(result.problems, args.output_format)
+    if args.output_format == "human":
+        files = len({p.file for p in result.problems})
+        summary = (
+            f"{len(result.problems)} problem(s) in {files} of {result.files_checked} file(s)"
+            if result.problems
+            else f"{result.files_checked} file(s) checked, no problems"
+        )
+        print(summary, file=sys.stderr)
+    return EXIT_PROBLEMS if result.problems else EXIT_OK
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """`openstrikes fmt [--check] [PATHS]`: rewrite files into their canonical bytes."""
+    files = discover(dataset_dir(), _paths(args.paths))
+    differing, unreadable = [], []
+    for rf in files:
+        parsed = read_json_file(rf.path, rf.display)
+        if parsed.data is None:
+            unreadable.extend(parsed.problems)
+            continue
+        try:
+            text = canonical(parsed.data, rf.kind)
+        except (TypeError, ValueError) as exc:
+            unreadable.append(Problem(rf.display, "", "OS104", f"cannot format: {exc}", "fix the JSON first"))
+            continue
+        if parsed.raw == text.encode("utf-8"):
+            continue
+        differing.append(rf.display)
+        if args.check:
+            old = (parsed.raw or b"").decode("utf-8", "replace").splitlines(keepends=True)
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    old, text.splitlines(keepends=True), rf.display, rf.display + " (formatted)"
+                )
+            )
+        else:
+            write_atomic(rf.path, text)
+    if unreadable:
+        print(format_human(unreadable, color=sys.stderr.isatty()), file=sys.stderr)
+    verb = "would reformat" if args.check else "reformatted"
+    for name in differing:
+        print(f"{verb} {name}", file=sys.stderr)
+    print(f"{len(files)} file(s): {len(differing)} {verb}, {len(unreadable)} not parseable", file=sys.stderr)
+    if unreadable or (args.check and differing):
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def _ask(prompt: str, interactive: bool, flag: str) -> str:
+    if not interactive:
+        raise UsageError(f"{flag} is required (or run in a terminal to be asked)")
+    try:
+        return input(f"{prompt}: ").strip()
+    except EOFError as exc:
+        raise UsageError(f"{flag} is required") from exc
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """`openstrikes new`: scaffold an event with a fresh id, from flags or prompts."""
+    interactive = sys.stdin.isatty() and not args.no_input
+    raw_date = args.date or _ask("Local date of the strike (YYYY-MM-DD)", interactive, "--date")
+    try:
+        day = date.fromisoformat(raw_date)
+    except ValueError as exc:
+        raise UsageError(f"--date {raw_date!r} is not a date in YYYY-MM-DD form") from exc
+    if day > date.today():
+        raise UsageError(f"--date {day} is in the future")
+    country = (
+        args.country or _ask("Country (ISO 3166-1 alpha-2, e.g. SY)", interactive, "--country")
+    ).upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise UsageError(f"--country {country!r} is not a two-letter ISO 3166-1 code")
+    strike_type = args.strike_type or (
+        _ask(f"Strike type ({', '.join(STRIKE_TYPES)})", interactive, "--strike-type")
+        if interactive
+        else "unknown"
+    )
+    if strike_type not in STRIKE_TYPES:
+        raise UsageError(f"--strike-type {strike_type!r} is not one of {', '.join(STRIKE_TYPES)}")
+    dataset = dataset_dir()
+    taken = {p.stem for p in (dataset / "events").glob("*/*.json")}
+    event_id = new_event_id(day.year, taken)
+    record = scaffold_event(
+        event_id,
+        date_start=day,
+        country=country,
+        strike_type=strike_type,
+        attacker=args.attacker,
+        location=args.location,
+        source_url=args.source_url,
+    )
+    path = event_path(dataset, event_id, day.isoformat())
+    write_atomic(path, canonical(record, "event"))
+    print(path)
+    print(
+        f"Fill in the summary, sources, place and actors, then run `openstrikes validate {path}`.",
+        file=sys.stderr,
+    )
+    return EXIT_OK

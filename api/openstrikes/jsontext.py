@@ -1,0 +1,296 @@
+"""Strict reading of JSON files, canonical writing, and finding the line of a JSON pointer."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .problems import Problem, pointer_join
+
+MAX_BYTES = 1024 * 1024
+_BOM_UTF8 = b"\xef\xbb\xbf"
+_UTF16_32_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+@dataclass
+class Parsed:
+    """The outcome of reading one file: the data (None when unusable), its text and problems."""
+
+    data: Any = None
+    text: str | None = None
+    raw: bytes | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class _BadConstant(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _pairs_no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def _reject_constant(name: str) -> Any:
+    raise _BadConstant(name)
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def loads_strict(text: str) -> Any:
+    """Parse JSON text, refusing duplicate keys and NaN/Infinity. Raises ValueError subclasses."""
+    return json.loads(text, object_pairs_hook=_pairs_no_duplicates, parse_constant=_reject_constant)
+
+
+def read_json_file(path: Path, display: str, max_bytes: int = MAX_BYTES) -> Parsed:
+    """Read one record file. Never raises: every way it can be unusable becomes a Problem."""
+    out = Parsed()
+
+    def problem(
+        code: str, message: str, hint: str, line: int | None = None, col: int | None = None
+    ) -> Parsed:
+        out.problems.append(Problem(display, "", code, message, hint, line, col))
+        return out
+
+    try:
+        st = path.lstat()
+    except OSError as exc:
+        return problem(
+            "OS100", f"cannot read file: {exc.strerror or exc}", "check the path exists and is readable"
+        )
+    if path.is_symlink():
+        return problem(
+            "OS100", "is a symbolic link, not a regular file", "replace the link with the file itself"
+        )
+    if not path.is_file():
+        return problem("OS100", "is not a regular file", "event and actor records must be plain .json files")
+    if st.st_size > max_bytes:
+        return problem(
+            "OS101",
+            f"file is {st.st_size} bytes, over the {max_bytes}-byte limit",
+            "one record is a few kilobytes: split it or remove the unrelated content",
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return problem("OS100", f"cannot read file: {exc.strerror or exc}", "check file permissions")
+    out.raw = raw
+    if not raw.strip():
+        return problem("OS103", "file is empty", "write a JSON object (run `openstrikes new` for a template)")
+    if raw.startswith(_UTF16_32_BOMS) or b"\x00" in raw:
+        return problem(
+            "OS102", "file is UTF-16 or UTF-32 encoded", "save the file as UTF-8 without a byte order mark"
+        )
+    if raw.startswith(_BOM_UTF8):
+        problem(
+            "OS102",
+            "file starts with a UTF-8 byte order mark",
+            "run `openstrikes fmt` (it removes the mark)",
+            1,
+            1,
+        )
+        raw = raw[len(_BOM_UTF8) :]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        prefix = raw[: exc.start].decode("utf-8", "replace")
+        line, col = _line_col(prefix, len(prefix))
+        return problem(
+            "OS102",
+            f"invalid UTF-8 byte 0x{raw[exc.start]:02x} at byte {exc.start}",
+            "save the file as UTF-8",
+            line,
+            col,
+        )
+    out.text = text
+    try:
+        data = loads_strict(text)
+    except _DuplicateKey as exc:
+        line = _first_line_of_key(text, exc.key)
+        return problem(
+            "OS105", f"duplicate key {exc.key!r}", "keep one value per key and delete the other", line
+        )
+    except _BadConstant as exc:
+        line, col = _find_token(text, exc.name)
+        return problem(
+            "OS106",
+            f"{exc.name} is not valid JSON",
+            "use a number or null (JSON has no NaN or Infinity)",
+            line,
+            col,
+        )
+    except RecursionError:
+        return problem(
+            "OS107", "JSON nested too deeply", "records are at most a few levels deep: fix the structure"
+        )
+    except json.JSONDecodeError as exc:
+        if exc.msg.startswith("Invalid control character"):
+            return problem(
+                "OS104",
+                "raw control character inside a string",
+                "remove it, or write it escaped (\\t, \\n) if it belongs in the text",
+                exc.lineno,
+                exc.colno,
+            )
+        return problem(
+            "OS104",
+            f"not valid JSON: {exc.msg}",
+            "fix the syntax at this line and column (a missing comma, quote or bracket is usual)",
+            exc.lineno,
+            exc.colno,
+        )
+    if not isinstance(data, dict):
+        return problem(
+            "OS108",
+            f"top level is a JSON {_json_type(data)}, not an object",
+            "a record file holds exactly one JSON object {...}",
+            1,
+        )
+    out.data = data
+    return out
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    if value is None:
+        return "null"
+    return "number"
+
+
+def _first_line_of_key(text: str, key: str) -> int | None:
+    quoted = re.escape(json.dumps(key, ensure_ascii=False))
+    hits = [m.start() for m in re.finditer(quoted + r"\s*:", text)]
+    return _line_col(text, hits[1])[0] if len(hits) > 1 else None
+
+
+def _find_token(text: str, token: str) -> tuple[int | None, int | None]:
+    m = re.search(r"(?<![\"\w])-?" + re.escape(token) + r"(?![\"\w])", text)
+    return _line_col(text, m.start()) if m else (None, None)
+
+
+# --- canonical form -------------------------------------------------------------------------
+
+
+def canonical_text(data: Any, key_order: dict[str, list[str]] | None = None, path: str = "") -> str:
+    """The one canonical text of a record: keys in schema order, 2-space indent, UTF-8, final newline."""
+    ordered = order_keys(data, key_order or {}, path)
+    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+
+
+def order_keys(data: Any, key_order: dict[str, list[str]], path: str = "") -> Any:
+    """Reorder object keys by `key_order[schema_path]`; unknown keys follow, sorted.
+
+    Schema paths name the object kind, e.g. "" (the record), "/sources/*", "/casualties".
+    """
+    if isinstance(data, dict):
+        order = key_order.get(path)
+        if order is None:
+            keys = sorted(data)
+        else:
+            rank = {k: i for i, k in enumerate(order)}
+            keys = sorted(data, key=lambda k: (rank.get(k, len(rank)), k))
+        return {k: order_keys(data[k], key_order, f"{path}/{k}") for k in keys}
+    if isinstance(data, list):
+        return [order_keys(v, key_order, f"{path}/*") for v in data]
+    return data
+
+
+# --- locating a JSON pointer in text ----------------------------------------------------------
+
+_TOKEN = re.compile(
+    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<punct>[{}\[\]:,])|(?P<lit>-?[0-9][0-9.eE+-]*|true|false|null|-?[A-Za-z]+))',
+    re.S,
+)
+
+
+def pointer_lines(text: str) -> dict[str, int]:
+    """Map every JSON pointer of a (valid) JSON document to the line where its value starts.
+
+    Iterative, so it is safe on deeply nested input; only used for files that have problems.
+    """
+    lines: dict[str, int] = {}
+    stack: list[list[Any]] = []  # [kind, pointer, next key or index, expecting_key]
+    pos = 0
+    line = 1
+    pending_key: str | None = None
+    n = len(text)
+    while pos < n:
+        m = _TOKEN.match(text, pos)
+        if not m:
+            break
+        start = m.start(m.lastgroup) if m.lastgroup else pos
+        line += text.count("\n", pos, start)
+        tok = m.group(m.lastgroup) if m.lastgroup else ""
+        line += text.count("\n", start, m.end())
+        pos = m.end()
+        top = stack[-1] if stack else None
+        if m.lastgroup == "punct":
+            if tok in "{[":
+                ptr = _value_pointer(top, pending_key)
+                lines.setdefault(ptr, line - tok.count("\n"))
+                stack.append(["obj" if tok == "{" else "arr", ptr, 0, tok == "{"])
+                pending_key = None
+            elif tok in "}]":
+                stack.pop()
+                if stack and stack[-1][0] == "arr":
+                    stack[-1][2] += 1
+            elif tok == "," and top is not None and top[0] == "obj":
+                top[3] = True
+            continue
+        if top is not None and top[0] == "obj" and top[3] and m.lastgroup == "str":
+            pending_key = json.loads(tok)
+            top[3] = False
+            continue
+        ptr = _value_pointer(top, pending_key)
+        lines.setdefault(ptr, line)
+        pending_key = None
+        if top is not None and top[0] == "arr":
+            top[2] += 1
+    return lines
+
+
+def _value_pointer(top: list[Any] | None, key: str | None) -> str:
+    if top is None:
+        return ""
+    if top[0] == "obj":
+        return top[1] + pointer_join(key if key is not None else "")
+    return top[1] + pointer_join(top[2])
+
+
+def line_of(lines: dict[str, int], pointer: str) -> int | None:
+    """The line of `pointer`, or of its nearest existing ancestor (a missing key points at its parent)."""
+    while True:
+        if pointer in lines:
+            return lines[pointer]
+        if not pointer:
+            return None
+        pointer = pointer.rsplit("/", 1)[0]

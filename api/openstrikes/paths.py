@@ -1,0 +1,31 @@
+"""Where the repository's schema and dataset live."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def repo_root() -> Path:
+    """The repository root: $OPENSTRIKES_ROOT, else the nearest parent of the cwd or of this
+    package that holds `schema/event.schema.json`."""
+    env = os.environ.get("OPENSTRIKES_ROOT")
+    if env:
+        return Path(env).resolve()
+    for start in (Path.cwd(), PACKAGE_DIR):
+        for candidate in (start, *start.parents):
+            if (candidate / "schema" / "event.schema.json").is_file():
+                return candidate
+    raise FileNotFoundError(
+        "cannot find schema/event.schema.json: run inside an OpenStrikes checkout or set OPENSTRIKES_ROOT"
+    )
+
+
+def schema_dir() -> Path:
+    return repo_root() / "schema"
+
+
+def dataset_dir() -> Path:
+    return repo_root() / "dataset"

@@ -1,0 +1,179 @@
+"""Find, read, write canonically and scaffold event and actor records."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from .jsontext import Parsed, canonical_text, read_json_file
+from .schemas import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, key_order, schema_version
+
+Kind = Literal["event", "actor"]
+
+ID_ALPHABET = "23456789cfghjmpqrvwx"  # no vowels or look-alikes, as GHSA ids
+
+
+@dataclass(frozen=True)
+class RecordFile:
+    """A record file on disk and the kind of record it should hold."""
+
+    path: Path
+    kind: Kind
+    display: str
+
+
+def utc_now() -> str:
+    """The current UTC time as the schema's date-time text (seconds precision, Z suffix)."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def new_event_id(year: int, taken: Iterable[str] = ()) -> str:
+    """A fresh event id `OS-<year>-xxxx-xxxx`: random, so concurrent pull requests never collide."""
+    taken_set = set(taken)
+    while True:
+        part = "".join(secrets.choice(ID_ALPHABET) for _ in range(8))
+        candidate = f"OS-{year:04d}-{part[:4]}-{part[4:]}"
+        if candidate not in taken_set:
+            return candidate
+
+
+def event_path(dataset: Path, event_id: str, date_start: str) -> Path:
+    return dataset / "events" / date_start[:4] / f"{event_id}.json"
+
+
+def kind_of(path: Path) -> Kind:
+    """Actors live under an `actors/` directory; everything else is an event."""
+    return "actor" if "actors" in path.parts[:-1] else "event"
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return os.path.relpath(path, base)
+    except ValueError:
+        return str(path)
+
+
+def discover(
+    dataset: Path, paths: Iterable[Path] | None = None, base: Path | None = None
+) -> list[RecordFile]:
+    """Record files under the given paths (files or directories), or the whole dataset.
+
+    Symlinks and non-regular entries are returned too, so that validation can report them.
+    """
+    base = base or Path.cwd()
+    roots = list(paths) if paths else [dataset / "events", dataset / "actors"]
+    found: dict[Path, RecordFile] = {}
+    for root in roots:
+        for path in _walk(root):
+            found.setdefault(path, RecordFile(path, kind_of(path), _display(path, base)))
+    return sorted(found.values(), key=lambda r: r.display)
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    if root.is_symlink() or not root.is_dir():
+        yield root
+        return
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        here = Path(dirpath)
+        for name in sorted(filenames):
+            if name.endswith(".json"):
+                yield here / name
+        for name in dirnames:
+            sub = here / name
+            if sub.is_symlink() or name.endswith(".json"):
+                yield sub
+        dirnames[:] = [d for d in dirnames if not (here / d).is_symlink() and not d.endswith(".json")]
+
+
+def read_record(rf: RecordFile) -> Parsed:
+    return read_json_file(rf.path, rf.display)
+
+
+def schema_name(kind: Kind) -> str:
+    return EVENT_SCHEMA_FILE if kind == "event" else ACTOR_SCHEMA_FILE
+
+
+def canonical(data: Any, kind: Kind) -> str:
+    """The canonical text of a record of this kind."""
+    return canonical_text(data, key_order(schema_name(kind)))
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path via a temporary file and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def scaffold_event(
+    event_id: str,
+    *,
+    date_start: date,
+    country: str,
+    strike_type: str = "unknown",
+    attacker: str | None = None,
+    location: str | None = None,
+    summary: str | None = None,
+    source_url: str | None = None,
+    now: str | None = None,
+) -> dict[str, Any]:
+    """A new event with every required field present; placeholders are left for the contributor."""
+    stamp = now or utc_now()
+    return {
+        "id": event_id,
+        "schema_version": schema_version(),
+        "published": stamp,
+        "modified": stamp,
+        "withdrawn": None,
+        "date_start": date_start.isoformat(),
+        "date_end": date_start.isoformat(),
+        "date_precision": "day",
+        "datetime_utc": None,
+        "timezone": None,
+        "country": country,
+        "admin1": None,
+        "admin2": None,
+        "location": location,
+        "latitude": None,
+        "longitude": None,
+        "geo_precision": "country",
+        "strike_type": strike_type,
+        "platforms": [],
+        "munitions": [],
+        "outcome": "unknown",
+        "status": "alleged",
+        "attackers": [{"actor": attacker or "unidentified-attackers", "attribution": "suspected"}],
+        "targets": [],
+        "casualties": {"killed": None, "injured": None, "civilians_killed": None, "civilians_injured": None},
+        "casualty_claims": [],
+        "operation": None,
+        "related": [],
+        "distinct_from": [],
+        "aliases": [],
+        "summary": summary or "",
+        "sources": [
+            {
+                "url": source_url or "",
+                "archive_url": None,
+                "title": "",
+                "publisher": "",
+                "published": None,
+                "type": "news",
+            }
+        ],
+        "tags": [],
+        "contributors": [],
+    }

@@ -1,0 +1,73 @@
+"""The canonical JSON Schemas, loaded once, and what is derived from them (key order)."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from .paths import schema_dir
+
+EVENT_SCHEMA_FILE = "event.schema.json"
+ACTOR_SCHEMA_FILE = "actor.schema.json"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """Load a schema from `schema/` (cached: the files are read once per process)."""
+    with (schema_dir() / name).open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
+def event_schema() -> dict[str, Any]:
+    return load_schema(EVENT_SCHEMA_FILE)
+
+
+def actor_schema() -> dict[str, Any]:
+    return load_schema(ACTOR_SCHEMA_FILE)
+
+
+def schema_version(schema: dict[str, Any] | None = None) -> str:
+    return str((schema or event_schema())["x-schema-version"])
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        ref = node["$ref"]
+        assert ref.startswith("#/$defs/"), ref
+        node = schema["$defs"][ref.removeprefix("#/$defs/")]
+    return node
+
+
+def _object_variants(schema: dict[str, Any], node: dict[str, Any]) -> list[dict[str, Any]]:
+    node = _resolve(schema, node)
+    variants = [node]
+    for alt in node.get("oneOf", []) + node.get("anyOf", []):
+        variants.extend(_object_variants(schema, alt))
+    return [v for v in variants if "properties" in v or "items" in v]
+
+
+@cache
+def _key_order_cached(name: str) -> dict[str, list[str]]:
+    schema = load_schema(name)
+    orders: dict[str, list[str]] = {}
+
+    def walk(node: dict[str, Any], path: str, depth: int) -> None:
+        if depth > 12:
+            return
+        for variant in _object_variants(schema, node):
+            if "properties" in variant:
+                orders.setdefault(path, list(variant["properties"]))
+                for key, sub in variant["properties"].items():
+                    walk(sub, f"{path}/{key}", depth + 1)
+            if isinstance(variant.get("items"), dict):
+                walk(variant["items"], f"{path}/*", depth + 1)
+
+    walk(schema, "", 0)
+    return orders
+
+
+def key_order(name: str) -> dict[str, list[str]]:
+    """For each object path of the schema ("" , "/sources/*", ...), its properties in schema order."""
+    return _key_order_cached(name)

@@ -1,0 +1,210 @@
+"""Validation of record files: file reading, schema, coded meaning checks and dataset-wide checks.
+
+`validate_dataset` checks files without holding their records: each file is reduced to the
+compact facts the dataset-wide checks need, so memory stays small at a million events. Large
+runs use a process pool (one worker per core)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from . import crosscheck
+from .checks import Context, per_record_checks
+from .crosscheck import ActorFacts, EventFacts
+from .jsontext import Parsed, line_of, pointer_lines
+from .problems import Problem
+from .records import RecordFile, canonical, discover, read_record, schema_name
+from .schemacheck import checker
+
+PARALLEL_THRESHOLD = 2000
+CHUNK = 256
+
+
+@dataclass
+class ValidationResult:
+    """All problems found, and the files that were checked."""
+
+    problems: list[Problem] = field(default_factory=list)
+    event_files: list[RecordFile] = field(default_factory=list)
+    actor_files: list[RecordFile] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def files_checked(self) -> int:
+        return len(self.event_files) + len(self.actor_files)
+
+
+@dataclass
+class FileOutcome:
+    problems: list[Problem]
+    facts: EventFacts | ActorFacts | None
+
+
+def check_record(data: Any, kind: str, display: str, ctx: Context) -> list[Problem]:
+    """Schema and per-record meaning checks of one parsed record (no file or dataset checks)."""
+    problems = checker(schema_name(kind)).problems(data, display)  # type: ignore[arg-type]
+    if not isinstance(data, dict):
+        return problems
+    for check in per_record_checks(kind):  # type: ignore[arg-type]
+        assert check.func is not None
+        try:
+            for finding in check.func(data, ctx):
+                hint = finding[2] if len(finding) == 3 else check.hint  # type: ignore[misc]
+                problems.append(Problem(display, finding[0], check.code, finding[1], hint))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+            # The record's shape is wrong here; the schema problems above already say how.
+            continue
+    return problems
+
+
+def _locate(parsed: Parsed, problems: list[Problem]) -> list[Problem]:
+    if not problems or parsed.text is None or parsed.data is None:
+        return problems
+    lines = pointer_lines(parsed.text)
+    return [p if p.line else _with_line(p, line_of(lines, p.pointer)) for p in problems]
+
+
+def _with_line(p: Problem, line: int | None) -> Problem:
+    return Problem(p.file, p.pointer, p.code, p.message, p.hint, line, p.column)
+
+
+def _locate_in_files(problems: list[Problem], files: dict[str, RecordFile]) -> list[Problem]:
+    """Fill in line numbers of dataset-wide problems (re-reads only the files concerned)."""
+    by_file: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_file.setdefault(p.file, []).append(p)
+    located: list[Problem] = []
+    for name, group in by_file.items():
+        located.extend(_locate(read_record(files[name]), group) if name in files else group)
+    return located
+
+
+def process_file(rf: RecordFile, now: datetime) -> FileOutcome:
+    """Everything that can be checked from one file alone, plus its facts for dataset checks."""
+    parsed = read_record(rf)
+    problems = list(parsed.problems)
+    if parsed.data is None:
+        return FileOutcome(problems, None)
+    data = parsed.data
+    year_dir = rf.path.parent.name if rf.kind == "event" and rf.path.parent.name.isdigit() else None
+    ctx = Context(now=now, file_stem=rf.path.stem, year_dir=year_dir)
+    problems.extend(check_record(data, rf.kind, rf.display, ctx))
+    if parsed.text is not None and parsed.raw is not None:
+        try:
+            canonical_text = canonical(data, rf.kind)
+        except (TypeError, ValueError):
+            canonical_text = None
+        if canonical_text is not None and parsed.text != canonical_text:
+            problems.append(
+                Problem(
+                    rf.display,
+                    "",
+                    "OS109",
+                    "file is not in canonical format",
+                    "run `openstrikes fmt` on it",
+                    1,
+                )
+            )
+    facts = crosscheck.facts_of(data, rf.kind, rf.display)
+    return FileOutcome(_locate(parsed, problems), facts)
+
+
+def _process_chunk(args: tuple[list[RecordFile], datetime]) -> list[FileOutcome]:
+    files, now = args
+    return [process_file(rf, now) for rf in files]
+
+
+def _outcomes(files: list[RecordFile], now: datetime, workers: int) -> Iterator[FileOutcome]:
+    if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
+        for rf in files:
+            yield process_file(rf, now)
+        return
+    chunks = [(files[i : i + CHUNK], now) for i in range(0, len(files), CHUNK)]
+    with get_context("fork" if hasattr(os, "fork") else "spawn").Pool(workers) as pool:
+        for batch in pool.imap(_process_chunk, chunks):
+            yield from batch
+
+
+def validate_dataset(
+    dataset: Path,
+    paths: list[Path] | None = None,
+    *,
+    now: datetime | None = None,
+    workers: int | None = None,
+) -> ValidationResult:
+    """Validate the given files (default: the whole dataset) against the schema, the coded
+    checks and the rest of the dataset (ids, actors, links, likely duplicates).
+
+    Problems are reported only for the selected files; the rest of the dataset is read for
+    context. The result's file lists let a caller (the package builder) re-read the records
+    in a streaming way instead of holding them all.
+    """
+    now = now or datetime.now(UTC)
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    every = discover(dataset)
+    selected = discover(dataset, paths) if paths else every
+    selected_keys = {rf.path.resolve() if not rf.path.is_symlink() else rf.path for rf in selected}
+    files = selected + [rf for rf in every if rf.path.resolve() not in selected_keys]
+    selected_display = {rf.display for rf in selected}
+
+    result = ValidationResult(
+        event_files=[rf for rf in selected if rf.kind == "event"],
+        actor_files=[rf for rf in selected if rf.kind == "actor"],
+    )
+    events: list[EventFacts] = []
+    actors: list[ActorFacts] = []
+    for rf, outcome in zip(files, _outcomes(files, now, workers), strict=True):
+        if rf.display in selected_display:
+            result.problems.extend(outcome.problems)
+        if isinstance(outcome.facts, EventFacts):
+            events.append(outcome.facts)
+        elif isinstance(outcome.facts, ActorFacts):
+            actors.append(outcome.facts)
+    cross = [p for p in crosscheck.dataset_problems(events, actors) if p.file in selected_display]
+    result.problems.extend(_locate_in_files(cross, {rf.display: rf for rf in selected}))
+    result.problems.sort(key=lambda p: (p.file, p.line or 0, p.pointer, p.code))
+    return result
+
+
+def validate_event_data(
+    data: Any,
+    *,
+    actors: Iterable[dict[str, Any]] = (),
+    events: Iterable[dict[str, Any]] = (),
+    filename: str = "<request>",
+    now: datetime | None = None,
+) -> list[Problem]:
+    """Check one event record (e.g. a POST body) as `validate` would check its file:
+    schema, meaning checks, and links/actors/duplicates against the given records."""
+    ctx = Context(now=now or datetime.now(UTC))
+    problems = check_record(data, "event", filename, ctx)
+    if isinstance(data, dict):
+        facts = crosscheck.facts_of(data, "event", filename)
+        if isinstance(facts, EventFacts):
+            others = [
+                f
+                for f in (crosscheck.facts_of(e, "event", "<dataset>") for e in events)
+                if isinstance(f, EventFacts) and f.id != facts.id
+            ]
+            actor_facts = [
+                f
+                for f in (crosscheck.facts_of(a, "actor", "<dataset>") for a in actors)
+                if isinstance(f, ActorFacts)
+            ]
+            problems.extend(
+                p for p in crosscheck.dataset_problems([facts, *others], actor_facts) if p.file == filename
+            )
+    return sorted(problems, key=lambda p: (p.pointer, p.code))
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
