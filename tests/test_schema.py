@@ -1,0 +1,60 @@
+"""The canonical schemas themselves: well-formed Draft 2020-12, versioned, formats enforced."""
+
+from __future__ import annotations
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from openstrikes.schemacheck import checker
+from openstrikes.schemas import actor_schema, event_schema, schema_version
+
+
+@pytest.mark.parametrize("schema", [event_schema(), actor_schema()], ids=["event", "actor"])
+def test_schema_is_valid_draft_2020_12_with_id_and_version(schema: dict) -> None:
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"].startswith("https://")
+    assert schema["x-schema-version"].count(".") == 2
+    assert schema["additionalProperties"] is False
+
+
+def test_every_object_in_the_event_schema_is_closed() -> None:
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if "properties" in node:
+                assert node.get("additionalProperties") is False, sorted(node["properties"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(event_schema())
+    walk(actor_schema())
+
+
+@pytest.mark.parametrize(
+    ("fmt", "bad"),
+    [("date", "2021-02-30"), ("date", "not-a-date"), ("uri", "ht tp://x"), ("date-time", "2021-06-27 25:00")],
+)
+def test_format_checkers_are_active_in_both_validators(fmt: str, bad: str) -> None:
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "string", "format": fmt}
+    reference = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert not reference.is_valid(bad)
+    import jsonschema_rs
+
+    assert not jsonschema_rs.validator_for(schema, validate_formats=True).is_valid(bad)
+
+
+def test_project_checker_rejects_bad_formats_in_a_record() -> None:
+    check = checker("event.schema.json")
+    for pointer, value in (("date_start", "2021-02-30"), ("date_end", "not-a-date")):
+        problems = check.problems({pointer: value}, "x.json")
+        assert any(p.pointer == "/" + pointer and p.code == "OS206" for p in problems)
+    problems = check.problems({"sources": [{"url": "ht tp://x"}]}, "x.json")
+    assert any(p.pointer == "/sources/0/url" and p.code == "OS206" for p in problems)
+
+
+def test_schema_version_is_the_version_new_records_get() -> None:
+    assert schema_version() == event_schema()["x-schema-version"]
+    assert Draft202012Validator(event_schema()["properties"]["schema_version"]).is_valid(schema_version())
