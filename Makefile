@@ -31,7 +31,7 @@ build: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	if [ -d client/openstrikes_client ]; then $(BIN)/mypy --strict client/openstrikes_client client/examples; fi
+	if [ -f client/pyproject.toml ]; then $(BIN)/mypy --strict client/openstrikes_client $(wildcard client/examples/*.py); fi
 
 ## test: lint, then the whole test suite
 test: lint
