@@ -26,6 +26,10 @@ COUNTRY_TOLERANCE_KM = 10.0
 FUTURE_MARGIN = timedelta(hours=14)  # the furthest time zone ahead of UTC
 CASUALTY_FIELDS = ("killed", "injured", "civilians_killed", "civilians_injured")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# How a control character can appear in canonical bytes (orjson escapes no other character as
+# \u00XX): escaped, as \b or \f, or DEL raw. A miss proves the record has none; a hit (an
+# allowed tab, or a backslash in the text) sends it to the exact walk.
+_CONTROL_MARKERS = (b"\\u00", b"\\b", b"\\f", b"\x7f")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     file_stem: str | None = None
     year_dir: str | None = None  # name of the folder holding an event file
+    raw: bytes | None = None  # the record's canonical bytes, when known (lets text scans be skipped)
 
 
 # --- codes whose logic lives in jsontext.py, validate.py and crosscheck.py ------------------
@@ -107,15 +112,17 @@ def _parse_dt(text: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def _ranges(ev: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _ranges(ev: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    """Every casualty range of an event, with its path (joined into a pointer only when needed)."""
     cas = ev.get("casualties") or {}
     for name in CASUALTY_FIELDS:
-        if isinstance(cas.get(name), dict):
-            yield pointer_join("casualties", name), cas[name]
-    for i, claim in enumerate(ev.get("casualty_claims") or []):
+        rng = cas.get(name)
+        if type(rng) is dict:
+            yield ("casualties", name), rng
+    for i, claim in enumerate(ev.get("casualty_claims") or ()):
         for name, rng in (claim.get("figures") or {}).items():
-            if isinstance(rng, dict):
-                yield pointer_join("casualty_claims", i, "figures", name), rng
+            if type(rng) is dict:
+                yield ("casualty_claims", i, "figures", name), rng
 
 
 def _strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
@@ -150,12 +157,14 @@ def file_in_year_folder(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
 
 @register("OS304", "Casualty range out of order", "keep min <= best <= max")
 def range_order(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    for ptr, rng in _ranges(ev):
+    for path, rng in _ranges(ev):
         lo, hi, best = rng.get("min"), rng.get("max"), rng.get("best")
-        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
-            yield ptr + "/min", f"min {lo} is greater than max {hi}"
-        if isinstance(best, int) and isinstance(lo, int) and isinstance(hi, int) and not lo <= best <= hi:
-            yield ptr + "/best", f"best {best} is outside [{lo}, {hi}]"
+        if type(lo) is not int or type(hi) is not int:
+            continue
+        if lo > hi:
+            yield pointer_join(*path, "min"), f"min {lo} is greater than max {hi}"
+        if type(best) is int and not lo <= best <= hi:
+            yield pointer_join(*path, "best"), f"best {best} is outside [{lo}, {hi}]"
 
 
 @register(
@@ -315,6 +324,8 @@ def claims_cite_sources(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
 
 @register("OS314", "Control character in text", "remove the invisible control character (copy-paste residue)")
 def no_control_characters(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+    if ctx.raw is not None and not any(marker in ctx.raw for marker in _CONTROL_MARKERS):
+        return
     for ptr, text in _strings(ev):
         m = _CONTROL.search(text)
         if m:

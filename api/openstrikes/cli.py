@@ -43,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["human", "json", "github"], default="human", dest="output_format")
     p.set_defaults(handler="openstrikes.commands:cmd_validate")
 
+    p = sub.add_parser(
+        "stats", help="coverage tables of the dataset (events by month, country, type, attacker)"
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="update the tables in dataset/README.md")
+    mode.add_argument("--check", action="store_true", help="exit 1 if dataset/README.md is stale")
+    p.set_defaults(handler="openstrikes.stats:cmd_stats")
+
     p = sub.add_parser("build", help="validate and build the versioned data package")
     p.add_argument("--out", default="dist", help="output directory (default: dist)")
     p.set_defaults(handler="openstrikes.package_cli:cmd_build")

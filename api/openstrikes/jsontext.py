@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .problems import Problem, pointer_join
 
@@ -22,11 +26,18 @@ class Parsed:
     data: Any = None
     text: str | None = None
     raw: bytes | None = None
+    canonical: bool = False  # known to be byte-identical to its canonical form
     problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.data is not None
+
+    def text_or_decoded(self) -> str | None:
+        """The file's text (decoded lazily for files read on the fast path)."""
+        if self.text is None and self.raw is not None and self.data is not None:
+            self.text = self.raw.decode("utf-8")
+        return self.text
 
 
 class _DuplicateKey(ValueError):
@@ -66,8 +77,18 @@ def loads_strict(text: str) -> Any:
     return json.loads(text, object_pairs_hook=_pairs_no_duplicates, parse_constant=_reject_constant)
 
 
-def read_json_file(path: Path, display: str, max_bytes: int = MAX_BYTES) -> Parsed:
-    """Read one record file. Never raises: every way it can be unusable becomes a Problem."""
+def read_json_file(
+    path: Path,
+    display: str,
+    canonicalize: Callable[[Any], bytes] | None = None,
+    max_bytes: int = MAX_BYTES,
+) -> Parsed:
+    """Read one record file. Never raises: every way it can be unusable becomes a Problem.
+
+    With `canonicalize`, a file already in canonical form takes a fast path: parsed by orjson and
+    compared byte for byte, which also proves it has no duplicate keys, NaN, BOM or bad UTF-8.
+    Anything else is parsed again by the strict reader that explains what is wrong.
+    """
     out = Parsed()
 
     def problem(
@@ -82,11 +103,11 @@ def read_json_file(path: Path, display: str, max_bytes: int = MAX_BYTES) -> Pars
         return problem(
             "OS100", f"cannot read file: {exc.strerror or exc}", "check the path exists and is readable"
         )
-    if path.is_symlink():
+    if stat.S_ISLNK(st.st_mode):
         return problem(
             "OS100", "is a symbolic link, not a regular file", "replace the link with the file itself"
         )
-    if not path.is_file():
+    if not stat.S_ISREG(st.st_mode):
         return problem("OS100", "is not a regular file", "event and actor records must be plain .json files")
     if st.st_size > max_bytes:
         return problem(
@@ -95,10 +116,19 @@ def read_json_file(path: Path, display: str, max_bytes: int = MAX_BYTES) -> Pars
             "one record is a few kilobytes: split it or remove the unrelated content",
         )
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except OSError as exc:
         return problem("OS100", f"cannot read file: {exc.strerror or exc}", "check file permissions")
     out.raw = raw
+    if canonicalize is not None and raw[:1] == b"{":
+        try:
+            data = orjson.loads(raw)
+            if isinstance(data, dict) and canonicalize(data) == raw:
+                out.data, out.canonical = data, True
+                return out
+        except (orjson.JSONDecodeError, TypeError, ValueError):
+            pass
     if not raw.strip():
         return problem("OS103", "file is empty", "write a JSON object (run `openstrikes new` for a template)")
     if raw.startswith(_UTF16_32_BOMS) or b"\x00" in raw:
@@ -198,30 +228,86 @@ def _find_token(text: str, token: str) -> tuple[int | None, int | None]:
 
 
 # --- canonical form -------------------------------------------------------------------------
+#
+# The canonical bytes of a record: object keys in schema order (unknown keys after, sorted),
+# two-space indentation, UTF-8 without escapes, a final newline, as orjson writes them.
 
 
-def canonical_text(data: Any, key_order: dict[str, list[str]] | None = None, path: str = "") -> str:
-    """The one canonical text of a record: keys in schema order, 2-space indent, UTF-8, final newline."""
-    ordered = order_keys(data, key_order or {}, path)
-    return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
+class KeyShape:
+    """Key order of one kind of object and the shapes of its members, compiled from a schema."""
+
+    __slots__ = ("children", "items", "rank")
+
+    def __init__(self) -> None:
+        self.rank: dict[str, int] | None = None
+        self.children: dict[str, KeyShape] = {}
+        self.items: KeyShape | None = None
 
 
-def order_keys(data: Any, key_order: dict[str, list[str]], path: str = "") -> Any:
-    """Reorder object keys by `key_order[schema_path]`; unknown keys follow, sorted.
+def compile_shape(key_order: dict[str, list[str]]) -> KeyShape:
+    """Turn {"": [...], "/sources/*": [...], ...} into a tree walked without string building."""
+    root = KeyShape()
+    for path, order in key_order.items():
+        node = root
+        for part in [p for p in path.split("/") if p]:
+            if part == "*":
+                node.items = node.items or KeyShape()
+                node = node.items
+            else:
+                node = node.children.setdefault(part, KeyShape())
+        node.rank = {k: i for i, k in enumerate(order)}
+    return root
 
-    Schema paths name the object kind, e.g. "" (the record), "/sources/*", "/casualties".
-    """
+
+_ANY = KeyShape()
+
+
+def order_keys(data: Any, shape: KeyShape) -> Any:
+    """A copy of `data` with every object's keys in canonical order."""
     if isinstance(data, dict):
-        order = key_order.get(path)
-        if order is None:
+        rank = shape.rank
+        if rank is None:
             keys = sorted(data)
         else:
-            rank = {k: i for i, k in enumerate(order)}
-            keys = sorted(data, key=lambda k: (rank.get(k, len(rank)), k))
-        return {k: order_keys(data[k], key_order, f"{path}/{k}") for k in keys}
+            last = len(rank)
+            keys = sorted(data, key=lambda k: (rank.get(k, last), k))
+        children = shape.children
+        return {k: order_keys(data[k], children.get(k, _ANY)) for k in keys}
     if isinstance(data, list):
-        return [order_keys(v, key_order, f"{path}/*") for v in data]
+        item = shape.items or _ANY
+        return [order_keys(v, item) for v in data]
     return data
+
+
+def in_canonical_order(data: Any, shape: KeyShape) -> bool:
+    """Whether every object's keys are already in canonical order (no copy made)."""
+    if type(data) is dict:
+        rank, children = shape.rank, shape.children
+        if rank is None:
+            return False
+        previous = -1
+        for key, value in data.items():
+            position = rank.get(key)
+            if position is None or position <= previous:
+                return False
+            previous = position
+            kind = type(value)
+            if (kind is dict or kind is list) and not in_canonical_order(value, children.get(key, _ANY)):
+                return False
+        return True
+    if type(data) is list:
+        item = shape.items or _ANY
+        for value in data:
+            kind = type(value)
+            if (kind is dict or kind is list) and not in_canonical_order(value, item):
+                return False
+    return True
+
+
+def canonical_bytes(data: Any, shape: KeyShape) -> bytes:
+    """The canonical bytes of a record (raises TypeError for values JSON cannot hold)."""
+    ordered = data if in_canonical_order(data, shape) else order_keys(data, shape)
+    return orjson.dumps(ordered, option=orjson.OPT_INDENT_2) + b"\n"
 
 
 # --- locating a JSON pointer in text ----------------------------------------------------------

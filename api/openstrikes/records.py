@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from .jsontext import Parsed, canonical_text, read_json_file
+from .jsontext import KeyShape, Parsed, canonical_bytes, compile_shape, read_json_file
 from .schemas import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, key_order, schema_version
 
 Kind = Literal["event", "actor"]
@@ -93,16 +94,28 @@ def _walk(root: Path) -> Iterator[Path]:
 
 
 def read_record(rf: RecordFile) -> Parsed:
-    return read_json_file(rf.path, rf.display)
+    """Read a record file; canonical files take the fast path."""
+    return read_json_file(rf.path, rf.display, canonicalize=canonicalizer(rf.kind))
 
 
 def schema_name(kind: Kind) -> str:
     return EVENT_SCHEMA_FILE if kind == "event" else ACTOR_SCHEMA_FILE
 
 
+@cache
+def _shape(kind: Kind) -> KeyShape:
+    return compile_shape(key_order(schema_name(kind)))
+
+
+def canonicalizer(kind: Kind) -> Callable[[Any], bytes]:
+    """The function giving the canonical bytes of a record of this kind."""
+    shape = _shape(kind)
+    return lambda data: canonical_bytes(data, shape)
+
+
 def canonical(data: Any, kind: Kind) -> str:
     """The canonical text of a record of this kind."""
-    return canonical_text(data, key_order(schema_name(kind)))
+    return canonical_bytes(data, _shape(kind)).decode("utf-8")
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -19,7 +19,7 @@ from .checks import Context, per_record_checks
 from .crosscheck import ActorFacts, EventFacts
 from .jsontext import Parsed, line_of, pointer_lines
 from .problems import Problem
-from .records import RecordFile, canonical, discover, read_record, schema_name
+from .records import RecordFile, discover, read_record, schema_name
 from .schemacheck import checker
 
 PARALLEL_THRESHOLD = 2000
@@ -67,9 +67,10 @@ def check_record(data: Any, kind: str, display: str, ctx: Context) -> list[Probl
 
 
 def _locate(parsed: Parsed, problems: list[Problem]) -> list[Problem]:
-    if not problems or parsed.text is None or parsed.data is None:
+    text = parsed.text_or_decoded() if problems else None
+    if text is None or parsed.data is None:
         return problems
-    lines = pointer_lines(parsed.text)
+    lines = pointer_lines(text)
     return [p if p.line else _with_line(p, line_of(lines, p.pointer)) for p in problems]
 
 
@@ -97,23 +98,20 @@ def process_file(rf: RecordFile, now: datetime) -> FileOutcome:
     data = parsed.data
     year_dir = rf.path.parent.name if rf.kind == "event" and rf.path.parent.name.isdigit() else None
     ctx = Context(now=now, file_stem=rf.path.stem, year_dir=year_dir)
+    if parsed.canonical:
+        ctx.raw = parsed.raw
     problems.extend(check_record(data, rf.kind, rf.display, ctx))
-    if parsed.text is not None and parsed.raw is not None:
-        try:
-            canonical_text = canonical(data, rf.kind)
-        except (TypeError, ValueError):
-            canonical_text = None
-        if canonical_text is not None and parsed.text != canonical_text:
-            problems.append(
-                Problem(
-                    rf.display,
-                    "",
-                    "OS109",
-                    "file is not in canonical format",
-                    "run `openstrikes fmt` on it",
-                    1,
-                )
+    if not parsed.canonical:
+        problems.append(
+            Problem(
+                rf.display,
+                "",
+                "OS109",
+                "file is not in canonical format",
+                "run `openstrikes fmt` on it",
+                1,
             )
+        )
     facts = crosscheck.facts_of(data, rf.kind, rf.display)
     return FileOutcome(_locate(parsed, problems), facts)
 
@@ -152,9 +150,8 @@ def validate_dataset(
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     every = discover(dataset)
     selected = discover(dataset, paths) if paths else every
-    selected_keys = {rf.path.resolve() if not rf.path.is_symlink() else rf.path for rf in selected}
-    files = selected + [rf for rf in every if rf.path.resolve() not in selected_keys]
     selected_display = {rf.display for rf in selected}
+    files = selected + [rf for rf in every if rf.display not in selected_display]
 
     result = ValidationResult(
         event_files=[rf for rf in selected if rf.kind == "event"],

@@ -1,0 +1,339 @@
+"""The online client: every endpoint of the OpenStrikes API, typed."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Unpack
+from urllib.parse import quote
+
+import requests
+
+from ._download import Progress, fetch_file
+from ._errors import IntegrityError, NotFound
+from ._filters import EventFilters, GroupKey, SortKey, check_filters, to_params
+from ._models import (
+    Actor,
+    Aggregates,
+    Changes,
+    Event,
+    Page,
+    Release,
+    Releases,
+    Report,
+    event_from_json,
+    format_datetime,
+)
+from ._transport import DEFAULT_TIMEOUT, Retries, Timeout, Transport, decode_json
+
+ITER_PAGE_SIZE = 1000
+"""Page size `events.iter()` asks for (the API's maximum): fewer round trips."""
+
+ResourceName = Literal["zip", "package"] | str
+
+
+class Events:
+    """`client.events`: list, iterate, get and follow related events."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(
+        self,
+        *,
+        page: int | None = None,
+        page_size: int | None = None,
+        sort: SortKey | None = None,
+        cursor: str | None = None,
+        **filters: Unpack[EventFilters],
+    ) -> Page[Event]:
+        """One page of events matching the filters: `items`, `total` and the next page's cursor."""
+        check_filters(filters)
+        params = to_params(filters)
+        params.update(to_params({"page": page, "page_size": page_size, "sort": sort, "cursor": cursor}))
+        return self._page(self._client._get("events", params))
+
+    @staticmethod
+    def _page(body: Mapping[str, Any]) -> Page[Event]:
+        try:
+            items = tuple([event_from_json(x) for x in body["items"]])
+            return Page(
+                items=items,
+                total=body.get("total"),
+                page=body.get("page"),
+                page_size=body.get("page_size"),
+                next_cursor=body.get("next_cursor"),
+                next=body.get("next"),
+            )
+        except (KeyError, TypeError) as exc:
+            raise IntegrityError(f"unexpected page shape from the server: {exc}") from exc
+
+    def iter(
+        self, *, sort: SortKey | None = None, page_size: int = ITER_PAGE_SIZE, **filters: Unpack[EventFilters]
+    ) -> Iterator[Event]:
+        """Every matching event, page after page (lazily, following the cursor; no cap)."""
+        check_filters(filters)
+        base = to_params(filters)
+        base.update(to_params({"page_size": page_size, "sort": sort}))
+        params: dict[str, str] | None = base
+        path = "events"
+        seen_cursors: set[str] = set()
+        while True:
+            body = self._client._get(path, params)
+            yield from self._page(body).items
+            cursor, link = body.get("next_cursor"), body.get("next")
+            if cursor:
+                if cursor in seen_cursors:
+                    raise IntegrityError(f"the server sent the same cursor twice ({cursor!r}); stopping")
+                seen_cursors.add(cursor)
+                params = dict(base, cursor=cursor)
+                params.pop("page", None)
+            elif link:
+                path, params = link, None
+            else:
+                return
+
+    def records(
+        self,
+        *,
+        fields: Sequence[str] | None = None,
+        sort: SortKey | None = None,
+        **filters: Unpack[EventFilters],
+    ) -> Iterator[dict[str, Any]]:
+        """Matching events as plain JSON dicts, trimmed to `fields` (fast; e.g. for pandas)."""
+        check_filters(filters)
+        base = to_params(filters)
+        base.update(
+            to_params({"page_size": ITER_PAGE_SIZE, "sort": sort, "fields": list(fields or []) or None})
+        )
+        params = base
+        while True:
+            body = self._client._get("events", params)
+            yield from body["items"]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return
+            params = dict(base, cursor=cursor)
+
+    def count(self, **filters: Unpack[EventFilters]) -> int:
+        """How many events match the filters."""
+        page = self.list(page_size=1, **filters)
+        return int(page.total or 0)
+
+    def get(self, event_id: str) -> Event:
+        """The event with this id (withdrawn ones too: see `Event.withdrawn`); NotFound if none."""
+        return event_from_json(self._client._get(f"events/{quote(event_id, safe='')}"))
+
+    def related(self, event_id: str) -> builtins.list[Event]:
+        """The events linked to this one (e.g. a retaliation chain)."""
+        body = self._client._get(f"events/{quote(event_id, safe='')}/related")
+        return [event_from_json(x) for x in body["items"]]
+
+
+class Actors:
+    """`client.actors`: the actor registry."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self) -> list[Actor]:
+        """Every actor of the registry."""
+        body = self._client._get("actors")
+        return [Actor.from_dict(x) for x in body["items"]]
+
+    def get(self, actor_id: str) -> Actor:
+        """The actor with this id; NotFound if none."""
+        return Actor.from_dict(self._client._get(f"actors/{quote(actor_id, safe='')}"))
+
+
+class Client:
+    """A client of the OpenStrikes API.
+
+    `base_url` is the server's root (e.g. "http://127.0.0.1:8000"; default: $OPENSTRIKES_URL).
+    With `release="1.2.0"` every query goes to that immutable release, so results never change.
+    `timeout` is (connect, read) seconds; `retries` an int or a Retries policy (GET only).
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        release: str | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        retries: int | Retries = 3,
+        session: requests.Session | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        url = base_url or os.environ.get("OPENSTRIKES_URL")
+        if not url:
+            raise ValueError("Client needs the API's base URL (or set OPENSTRIKES_URL)")
+        url = url.rstrip("/")
+        url = url.removesuffix("/v1")
+        self.base_url = url
+        self.release = release
+        self._transport = Transport(
+            url, timeout=timeout, retries=retries, session=session, user_agent=user_agent
+        )
+        self.events = Events(self)
+        self.actors = Actors(self)
+
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _path(self, path: str) -> str:
+        if self.release:
+            return f"v1/releases/{quote(self.release, safe='')}/{path}"
+        return f"v1/{path}"
+
+    def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        target = path if path.startswith(("/", "http:", "https:")) else self._path(path)
+        return self._transport.get_json(target, params)
+
+    # -- endpoints -------------------------------------------------------------------------------
+
+    def aggregates(self, group_by: Sequence[GroupKey] | str, **filters: Unpack[EventFilters]) -> Aggregates:
+        """Counts and casualty ranges (sums of min and of max) per group of matching events."""
+        check_filters(filters)
+        keys = group_by if isinstance(group_by, str) else ",".join(group_by)
+        params = to_params(filters)
+        params["group_by"] = keys
+        return Aggregates.from_dict(self._get("aggregates", params))
+
+    def changes(self, since: datetime | str | None = None) -> Changes:
+        """Events modified or withdrawn since a time; pass the answer's `until` as the next `since`."""
+        params: dict[str, str] = {}
+        if since is not None:
+            params["since"] = since if isinstance(since, str) else format_datetime(since)
+        return Changes.from_dict(self._get("changes", params))
+
+    def releases(self) -> Releases:
+        """Every published release and its files (with sha256), and the latest version."""
+        return Releases.from_dict(self._transport.get_json("v1/releases"))
+
+    def release_info(self, version: str | None = None) -> Release:
+        """One release (default: the pinned one, else the latest); NotFound if there is none."""
+        releases = self.releases()
+        try:
+            return releases.get(version or self.release)
+        except KeyError as exc:
+            raise NotFound(404, str(exc.args[0]), url=self._transport.url("v1/releases")) from None
+
+    def health(self) -> dict[str, Any]:
+        """The server's health document (`status`, `release`, ...)."""
+        body: dict[str, Any] = self._transport.get_json("v1/health")
+        return body
+
+    def validate(self, event: Event | Mapping[str, Any]) -> Report:
+        """Check one event record with the contributor checks, as a service (never retried)."""
+        body = event.to_dict() if isinstance(event, Event) else dict(event)
+        return Report.from_dict(self._transport.post_json("v1/validate", body, ok=(422,)))
+
+    def download(
+        self,
+        dest: str | Path,
+        resource: ResourceName = "zip",
+        *,
+        version: str | None = None,
+        verify: bool = True,
+        progress: Progress | None = None,
+    ) -> Path:
+        """Download a release file (default: the zip of the whole package) and verify it.
+
+        `resource` is "zip", a file name of the package (e.g. "events.csv"), or "package" for every
+        file into a directory `dest/<name>-<version>/` that `open_release` reads. `dest` is a
+        directory (the file keeps its name) or a file path. The sha256 comes from the release's
+        own datapackage.json (and the listing for the zip); a bad or short download raises
+        IntegrityError and leaves nothing at the destination. Returns the path written.
+        """
+        release = self.release_info(version)
+        dest = Path(dest)
+        if resource == "package":
+            return self._download_package(release, dest, verify=verify, progress=progress)
+        name = f"{release.name}-{release.version}.zip" if resource == "zip" else resource
+        try:
+            entry = release.file(name)
+        except KeyError as exc:
+            raise NotFound(404, str(exc.args[0])) from None
+        target = dest / name if dest.is_dir() else dest
+        sha = entry.sha256 if verify else None
+        if verify and name != "datapackage.json" and name != f"{release.name}-{release.version}.zip":
+            own = self._package_hashes(release).get(name)
+            if own is not None and own != entry.sha256.lower():
+                raise IntegrityError(
+                    f"{name}: the release listing says sha256 {entry.sha256}, its datapackage.json says {own}",
+                    expected=own,
+                    actual=entry.sha256,
+                )
+        fetch_file(self._transport, entry.url, target, sha256=sha, size=entry.bytes, progress=progress)
+        return target
+
+    def _package_hashes(self, release: Release) -> dict[str, str]:
+        entry = release.file("datapackage.json")
+        resp = self._transport.request("GET", entry.url)
+        body = resp.content
+        actual = hashlib.sha256(body).hexdigest()
+        if actual != release.sha256.lower():
+            raise IntegrityError(
+                "datapackage.json does not match the release's published sha256",
+                expected=release.sha256,
+                actual=actual,
+            )
+        descriptor = decode_json(resp)
+        out: dict[str, str] = {}
+        for res in descriptor.get("resources", []):
+            digest = str(res.get("hash", ""))
+            if res.get("path") and digest.startswith("sha256:"):
+                out[str(res["path"])] = digest.removeprefix("sha256:").lower()
+        return out
+
+    def _download_package(
+        self, release: Release, dest: Path, *, verify: bool, progress: Progress | None
+    ) -> Path:
+        folder = dest / f"{release.name}-{release.version}"
+        folder.mkdir(parents=True, exist_ok=True)
+        own = self._package_hashes(release) if verify else {}
+        zip_name = f"{release.name}-{release.version}.zip"
+        for entry in release.files:
+            if entry.name == zip_name:
+                continue
+            expected = entry.sha256 if verify else None
+            if verify and entry.name in own and own[entry.name] != entry.sha256.lower():
+                raise IntegrityError(
+                    f"{entry.name}: the listing and datapackage.json disagree on its sha256",
+                    expected=own[entry.name],
+                    actual=entry.sha256,
+                )
+            fetch_file(
+                self._transport,
+                entry.url,
+                folder / entry.name,
+                sha256=expected,
+                size=entry.bytes,
+                progress=progress,
+            )
+        return folder
+
+    # -- lifetime --------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the HTTP session (if the client made it)."""
+        self._transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        pinned = f" release={self.release}" if self.release else ""
+        return f"<Client {self.base_url}{pinned}>"
+
+
+def event_params(filters: Mapping[str, Any]) -> dict[str, str]:
+    """The query parameters for these event filters (checked), e.g. to build a URL by hand."""
+    check_filters(filters)
+    return to_params(filters)

@@ -1,0 +1,247 @@
+"""The event filters, declared once: their types (for the type checker), how each becomes a query
+parameter of the API, and what each means over an event's JSON form (for offline releases)."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Literal, TypedDict
+
+from ._models import GeoPrecision, Outcome, Status, StrikeType, format_datetime, parse_datetime
+
+SortKey = Literal[
+    "date_start",
+    "-date_start",
+    "date_end",
+    "-date_end",
+    "id",
+    "-id",
+    "modified",
+    "-modified",
+    "killed",
+    "-killed",
+]
+GroupKey = Literal[
+    "country", "admin1", "year", "month", "strike_type", "status", "outcome", "attacker", "geo_precision"
+]
+
+
+class EventFilters(TypedDict, total=False):
+    """Keyword filters of `events.list`, `events.iter`, `events.records` and `aggregates`.
+
+    Dates are `datetime.date`, times aware `datetime.datetime`; `__in` filters take a sequence;
+    thresholds compare with the casualty range (`killed__gte=10`: at least 10 killed by the highest
+    count reported; `killed__lte`: by the lowest). Withdrawn events are left out unless
+    `include_withdrawn=True`.
+    """
+
+    date_start__gte: date
+    date_start__lte: date
+    date_end__gte: date
+    date_end__lte: date
+    country: str
+    country__in: Sequence[str]
+    admin1: str
+    actor: str
+    attacker: str
+    target: str
+    strike_type: StrikeType
+    strike_type__in: Sequence[StrikeType]
+    status: Status
+    status__in: Sequence[Status]
+    outcome: Outcome
+    outcome__in: Sequence[Outcome]
+    geo_precision: GeoPrecision
+    killed__gte: int
+    killed__lte: int
+    civilians_killed__gte: int
+    injured__gte: int
+    tag: str
+    operation: str
+    q: str
+    bbox: tuple[float, float, float, float]
+    near: tuple[float, float]
+    radius_km: float
+    modified_since: datetime
+    include_withdrawn: bool
+
+
+FILTER_NAMES: frozenset[str] = frozenset(EventFilters.__annotations__)
+
+
+def check_filters(filters: Mapping[str, Any], extra: Collection[str] = ()) -> None:
+    """Raise TypeError naming any keyword that is not a filter (with the closest match)."""
+    allowed = FILTER_NAMES | set(extra)
+    for name in filters:
+        if name not in allowed:
+            close = difflib.get_close_matches(name, sorted(allowed), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"unknown event filter {name!r}{hint}")
+    if ("near" in filters) != ("radius_km" in filters):
+        raise TypeError("`near` and `radius_km` go together")
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return format_datetime(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return ",".join(_param(v) for v in value)
+    return str(value)
+
+
+def to_params(filters: Mapping[str, Any]) -> dict[str, str]:
+    """Query parameters of the API for these filters (None values are left out)."""
+    return {name: _param(value) for name, value in filters.items() if value is not None}
+
+
+# -- Meaning over an event's JSON form (what an offline release answers with) ---------------------
+
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+def _range_max(event: Mapping[str, Any], field: str) -> int | None:
+    r = event["casualties"].get(field)
+    return None if r is None else int(r["max"])
+
+
+def _range_min(event: Mapping[str, Any], field: str) -> int | None:
+    r = event["casualties"].get(field)
+    return None if r is None else int(r["min"])
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+def words(text: str) -> list[str]:
+    """Lower-case alphanumeric words of a text (the tokens full-text search matches on)."""
+    out, cur = [], []
+    for ch in text.lower():
+        if ch.isalnum():
+            cur.append(ch)
+        elif cur:
+            out.append("".join(cur))
+            cur = []
+    if cur:
+        out.append("".join(cur))
+    return out
+
+
+def _text_of(event: Mapping[str, Any]) -> str:
+    parts = [event.get("summary") or "", event.get("location") or "", event.get("admin1") or ""]
+    parts += [event.get("admin2") or "", event.get("operation") or ""]
+    parts += [s.get("title") or "" for s in event.get("sources") or ()]
+    return " ".join(parts)
+
+
+def predicates(
+    filters: Mapping[str, Any], actor_names: Callable[[str], set[str]] | None = None
+) -> list[Predicate]:
+    """One predicate per filter; an event matches when all hold.
+
+    `actor_names(value)` gives the actor ids a name or alias stands for (default: the value itself).
+    """
+    resolve = actor_names or (lambda v: {v})
+    preds: list[Predicate] = []
+    f = dict(filters)
+    if not f.pop("include_withdrawn", False):
+        preds.append(lambda e: e["withdrawn"] is None)
+    for name, value in f.items():
+        if value is None:
+            continue
+        preds.append(_predicate(name, value, f, resolve))
+    return [p for p in preds if p is not _ALWAYS]
+
+
+def _always(event: Mapping[str, Any]) -> bool:
+    return True
+
+
+_ALWAYS: Predicate = _always
+
+
+def _predicate(name: str, value: Any, f: Mapping[str, Any], resolve: Callable[[str], set[str]]) -> Predicate:
+    field, _, op = name.partition("__")
+    if field in ("date_start", "date_end"):
+        iso = value.isoformat()
+        if op == "gte":
+            return lambda e: bool(e[field] >= iso)
+        return lambda e: bool(e[field] <= iso)
+    if field in ("country", "admin1", "strike_type", "status", "outcome", "geo_precision", "operation"):
+        if op == "in":
+            allowed = set(value)
+            return lambda e: e.get(field) in allowed
+        return lambda e: e.get(field) == value
+    if field in ("actor", "attacker", "target"):
+        ids = resolve(value)
+
+        def by_actor(e: Mapping[str, Any]) -> bool:
+            if field != "target" and any(a["actor"] in ids for a in e["attackers"]):
+                return True
+            return field != "attacker" and any(t.get("actor") in ids for t in e["targets"])
+
+        return by_actor
+    if field in ("killed", "civilians_killed", "injured"):
+        n = int(value)
+        if op == "gte":
+            return lambda e: (m := _range_max(e, field)) is not None and m >= n
+        return lambda e: (m := _range_min(e, field)) is not None and m <= n
+    if field == "tag":
+        return lambda e: value in (e.get("tags") or ())
+    if field == "q":
+        wanted = words(value)
+        return lambda e: set(wanted) <= set(words(_text_of(e)))
+    if field == "bbox":
+        min_lon, min_lat, max_lon, max_lat = value
+
+        def in_bbox(e: Mapping[str, Any]) -> bool:
+            lat, lon = e["latitude"], e["longitude"]
+            return (
+                lat is not None
+                and lon is not None
+                and min_lat <= lat <= max_lat
+                and min_lon <= lon <= max_lon
+            )
+
+        return in_bbox
+    if field == "near":
+        lat0, lon0 = value
+        radius = float(f["radius_km"])
+
+        def near(e: Mapping[str, Any]) -> bool:
+            lat, lon = e["latitude"], e["longitude"]
+            return lat is not None and lon is not None and _haversine_km(lat0, lon0, lat, lon) <= radius
+
+        return near
+    if field == "radius_km":
+        return _ALWAYS
+    if field == "modified_since":
+        since = value
+
+        def modified(e: Mapping[str, Any]) -> bool:
+            return bool(parse_datetime(e["modified"]) >= since)
+
+        return modified
+    raise TypeError(f"unknown event filter {name!r}")
+
+
+def sort_key(sort: str | None) -> tuple[Callable[[Mapping[str, Any]], Any], bool]:
+    """The key function and `reverse` flag of a sort order (default: by id)."""
+    if not sort:
+        return (lambda e: e["id"]), False
+    reverse = sort.startswith("-")
+    field = sort.lstrip("-")
+    if field in ("killed",):
+        return (lambda e: ((_range_max(e, field) or -1), e["id"])), reverse
+    if field in ("date_start", "date_end", "modified", "id"):
+        return (lambda e: (e[field], e["id"])), reverse
+    raise TypeError(f"unknown sort {sort!r}")

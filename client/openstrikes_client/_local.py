@@ -1,0 +1,417 @@
+"""Offline queries over a downloaded release (a package directory or its zip), standard library
+only: the same `events`, `actors`, `aggregates` and `changes` calls as the online Client."""
+
+from __future__ import annotations
+
+import builtins
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Unpack
+
+from ._aggregate import aggregate
+from ._errors import IntegrityError, NotFound, OpenStrikesError
+from ._filters import EventFilters, SortKey, check_filters, predicates, sort_key
+from ._models import (
+    Actor,
+    Aggregates,
+    Change,
+    Changes,
+    Event,
+    Page,
+    _adopt,
+    event_from_json,
+    parse_datetime,
+)
+
+EVENTS_FILE = "events.ndjson"
+ACTORS_FILE = "actors.csv"
+CHANGES_FILE = "changes.csv"
+DESCRIPTOR = "datapackage.json"
+SYNC_PENDING = ".openstrikes-sync/COMMIT"
+
+
+class _Files:
+    """Read-only access to the files of a package, in a directory or a zip."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        self._prefix = ""
+        if path.is_file() and zipfile.is_zipfile(path):
+            self._zip = zipfile.ZipFile(path)
+            names = [n for n in self._zip.namelist() if PurePosixPath(n).name == DESCRIPTOR]
+            if not names:
+                raise IntegrityError(f"{path}: no {DESCRIPTOR} in this zip; is it an OpenStrikes release?")
+            top = min(names, key=len)
+            self._prefix = top[: -len(DESCRIPTOR)]
+        elif path.is_file() and path.name == DESCRIPTOR:
+            self.path = path.parent
+        elif not path.is_dir():
+            raise FileNotFoundError(f"{path}: no such release directory or zip")
+        if self._zip is None and not (self.path / DESCRIPTOR).is_file():
+            raise IntegrityError(f"{self.path}: no {DESCRIPTOR}; is it an OpenStrikes release directory?")
+
+    def exists(self, name: str) -> bool:
+        if self._zip is not None:
+            try:
+                self._zip.getinfo(self._prefix + name)
+            except KeyError:
+                return False
+            return True
+        return (self.path / name).is_file()
+
+    def open(self, name: str) -> IO[bytes]:
+        if self._zip is not None:
+            try:
+                return self._zip.open(self._prefix + name)
+            except KeyError:
+                raise IntegrityError(f"{self.path}: the release has no {name}") from None
+        try:
+            return (self.path / name).open("rb")
+        except FileNotFoundError:
+            raise IntegrityError(f"{self.path}: the release has no {name}") from None
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+
+def _digest(fh: IO[bytes]) -> tuple[str, int]:
+    h = hashlib.sha256()
+    n = 0
+    while chunk := fh.read(1 << 20):
+        h.update(chunk)
+        n += len(chunk)
+    return h.hexdigest(), n
+
+
+def _resource_hashes(descriptor: Mapping[str, Any]) -> dict[str, tuple[str | None, int | None]]:
+    out: dict[str, tuple[str | None, int | None]] = {}
+    for res in descriptor.get("resources", []):
+        path = res.get("path")
+        if not isinstance(path, str):
+            continue
+        digest = res.get("hash")
+        if isinstance(digest, str):
+            algo, _, hexd = digest.partition(":")
+            digest = hexd.lower() if hexd and algo == "sha256" else (digest.lower() if not hexd else None)
+        out[path] = (digest if isinstance(digest, str) else None, res.get("bytes"))
+    return out
+
+
+def _split_list(value: str) -> tuple[str, ...]:
+    value = value.strip()
+    if not value:
+        return ()
+    if value.startswith("["):
+        parsed = json.loads(value)
+        return tuple(str(v) for v in parsed)
+    sep = "|" if "|" in value else ";"
+    return tuple(v.strip() for v in value.split(sep) if v.strip())
+
+
+def _none(value: str | None) -> str | None:
+    return value if value else None
+
+
+def actor_from_row(row: Mapping[str, str]) -> Actor:
+    """An Actor from a row of the package's actors.csv (lists as JSON or `|`-separated)."""
+    ext: dict[str, str] = {}
+    if row.get("external_ids"):
+        ext = {k: str(v) for k, v in json.loads(row["external_ids"]).items() if v}
+    for key in ("acled", "ucdp", "wikidata"):
+        for col in (key, f"external_ids_{key}", f"external_ids.{key}", f"{key}_id"):
+            if row.get(col):
+                ext[key] = row[col]
+    data = {
+        "id": row["id"],
+        "name": row["name"],
+        "aliases": list(_split_list(row.get("aliases") or "")),
+        "kind": row["kind"],
+        "country": _none(row.get("country")),
+        "parent": _none(row.get("parent")),
+        "external_ids": ext,
+        "description": _none(row.get("description")),
+        "sources": list(_split_list(row.get("sources") or "")),
+    }
+    return _adopt(Actor, data)
+
+
+def _truthy(value: str) -> bool:
+    return value.strip().lower() in ("true", "1", "yes", "y", "t")
+
+
+class LocalEvents:
+    """`events.list/iter/get/related/records` over the release's events.ndjson."""
+
+    def __init__(self, release: LocalRelease) -> None:
+        self._release = release
+        self._offsets: dict[str, int] | None = None
+
+    def _raw(self) -> Iterator[dict[str, Any]]:
+        with self._release._files.open(EVENTS_FILE) as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    yield json.loads(line)
+                except ValueError as exc:
+                    raise IntegrityError(f"{EVENTS_FILE}:{lineno}: not a JSON line ({exc})") from exc
+
+    def _matching(self, filters: Mapping[str, Any], sort: str | None) -> Iterator[dict[str, Any]]:
+        check_filters(filters)
+        preds = predicates(filters, self._release._actor_ids_for)
+        rows = (e for e in self._raw() if all(p(e) for p in preds))
+        if sort and sort != "id":
+            key, reverse = sort_key(sort)
+            yield from sorted(rows, key=key, reverse=reverse)
+        else:
+            yield from rows
+
+    def iter(self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]) -> Iterator[Event]:
+        """Every matching event, in `sort` order (default: by id)."""
+        for e in self._matching(filters, sort):
+            yield event_from_json(e)
+
+    def list(
+        self,
+        *,
+        page: int = 1,
+        page_size: int = 50,
+        sort: SortKey | None = None,
+        cursor: str | None = None,
+        **filters: Unpack[EventFilters],
+    ) -> Page[Event]:
+        """One page of matching events, with the total (same shape as Client.events.list)."""
+        if page < 1 or page_size < 1:
+            raise ValueError("page and page_size must be at least 1")
+        start = (page - 1) * page_size
+        if cursor is not None:
+            try:
+                start = int(cursor.removeprefix("offset:"))
+            except ValueError:
+                raise ValueError(f"not a cursor of this release: {cursor!r}") from None
+        items, total = [], 0
+        for e in self._matching(filters, sort):
+            if start <= total < start + page_size:
+                items.append(event_from_json(e))
+            total += 1
+        end = start + len(items)
+        more = end < total
+        return Page(
+            items=tuple(items),
+            total=total,
+            page=start // page_size + 1,
+            page_size=page_size,
+            next_cursor=f"offset:{end}" if more else None,
+            next=None,
+        )
+
+    def records(
+        self,
+        *,
+        fields: Sequence[str] | None = None,
+        sort: SortKey | None = None,
+        **filters: Unpack[EventFilters],
+    ) -> Iterator[dict[str, Any]]:
+        """Matching events as plain JSON dicts (only `fields` when given), e.g. for pandas."""
+        for e in self._matching(filters, sort):
+            yield {k: e.get(k) for k in fields} if fields else e
+
+    def get(self, event_id: str) -> Event:
+        """The event with this id (withdrawn ones too); NotFound if there is none."""
+        for e in self._raw():
+            if e.get("id") == event_id:
+                return event_from_json(e)
+        raise NotFound(404, f"no event {event_id!r} in release {self._release.version}")
+
+    def related(self, event_id: str) -> builtins.list[Event]:
+        """Events linked to this one, either way, followed transitively (a retaliation chain)."""
+        rows = {e["id"]: e for e in self._raw()}
+        if event_id not in rows:
+            raise NotFound(404, f"no event {event_id!r} in release {self._release.version}")
+        links: dict[str, set[str]] = {}
+        for e in rows.values():
+            for r in e.get("related") or ():
+                links.setdefault(e["id"], set()).add(r["id"])
+                links.setdefault(r["id"], set()).add(e["id"])
+        seen, todo = {event_id}, [event_id]
+        while todo:
+            for other in links.get(todo.pop(), ()):
+                if other not in seen and other in rows:
+                    seen.add(other)
+                    todo.append(other)
+        seen.discard(event_id)
+        ordered = sorted(seen, key=lambda i: (rows[i]["date_start"], i))
+        return [event_from_json(rows[i]) for i in ordered]
+
+    def count(self, **filters: Unpack[EventFilters]) -> int:
+        """How many events match."""
+        return sum(1 for _ in self._matching(filters, None))
+
+
+class LocalActors:
+    """`actors.list/get` over the release's actors.csv."""
+
+    def __init__(self, release: LocalRelease) -> None:
+        self._release = release
+
+    def list(self) -> list[Actor]:
+        """Every actor of the registry, by id."""
+        return list(self._release._actors().values())
+
+    def get(self, actor_id: str) -> Actor:
+        """The actor with this id; NotFound if there is none."""
+        try:
+            return self._release._actors()[actor_id]
+        except KeyError:
+            raise NotFound(404, f"no actor {actor_id!r} in release {self._release.version}") from None
+
+
+class LocalRelease:
+    """A downloaded release, queried offline. Use `open_release(path)`; close it (or use `with`)."""
+
+    def __init__(self, path: str | Path, *, verify: bool = True) -> None:
+        self.path = Path(path)
+        if self.path.is_dir() and (self.path / SYNC_PENDING).exists():
+            raise IntegrityError(f"{self.path}: a sync was interrupted; run sync() again to finish it")
+        self._files = _Files(self.path)
+        try:
+            with self._files.open(DESCRIPTOR) as fh:
+                self.descriptor: dict[str, Any] = json.load(fh)
+        except ValueError as exc:
+            raise IntegrityError(f"{self.path}: {DESCRIPTOR} is not JSON ({exc})") from exc
+        self._hashes = _resource_hashes(self.descriptor)
+        self._actor_cache: dict[str, Actor] | None = None
+        self._alias_cache: dict[str, set[str]] | None = None
+        if verify:
+            self.verify()
+        self.events = LocalEvents(self)
+        self.actors = LocalActors(self)
+
+    @property
+    def version(self) -> str:
+        """The release's version (from datapackage.json)."""
+        return str(self.descriptor.get("version", ""))
+
+    @property
+    def name(self) -> str:
+        return str(self.descriptor.get("name", ""))
+
+    def verify(self, names: tuple[str, ...] = (EVENTS_FILE, ACTORS_FILE, CHANGES_FILE)) -> None:
+        """Check the files this class reads against the sha256 and size in datapackage.json."""
+        for name in names:
+            if not self._files.exists(name):
+                if name == EVENTS_FILE:
+                    raise IntegrityError(f"{self.path}: the release has no {EVENTS_FILE}")
+                continue
+            expected, size = self._hashes.get(name, (None, None))
+            if expected is None:
+                raise IntegrityError(f"{self.path}: {DESCRIPTOR} lists no sha256 for {name}", path=name)
+            with self._files.open(name) as fh:
+                actual, n = _digest(fh)
+            if actual != expected or (size is not None and n != size):
+                raise IntegrityError(
+                    f"{self.path}: {name} does not match {DESCRIPTOR} (sha256 {actual}, expected {expected}); "
+                    "the copy is damaged or was edited",
+                    path=name,
+                    expected=expected,
+                    actual=actual,
+                )
+
+    def _actors(self) -> dict[str, Actor]:
+        if self._actor_cache is None:
+            cache: dict[str, Actor] = {}
+            if self._files.exists(ACTORS_FILE):
+                with self._files.open(ACTORS_FILE) as fh:
+                    for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")):
+                        actor = actor_from_row(row)
+                        cache[actor.id] = actor
+            self._actor_cache = dict(sorted(cache.items()))
+        return self._actor_cache
+
+    def _actor_ids_for(self, value: str) -> set[str]:
+        """The actor ids a filter value names: an id, a name or an alias (case-insensitive)."""
+        if self._alias_cache is None:
+            index: dict[str, set[str]] = {}
+            for actor in self._actors().values():
+                for name in (actor.id, actor.name, *actor.aliases):
+                    index.setdefault(name.casefold(), set()).add(actor.id)
+            self._alias_cache = index
+        return {value} | self._alias_cache.get(value.casefold(), set())
+
+    def aggregates(self, group_by: list[str] | str, **filters: Unpack[EventFilters]) -> Aggregates:
+        """Counts and casualty ranges per group of matching events (as Client.aggregates)."""
+        keys = group_by.split(",") if isinstance(group_by, str) else list(group_by)
+        rows = self.events._matching(filters, None)
+        return aggregate(rows, keys)
+
+    def changes(self, since: datetime | str | None = None) -> Changes:
+        """Events modified or withdrawn after `since` (from changes.csv)."""
+        when = parse_datetime(since) if isinstance(since, str) else since
+        items = []
+        latest: datetime | None = None
+        with self._files.open(CHANGES_FILE) as fh:
+            for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")):
+                change = change_from_row(row)
+                stamp = max(change.modified, change.withdrawn_at or change.modified)
+                latest = stamp if latest is None or stamp > latest else latest
+                if when is None or stamp > when:
+                    items.append(change)
+        return Changes(items=tuple(items), since=when, until=latest)
+
+    def citation(self) -> str:
+        """The release's CITATION.cff text."""
+        with self._files.open("CITATION.cff") as fh:
+            return fh.read().decode("utf-8")
+
+    def close(self) -> None:
+        """Release the open zip, if any."""
+        self._files.close()
+
+    def __enter__(self) -> LocalRelease:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<LocalRelease {self.name} {self.version} at {self.path}>"
+
+
+def change_from_row(row: Mapping[str, str]) -> Change:
+    """A Change from a row of changes.csv (`withdrawn` a boolean or the withdrawal time)."""
+    withdrawn = (row.get("withdrawn") or "").strip()
+    withdrawn_at = _none(row.get("withdrawn_at"))
+    flag = bool(withdrawn) and withdrawn.lower() not in ("false", "0", "no")
+    if flag and not _truthy(withdrawn) and withdrawn_at is None:
+        withdrawn_at = withdrawn
+    return Change(
+        id=row["id"],
+        modified=parse_datetime(row["modified"]),
+        withdrawn=flag,
+        withdrawn_at=parse_datetime(withdrawn_at) if withdrawn_at else None,
+    )
+
+
+def open_release(path: str | Path, *, verify: bool = True) -> LocalRelease:
+    """Open a downloaded release (directory, its datapackage.json, or the zip) for offline queries.
+
+    With `verify` (the default) the files read are checked against the sha256 hashes of
+    datapackage.json first, so a damaged or edited copy raises IntegrityError.
+    """
+    try:
+        return LocalRelease(path, verify=verify)
+    except (OSError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise OpenStrikesError(f"{path}: cannot read the release: {exc}") from exc
+
+
+ReleaseOpener = Callable[[str | Path], LocalRelease]

@@ -1,0 +1,252 @@
+"""Keep a local copy of the latest release current, incrementally and safe to interrupt.
+
+The events are brought up to date from the changes feed: only events modified or withdrawn since
+the last sync are fetched (as the server's NDJSON lines) and merged into the local events.ndjson,
+which must then hash to the release's published sha256 (else the file is downloaded whole). Small
+files whose hash changed are downloaded again. Everything is staged under `.openstrikes-sync/`
+and moved into place only when complete; an interrupted sync is finished by the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._client import Client
+from ._download import Progress, fetch_file, sha256_file
+from ._errors import APIError, IntegrityError, TransportError
+from ._local import DESCRIPTOR, EVENTS_FILE
+from ._models import Release, format_datetime
+from ._transport import decode_json
+
+DEFAULT_FILES = ("datapackage.json", "events.ndjson", "actors.csv", "changes.csv")
+META = ".openstrikes-sync"
+STATE = "state.json"
+COMMIT = "COMMIT"
+STAGING = "staging"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a sync did: the version before and after, the event ids it updated, the files it
+    downloaded whole, and whether the events were updated incrementally."""
+
+    previous_version: str | None
+    version: str
+    changed: tuple[str, ...]
+    withdrawn: tuple[str, ...]
+    downloaded: tuple[str, ...]
+    incremental: bool
+
+    @property
+    def up_to_date(self) -> bool:
+        """True when nothing had to change."""
+        return not self.changed and not self.downloaded
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def _finish(dest: Path) -> None:
+    """Roll a committed sync forward: move its staged files into place (datapackage.json last)."""
+    meta = dest / META
+    commit = _read_json(meta / COMMIT)
+    if not isinstance(commit, dict):
+        (meta / COMMIT).unlink(missing_ok=True)
+        return
+    names = sorted(commit.get("files", []), key=lambda n: n == DESCRIPTOR)
+    for name in names:
+        staged = meta / STAGING / name
+        if staged.exists():
+            os.replace(staged, dest / name)
+    _write_json(meta / STATE, commit["state"])
+    (meta / COMMIT).unlink()
+    shutil.rmtree(meta / STAGING, ignore_errors=True)
+
+
+def _local_hash(path: Path) -> str | None:
+    return sha256_file(path) if path.is_file() else None
+
+
+def _lines_by_id(lines: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
+    for line in lines:
+        if not line.strip():
+            continue
+        if not line.endswith(b"\n"):
+            line += b"\n"
+        try:
+            ident = json.loads(line)["id"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise IntegrityError(f"not an event line: {line[:80]!r}") from exc
+        yield str(ident), line
+
+
+def _merge(old: Path, updates: dict[str, bytes], out: Path) -> str:
+    """Write `old` with the lines of `updates` replacing or joining it (sorted by id); its sha256."""
+    h = hashlib.sha256()
+    pending = sorted(updates.items())
+    i = 0
+    with old.open("rb") as src, out.open("wb") as dst:
+
+        def put(line: bytes) -> None:
+            dst.write(line)
+            h.update(line)
+
+        for ident, line in _lines_by_id(src):
+            while i < len(pending) and pending[i][0] < ident:
+                put(pending[i][1])
+                i += 1
+            if i < len(pending) and pending[i][0] == ident:
+                put(pending[i][1])
+                i += 1
+            else:
+                put(line)
+        while i < len(pending):
+            put(pending[i][1])
+            i += 1
+        dst.flush()
+        os.fsync(dst.fileno())
+    return h.hexdigest()
+
+
+def _changed_lines(client: Client, release: Release, since: str) -> dict[str, bytes]:
+    """The NDJSON lines of events modified or withdrawn since `since`, from the release."""
+    pinned = Client(client.base_url, release=release.version, session=client._transport.session)
+    params = {"format": "ndjson", "modified_since": since, "include_withdrawn": "true"}
+    resp = pinned._transport.request(
+        "GET", pinned._path("events"), params=params, headers={"Accept": "application/x-ndjson"}
+    )
+    try:
+        body = resp.content
+    finally:
+        resp.close()
+    if body[:1] == b"{" and b"\n" not in body.strip():  # a JSON page, not NDJSON: older server
+        doc = decode_json(resp)
+        if isinstance(doc, dict) and "items" in doc:
+            raise IntegrityError("the server ignored format=ndjson")
+    return dict(_lines_by_id(body.splitlines(keepends=True)))
+
+
+def sync(
+    dest: str | Path,
+    client: Client | str,
+    *,
+    files: Iterable[str] = DEFAULT_FILES,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Bring the release copy in `dest` up to the server's latest release (or the client's pinned one).
+
+    The first call downloads `files` (default: what `open_release` reads); later calls fetch only
+    the events changed since (withdrawals included) and the small files that changed. Every file is
+    verified against the release's sha256 before it replaces the old one. Safe to interrupt: the next
+    call finishes or redoes the work.
+    """
+    own_client = isinstance(client, str)
+    api = Client(client) if isinstance(client, str) else client
+    try:
+        return _sync(Path(dest), api, tuple(dict.fromkeys((DESCRIPTOR, *files))), progress)
+    finally:
+        if own_client:
+            api.close()
+
+
+def _sync(dest: Path, client: Client, names: tuple[str, ...], progress: Progress | None) -> SyncResult:
+    dest.mkdir(parents=True, exist_ok=True)
+    meta = dest / META
+    meta.mkdir(exist_ok=True)
+    if (meta / COMMIT).exists():
+        _finish(dest)
+    state = _read_json(meta / STATE) or {}
+    previous = state.get("version") if isinstance(state, dict) else None
+    release = client.release_info()
+    listing = {f.name: f for f in release.files}
+    missing = [n for n in names if n not in listing]
+    if missing:
+        raise IntegrityError(f"release {release.version} has no file(s) {missing}")
+    staging = meta / STAGING
+    staging.mkdir(exist_ok=True)
+    for leftover in staging.iterdir():  # keep partial downloads (.part) to resume them
+        if not leftover.name.startswith("."):
+            leftover.unlink()
+
+    # Where the changes feed stands now: the next sync asks from here.
+    since = state.get("until") if isinstance(state, dict) else None
+    feed = client.changes(since=since) if since else client.changes(since=release.created)
+    changed_ids = tuple(sorted({c.id for c in feed.items}))
+    withdrawn_ids = tuple(sorted({c.id for c in feed.items if c.withdrawn}))
+
+    staged: list[str] = []
+    downloaded: list[str] = []
+    incremental = False
+    for name in names:
+        entry = listing[name]
+        local = dest / name
+        if _local_hash(local) == entry.sha256.lower():
+            continue
+        if name == EVENTS_FILE and since and local.is_file():
+            try:
+                updates = _changed_lines(client, release, since)
+                digest = _merge(local, updates, staging / name)
+            except (APIError, TransportError, IntegrityError):
+                digest = None
+            if digest == entry.sha256.lower():
+                staged.append(name)
+                incremental = True
+                continue
+            (staging / name).unlink(missing_ok=True)
+        fetch_file(
+            client._transport,
+            entry.url,
+            staging / name,
+            sha256=entry.sha256,
+            size=entry.bytes,
+            progress=progress,
+        )
+        staged.append(name)
+        downloaded.append(name)
+
+    new_state = {
+        "base_url": client.base_url,
+        "version": release.version,
+        "sha256": release.sha256,
+        "until": format_datetime(feed.until) if feed.until else since,
+    }
+    _write_json(meta / COMMIT, {"files": staged, "state": new_state})
+    _finish(dest)
+    # Files of the previous release that this one no longer lists are removed.
+    for name in set(_previous_names(state)) - set(names):
+        with contextlib.suppress(FileNotFoundError):
+            (dest / name).unlink()
+    return SyncResult(
+        previous_version=previous,
+        version=release.version,
+        changed=changed_ids if (staged or previous != release.version) else (),
+        withdrawn=withdrawn_ids if (staged or previous != release.version) else (),
+        downloaded=tuple(downloaded),
+        incremental=incremental,
+    )
+
+
+def _previous_names(state: Any) -> list[str]:
+    return list(state.get("files", [])) if isinstance(state, dict) else []
