@@ -1,0 +1,90 @@
+"""Dataset-wide checks: unique ids and aliases, actors and links that exist, likely duplicates."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import make_root, write_event
+from openstrikes.validate import validate_dataset
+from strategies import NOW, events
+
+
+def _codes(root: Path) -> list[tuple[str, str, str]]:
+    result = validate_dataset(root / "dataset", now=NOW, workers=1)
+    return sorted((Path(p.file).name, p.pointer, p.code) for p in result.problems)
+
+
+def _located(event: dict) -> dict:
+    event = copy.deepcopy(event)
+    event.update(latitude=34.4510, longitude=40.9180, country="SY", geo_precision="near", withdrawn=None)
+    event["attackers"] = [{"actor": "us-air-force", "attribution": "declared"}]
+    event["aliases"] = []
+    return event
+
+
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(first=events(), second=events(), gap=st.integers(0, 1))
+def test_two_nearby_events_a_day_apart_with_a_shared_attacker_are_flagged_until_linked(
+    tmp_path_factory, first: dict, second: dict, gap: int
+) -> None:
+    root = make_root(tmp_path_factory.mktemp("dup"))
+    a, b = _located(first), _located(second)
+    b["date_start"] = b["date_end"] = a["date_start"]
+    b["date_precision"] = "day"
+    b["datetime_utc"] = None
+    if b["id"] == a["id"]:
+        b["id"] = b["id"][:-1] + ("2" if b["id"][-1] != "2" else "3")
+    if gap:
+        from datetime import date, timedelta
+
+        b["date_start"] = b["date_end"] = (
+            date.fromisoformat(a["date_start"]) + timedelta(days=1)
+        ).isoformat()
+        b["id"] = f"OS-{b['date_start'][:4]}{b['id'][7:]}"
+    write_event(root, a)
+    path_b = write_event(root, b)
+    flagged = [c for c in _codes(root) if c[2] == "OS401"]
+    assert sorted(name for name, _, _ in flagged) == sorted([f"{a['id']}.json", f"{b['id']}.json"])
+    b["distinct_from"] = [a["id"]]
+    path_b.unlink()
+    write_event(root, b)
+    assert [c for c in _codes(root) if c[2] == "OS401"] == []
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(event=events())
+def test_far_apart_or_withdrawn_events_are_not_duplicates(tmp_path_factory, event: dict) -> None:
+    root = make_root(tmp_path_factory.mktemp("far"))
+    a = _located(event)
+    b = copy.deepcopy(a)
+    b["id"] = a["id"][:-4] + ("2222" if not a["id"].endswith("2222") else "3333")
+    b.update(latitude=33.5100, longitude=36.2900)  # Damascus, ~450 km away
+    write_event(root, a)
+    write_event(root, b)
+    assert [c for c in _codes(root) if c[2] == "OS401"] == []
+
+
+@settings(max_examples=5, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(event=events())
+def test_the_same_id_in_two_files_and_a_shared_alias_are_reported(tmp_path_factory, event: dict) -> None:
+    repo_root = make_root(tmp_path_factory.mktemp("ids"))
+    event = _located(event)
+    event["aliases"] = ["acled:SYR1"]
+    write_event(repo_root, event)
+    copy_dir = repo_root / "dataset" / "events" / "1999"
+    copy_dir.mkdir()
+    (copy_dir / f"{event['id']}.json").write_text(
+        (repo_root / "dataset" / "events" / event["date_start"][:4] / f"{event['id']}.json").read_text()
+    )
+    codes = {c[2] for c in _codes(repo_root)}
+    assert {"OS302", "OS303", "OS320"} <= codes
+
+
+def test_unknown_actor_parent_is_reported(repo_root: Path) -> None:
+    actor = repo_root / "dataset" / "actors" / "kataib-hezbollah.json"
+    actor.write_text(actor.read_text().replace('"parent": null', '"parent": "no-such-umbrella"'))
+    assert ("kataib-hezbollah.json", "/parent", "OS309") in _codes(repo_root)
