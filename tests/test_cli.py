@@ -136,3 +136,15 @@ def test_github_format_annotates_file_and_line(repo_root: Path, capsys: pytest.C
 def test_clean_dataset_exits_0(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate"]) == 0
     assert "no problems" in capsys.readouterr().err
+
+
+def test_new_prompts_for_what_the_flags_do_not_give(
+    repo_root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = iter(["2020-01-03", "iq", "drone_strike"])
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    assert main(["new"]) == 0
+    record = json.loads(Path(capsys.readouterr().out.strip()).read_text())
+    assert (record["date_start"], record["country"], record["strike_type"]) == ("2020-01-03", "IQ", "drone_strike")
+    assert record["id"].startswith("OS-2020-")
