@@ -61,6 +61,12 @@ def _geometry(code: str) -> Any:
     return geom
 
 
+def preload(codes: tuple[str, ...]) -> None:
+    """Load the boundaries of these countries now (e.g. before forking worker processes)."""
+    for code in codes:
+        _geometry(code)
+
+
 def distance_outside_km(code: str, lat: float, lon: float) -> float | None:
     """0 when the point lies inside the country, else the distance in km to its boundary;
     None when the country is unknown to the boundary data."""

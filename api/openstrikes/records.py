@@ -53,44 +53,54 @@ def kind_of(path: Path) -> Kind:
     return "actor" if "actors" in path.parts[:-1] else "event"
 
 
-def _display(path: Path, base: Path) -> str:
-    try:
-        return os.path.relpath(path, base)
-    except ValueError:
-        return str(path)
-
-
 def discover(
     dataset: Path, paths: Iterable[Path] | None = None, base: Path | None = None
 ) -> list[RecordFile]:
     """Record files under the given paths (files or directories), or the whole dataset.
 
     Symlinks and non-regular entries are returned too, so that validation can report them.
+    Each file's display name is its path relative to `base` (default: the working directory).
     """
     base = base or Path.cwd()
     roots = list(paths) if paths else [dataset / "events", dataset / "actors"]
-    found: dict[Path, RecordFile] = {}
+    found: dict[str, RecordFile] = {}
     for root in roots:
-        for path in _walk(root):
-            found.setdefault(path, RecordFile(path, kind_of(path), _display(path, base)))
+        shown = _relative(root, base)
+        for path, display in _walk(root, shown):
+            found.setdefault(display, RecordFile(path, kind_of(path), display))
     return sorted(found.values(), key=lambda r: r.display)
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return os.path.relpath(path, base)
+    except ValueError:
+        return str(path)
+
+
+def _walk(root: Path, shown: str) -> Iterator[tuple[Path, str]]:
+    """(path, display) of every candidate file under root; displays are built by joining
+    names onto the root's display, not recomputed per file (that dominates on 1M files)."""
     if root.is_symlink() or not root.is_dir():
-        yield root
+        yield root, shown
         return
+    root_text = str(root)
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
+        rel = dirpath[len(root_text) :].lstrip(os.sep)
+        here_shown = os.path.join(shown, rel) if rel else shown
         here = Path(dirpath)
         for name in sorted(filenames):
             if name.endswith(".json"):
-                yield here / name
+                yield here / name, os.path.join(here_shown, name)
+        keep = []
         for name in dirnames:
             sub = here / name
             if sub.is_symlink() or name.endswith(".json"):
-                yield sub
-        dirnames[:] = [d for d in dirnames if not (here / d).is_symlink() and not d.endswith(".json")]
+                yield sub, os.path.join(here_shown, name)
+            else:
+                keep.append(name)
+        dirnames[:] = keep
 
 
 def read_record(rf: RecordFile) -> Parsed:

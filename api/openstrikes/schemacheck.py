@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from functools import cache
-from typing import Any
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
 
 from .problems import Problem, pointer_join
 from .schemas import load_schema
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 _CODES = {
     "required": "OS201",
@@ -58,8 +59,16 @@ class SchemaChecker:
     def __init__(self, schema_file: str) -> None:
         schema = load_schema(schema_file)
         self.schema_file = schema_file
+        self.schema = schema
         self.fast = jsonschema_rs.validator_for(schema, validate_formats=True)
-        self.reference = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+    @cached_property
+    def reference(self) -> Any:
+        """The reference validator, built on first need: importing `jsonschema` with its format
+        checkers costs seconds, and valid records never need it."""
+        from jsonschema import Draft202012Validator
+
+        return Draft202012Validator(self.schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
     def is_valid(self, data: Any) -> bool:
         """The fast path's answer."""

@@ -23,6 +23,8 @@ from .records import RecordFile, discover, read_record, schema_name
 from .schemacheck import checker
 
 PARALLEL_THRESHOLD = 2000
+# Boundaries loaded before forking; others load in each worker on first use.
+WARM_COUNTRIES = ("IQ", "SY", "JO", "IR", "LB", "TR", "SA", "IL", "YE")
 CHUNK = 256
 
 
@@ -121,11 +123,20 @@ def _process_chunk(args: tuple[list[RecordFile], datetime]) -> list[FileOutcome]
     return [process_file(rf, now) for rf in files]
 
 
+def _warm_up() -> None:
+    from . import geo
+
+    checker(schema_name("event"))
+    checker(schema_name("actor"))
+    geo.preload(WARM_COUNTRIES)
+
+
 def _outcomes(files: list[RecordFile], now: datetime, workers: int) -> Iterator[FileOutcome]:
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
         for rf in files:
             yield process_file(rf, now)
         return
+    _warm_up()  # load boundaries and validators once, before forking, so workers share them
     chunks = [(files[i : i + CHUNK], now) for i in range(0, len(files), CHUNK)]
     with get_context("fork" if hasattr(os, "fork") else "spawn").Pool(workers) as pool:
         for batch in pool.imap(_process_chunk, chunks):

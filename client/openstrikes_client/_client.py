@@ -5,10 +5,11 @@ from __future__ import annotations
 import builtins
 import hashlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Unpack
+from typing import Any, Literal, TypeVar, Unpack
 from urllib.parse import quote
 
 import requests
@@ -28,12 +29,34 @@ from ._models import (
     event_from_json,
     format_datetime,
 )
-from ._transport import DEFAULT_TIMEOUT, Retries, Timeout, Transport, decode_json
+from ._transport import (
+    DEFAULT_TIMEOUT,
+    Retries,
+    Timeout,
+    Transport,
+    _read_error,
+    decode_body,
+    decode_json,
+    parse_json,
+)
 
 ITER_PAGE_SIZE = 1000
 """Page size `events.iter()` asks for (the API's maximum): fewer round trips."""
 
 ResourceName = Literal["zip", "package"] | str
+
+
+P = TypeVar("P")
+
+
+def _parse(parse: Callable[[Any], P], body: Any, what: str) -> P:
+    """Parse a response body; an unexpected shape is an IntegrityError, never a KeyError."""
+    try:
+        return parse(body)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise IntegrityError(
+            f"unexpected {what} response from the server: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 class Events:
@@ -69,33 +92,22 @@ class Events:
                 next_cursor=body.get("next_cursor"),
                 next=body.get("next"),
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise IntegrityError(f"unexpected page shape from the server: {exc}") from exc
 
     def iter(
         self, *, sort: SortKey | None = None, page_size: int = ITER_PAGE_SIZE, **filters: Unpack[EventFilters]
     ) -> Iterator[Event]:
-        """Every matching event, page after page (lazily, following the cursor; no cap)."""
+        """Every matching event, page after page, following the cursor (no cap).
+
+        Lazy, with one page fetched ahead in a background thread while the current one is
+        consumed, so the network and the server overlap with your loop.
+        """
         check_filters(filters)
         base = to_params(filters)
         base.update(to_params({"page_size": page_size, "sort": sort}))
-        params: dict[str, str] | None = base
-        path = "events"
-        seen_cursors: set[str] = set()
-        while True:
-            body = self._client._get(path, params)
+        for body in self._client._walk("events", base):
             yield from self._page(body).items
-            cursor, link = body.get("next_cursor"), body.get("next")
-            if cursor:
-                if cursor in seen_cursors:
-                    raise IntegrityError(f"the server sent the same cursor twice ({cursor!r}); stopping")
-                seen_cursors.add(cursor)
-                params = dict(base, cursor=cursor)
-                params.pop("page", None)
-            elif link:
-                path, params = link, None
-            else:
-                return
 
     def records(
         self,
@@ -110,14 +122,11 @@ class Events:
         base.update(
             to_params({"page_size": ITER_PAGE_SIZE, "sort": sort, "fields": list(fields or []) or None})
         )
-        params = base
-        while True:
-            body = self._client._get("events", params)
-            yield from body["items"]
-            cursor = body.get("next_cursor")
-            if not cursor:
-                return
-            params = dict(base, cursor=cursor)
+        for body in self._client._walk("events", base):
+            items = body.get("items") if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise IntegrityError("unexpected page shape from the server: no items")
+            yield from items
 
     def count(self, **filters: Unpack[EventFilters]) -> int:
         """How many events match the filters."""
@@ -131,7 +140,7 @@ class Events:
     def related(self, event_id: str) -> builtins.list[Event]:
         """The events linked to this one (e.g. a retaliation chain)."""
         body = self._client._get(f"events/{quote(event_id, safe='')}/related")
-        return [event_from_json(x) for x in body["items"]]
+        return _parse(lambda b: [event_from_json(x) for x in b["items"]], body, "related events")
 
 
 class Actors:
@@ -143,7 +152,7 @@ class Actors:
     def list(self) -> list[Actor]:
         """Every actor of the registry."""
         body = self._client._get("actors")
-        return [Actor.from_dict(x) for x in body["items"]]
+        return _parse(lambda b: [Actor.from_dict(x) for x in b["items"]], body, "actors")
 
     def get(self, actor_id: str) -> Actor:
         """The actor with this id; NotFound if none."""
@@ -171,8 +180,9 @@ class Client:
         url = base_url or os.environ.get("OPENSTRIKES_URL")
         if not url:
             raise ValueError("Client needs the API's base URL (or set OPENSTRIKES_URL)")
-        url = url.rstrip("/")
-        url = url.removesuffix("/v1")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, not {url!r}")
+        url = url.rstrip("/").removesuffix("/v1")
         self.base_url = url
         self.release = release
         self._transport = Transport(
@@ -192,6 +202,42 @@ class Client:
         target = path if path.startswith(("/", "http:", "https:")) else self._path(path)
         return self._transport.get_json(target, params)
 
+    def _walk(self, path: str, params: dict[str, str]) -> Iterator[Any]:
+        """Every page of a paginated resource (decoded JSON), following `next_cursor` (or `next`),
+        with the next page requested in a background thread while the current one is used."""
+
+        def fetch(target: str, query: dict[str, str] | None) -> tuple[bytes, str]:
+            resp = self._transport.request("GET", target, params=query)
+            return decode_body(resp), resp.url
+
+        seen: set[str] = set()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="openstrikes-prefetch") as pool:
+            pending: Future[tuple[bytes, str]] | None = pool.submit(fetch, self._path(path), params)
+            while pending is not None:
+                content, url = pending.result()
+                body = parse_json(content, url)
+                pending = None
+                cursor = body.get("next_cursor") if isinstance(body, dict) else None
+                link = body.get("next") if isinstance(body, dict) else None
+                if cursor:
+                    if cursor in seen:
+                        raise IntegrityError(f"the server sent the same cursor twice ({cursor!r}); stopping")
+                    seen.add(cursor)
+                    query = {k: v for k, v in params.items() if k != "page"}
+                    query["cursor"] = cursor
+                    pending = pool.submit(fetch, self._path(path), query)
+                elif link:
+                    if link in seen:
+                        raise IntegrityError(f"the server sent the same next link twice ({link!r}); stopping")
+                    seen.add(link)
+                    pending = pool.submit(fetch, link, None)
+                try:
+                    yield body
+                except GeneratorExit:
+                    if pending is not None:
+                        pending.cancel()
+                    raise
+
     # -- endpoints -------------------------------------------------------------------------------
 
     def aggregates(self, group_by: Sequence[GroupKey] | str, **filters: Unpack[EventFilters]) -> Aggregates:
@@ -200,18 +246,18 @@ class Client:
         keys = group_by if isinstance(group_by, str) else ",".join(group_by)
         params = to_params(filters)
         params["group_by"] = keys
-        return Aggregates.from_dict(self._get("aggregates", params))
+        return _parse(Aggregates.from_dict, self._get("aggregates", params), "aggregates")
 
     def changes(self, since: datetime | str | None = None) -> Changes:
         """Events modified or withdrawn since a time; pass the answer's `until` as the next `since`."""
         params: dict[str, str] = {}
         if since is not None:
             params["since"] = since if isinstance(since, str) else format_datetime(since)
-        return Changes.from_dict(self._get("changes", params))
+        return _parse(Changes.from_dict, self._get("changes", params), "changes")
 
     def releases(self) -> Releases:
         """Every published release and its files (with sha256), and the latest version."""
-        return Releases.from_dict(self._transport.get_json("v1/releases"))
+        return _parse(Releases.from_dict, self._transport.get_json("v1/releases"), "releases")
 
     def release_info(self, version: str | None = None) -> Release:
         """One release (default: the pinned one, else the latest); NotFound if there is none."""
@@ -229,7 +275,11 @@ class Client:
     def validate(self, event: Event | Mapping[str, Any]) -> Report:
         """Check one event record with the contributor checks, as a service (never retried)."""
         body = event.to_dict() if isinstance(event, Event) else dict(event)
-        return Report.from_dict(self._transport.post_json("v1/validate", body, ok=(422,)))
+        resp = self._transport.request("POST", "v1/validate", json_body=body, ok=(400, 422))
+        answer = decode_json(resp)
+        if resp.status_code >= 400 and not (isinstance(answer, dict) and "valid" in answer):
+            raise _read_error(resp)
+        return _parse(Report.from_dict, answer, "validation report")
 
     def download(
         self,
@@ -249,6 +299,7 @@ class Client:
         IntegrityError and leaves nothing at the destination. Returns the path written.
         """
         release = self.release_info(version)
+        text = os.fspath(dest)
         dest = Path(dest)
         if resource == "package":
             return self._download_package(release, dest, verify=verify, progress=progress)
@@ -257,7 +308,8 @@ class Client:
             entry = release.file(name)
         except KeyError as exc:
             raise NotFound(404, str(exc.args[0])) from None
-        target = dest / name if dest.is_dir() else dest
+        as_dir = dest.is_dir() or text.endswith(("/", os.sep))
+        target = dest / name if as_dir else dest
         sha = entry.sha256 if verify else None
         if verify and name != "datapackage.json" and name != f"{release.name}-{release.version}.zip":
             own = self._package_hashes(release).get(name)
@@ -283,7 +335,7 @@ class Client:
             )
         descriptor = decode_json(resp)
         out: dict[str, str] = {}
-        for res in descriptor.get("resources", []):
+        for res in list(descriptor.get("resources", [])) + list(descriptor.get("files", [])):
             digest = str(res.get("hash", ""))
             if res.get("path") and digest.startswith("sha256:"):
                 out[str(res["path"])] = digest.removeprefix("sha256:").lower()

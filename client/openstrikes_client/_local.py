@@ -16,7 +16,7 @@ from typing import IO, Any, Unpack
 
 from ._aggregate import aggregate
 from ._errors import IntegrityError, NotFound, OpenStrikesError
-from ._filters import EventFilters, SortKey, check_filters, predicates, sort_key
+from ._filters import EventFilters, GroupKey, SortKey, check_filters, predicates, sort_key
 from ._models import (
     Actor,
     Aggregates,
@@ -92,8 +92,10 @@ def _digest(fh: IO[bytes]) -> tuple[str, int]:
 
 
 def _resource_hashes(descriptor: Mapping[str, Any]) -> dict[str, tuple[str | None, int | None]]:
+    """sha256 and size of every file the descriptor lists (its resources and its other `files`)."""
     out: dict[str, tuple[str | None, int | None]] = {}
-    for res in descriptor.get("resources", []):
+    listed = list(descriptor.get("resources", [])) + list(descriptor.get("files", []))
+    for res in listed:
         path = res.get("path")
         if not isinstance(path, str):
             continue
@@ -224,32 +226,58 @@ class LocalEvents:
         for e in self._matching(filters, sort):
             yield {k: e.get(k) for k in fields} if fields else e
 
+    def _index(self) -> dict[str, int]:
+        """Byte offset of each event's line, by id (built once, on the first `get`)."""
+        if self._offsets is None:
+            offsets: dict[str, int] = {}
+            pos = 0
+            with self._release._files.open(EVENTS_FILE) as fh:
+                for line in fh:
+                    if line.startswith(b'{"id":"'):  # the record's first key: no need to parse it
+                        ident = line[7 : line.index(b'"', 7)].decode()
+                    elif line.strip():
+                        ident = json.loads(line)["id"]
+                    else:
+                        pos += len(line)
+                        continue
+                    offsets[ident] = pos
+                    pos += len(line)
+            self._offsets = offsets
+        return self._offsets
+
+    def _read_at(self, offset: int) -> dict[str, Any]:
+        with self._release._files.open(EVENTS_FILE) as fh:
+            fh.seek(offset)
+            row: dict[str, Any] = json.loads(fh.readline())
+        return row
+
     def get(self, event_id: str) -> Event:
         """The event with this id (withdrawn ones too); NotFound if there is none."""
-        for e in self._raw():
-            if e.get("id") == event_id:
-                return event_from_json(e)
-        raise NotFound(404, f"no event {event_id!r} in release {self._release.version}")
+        offset = self._index().get(event_id)
+        if offset is None:
+            raise NotFound(404, f"no event {event_id!r} in release {self._release.version}")
+        return event_from_json(self._read_at(offset))
 
     def related(self, event_id: str) -> builtins.list[Event]:
         """Events linked to this one, either way, followed transitively (a retaliation chain)."""
-        rows = {e["id"]: e for e in self._raw()}
-        if event_id not in rows:
+        index = self._index()
+        if event_id not in index:
             raise NotFound(404, f"no event {event_id!r} in release {self._release.version}")
         links: dict[str, set[str]] = {}
-        for e in rows.values():
+        for e in self._raw():
             for r in e.get("related") or ():
                 links.setdefault(e["id"], set()).add(r["id"])
                 links.setdefault(r["id"], set()).add(e["id"])
         seen, todo = {event_id}, [event_id]
         while todo:
             for other in links.get(todo.pop(), ()):
-                if other not in seen and other in rows:
+                if other not in seen and other in index:
                     seen.add(other)
                     todo.append(other)
         seen.discard(event_id)
-        ordered = sorted(seen, key=lambda i: (rows[i]["date_start"], i))
-        return [event_from_json(rows[i]) for i in ordered]
+        rows = [self._read_at(index[i]) for i in seen]
+        rows.sort(key=lambda e: (e["date_start"], e["id"]))
+        return [event_from_json(e) for e in rows]
 
     def count(self, **filters: Unpack[EventFilters]) -> int:
         """How many events match."""
@@ -346,9 +374,9 @@ class LocalRelease:
             self._alias_cache = index
         return {value} | self._alias_cache.get(value.casefold(), set())
 
-    def aggregates(self, group_by: list[str] | str, **filters: Unpack[EventFilters]) -> Aggregates:
+    def aggregates(self, group_by: Sequence[GroupKey] | str, **filters: Unpack[EventFilters]) -> Aggregates:
         """Counts and casualty ranges per group of matching events (as Client.aggregates)."""
-        keys = group_by.split(",") if isinstance(group_by, str) else list(group_by)
+        keys: list[str] = group_by.split(",") if isinstance(group_by, str) else [str(k) for k in group_by]
         rows = self.events._matching(filters, None)
         return aggregate(rows, keys)
 

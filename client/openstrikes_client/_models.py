@@ -68,17 +68,28 @@ def _opt_dt(text: str | None) -> datetime | None:
 
 
 def _json_value(value: Any) -> Any:
+    if isinstance(value, _JSONModel):
+        return value.to_dict()
     if isinstance(value, datetime):
         return format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, tuple):
         return [_json_value(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _json_value(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {k: _json_value(v) for k, v in value.items()}
     return value
+
+
+def _fields_json(obj: Any) -> dict[str, Any]:
+    """The JSON form of a model's fields, in field order. An optional property that was absent
+    from the JSON the model came from stays absent, so a record round-trips exactly."""
+    present = getattr(obj, "__dict__", None)
+    return {
+        f.name: _json_value(getattr(obj, f.name))
+        for f in dataclasses.fields(obj)
+        if present is None or f.name in present
+    }
 
 
 class _JSONModel:
@@ -90,8 +101,7 @@ class _JSONModel:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of this object, keys in field order."""
-        out: dict[str, Any] = _json_value(self)
-        return out
+        return _fields_json(self)
 
 
 # -- Lazy conversion -----------------------------------------------------------------------------
@@ -260,9 +270,6 @@ class CasualtyClaim(_JSONModel):
     claimant: str
     figures: ClaimFigures
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "claimant": self.claimant, "figures": self.figures.to_dict()}
-
 
 @_json_model(at=parse_datetime)
 @dataclass(frozen=True, kw_only=True)
@@ -389,10 +396,8 @@ class Event(_JSONModel):
         return _load(cls, d)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form, keys in schema order."""
-        out: dict[str, Any] = _json_value(self)
-        out["casualty_claims"] = [c.to_dict() for c in self.casualty_claims]
-        return out
+        """The JSON form, keys in schema order: exactly the record the event was read from."""
+        return _fields_json(self)
 
 
 def event_from_json(d: Any) -> Event:
@@ -423,23 +428,18 @@ class Actor(_JSONModel):
 
     id: str
     name: str
-    aliases: tuple[str, ...] = ()
+    aliases: tuple[str, ...]
     kind: ActorKind
-    country: str | None = None
-    parent: str | None = None
-    external_ids: ExternalIds = ExternalIds()
+    country: str | None
+    parent: str | None
+    external_ids: ExternalIds
     description: str | None = None
-    sources: tuple[str, ...] = ()
+    sources: tuple[str, ...]
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Actor:
         """Build an Actor from its JSON form (unknown fields ignored; IntegrityError if malformed)."""
         return _load(cls, d)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = _json_value(self)
-        out["external_ids"] = self.external_ids.to_dict()
-        return out
 
 
 # -- Responses -----------------------------------------------------------------------------------

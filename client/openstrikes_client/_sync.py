@@ -241,8 +241,8 @@ def _sync(dest: Path, client: Client, names: tuple[str, ...], progress: Progress
     return SyncResult(
         previous_version=previous,
         version=release.version,
-        changed=changed_ids if (staged or previous != release.version) else (),
-        withdrawn=withdrawn_ids if (staged or previous != release.version) else (),
+        changed=changed_ids if EVENTS_FILE in staged else (),
+        withdrawn=withdrawn_ids if EVENTS_FILE in staged else (),
         downloaded=tuple(downloaded),
         incremental=incremental,
     )

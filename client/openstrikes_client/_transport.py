@@ -183,19 +183,29 @@ class Transport:
         return decode_json(resp)
 
 
-def decode_json(resp: requests.Response) -> Any:
-    """The JSON body of a response; TransportError if it is cut short or not JSON."""
+def decode_body(resp: requests.Response) -> bytes:
+    """The whole body of a response; TransportError if the connection breaks first."""
     try:
-        content = resp.content
+        return resp.content
     except requests.RequestException as exc:
         raise TransportError(f"the response broke off: {_describe(exc)}", url=resp.url) from exc
+
+
+def parse_json(content: bytes, url: str) -> Any:
+    """Decode a JSON body; TransportError (naming the URL) if it is not JSON."""
     try:
         return json.loads(content)
     except ValueError as exc:
-        raise TransportError(f"the server sent a body that is not JSON ({exc})", url=resp.url) from exc
+        raise TransportError(f"the server sent a body that is not JSON ({exc})", url=url) from exc
+
+
+def decode_json(resp: requests.Response) -> Any:
+    """The JSON body of a response; TransportError if it is cut short or not JSON."""
+    return parse_json(decode_body(resp), resp.url)
 
 
 def _read_error(resp: requests.Response) -> APIError:
+    """The APIError for an error response (its body read, the response closed)."""
     try:
         return _api_error(resp)
     except requests.RequestException:

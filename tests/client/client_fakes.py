@@ -41,6 +41,7 @@ class FakeServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply] | Callable[[Seen], Reply]] = {}
         self.seen: list[Seen] = []
+        self.fallback: Callable[[Seen], Reply] | None = None
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -77,11 +78,13 @@ class FakeServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     def reply_for(self, seen: Seen) -> Reply:
         path = seen.path.split("?", 1)[0]
         route = self.routes.get(path)
+        if route is None and self.fallback is not None:
+            return self.fallback(seen)
         if route is None:
             return json_reply({"error": {"status": 404, "code": "not_found", "message": f"no {path}"}}, 404)
         if callable(route):
@@ -130,7 +133,19 @@ def ranged(data: bytes, headers: dict[str, str] | None = None) -> Callable[[Seen
 
 # -- A release on disk, in the package's layout (for offline tests) -----------------------------
 
-ACTOR_COLUMNS = ["id", "name", "aliases", "kind", "country", "parent", "acled", "ucdp", "wikidata", "description"]
+ACTOR_COLUMNS = [
+    "id",
+    "name",
+    "aliases",
+    "kind",
+    "country",
+    "parent",
+    "external_ids_acled",
+    "external_ids_ucdp",
+    "external_ids_wikidata",
+    "description",
+    "sources",
+]
 
 
 def write_release(
@@ -140,13 +155,14 @@ def write_release(
     version: str = "0.1.0",
     name: str = "openstrikes",
 ) -> Path:
-    """Write a minimal package (datapackage.json with sha256, events.ndjson, actors.csv, changes.csv)."""
+    """A minimal package in the layout `openstrikes build` writes: datapackage.json (resources with
+    sha256, events.ndjson under `files`), events.ndjson, actors.csv, changes.csv."""
     folder.mkdir(parents=True, exist_ok=True)
     evs = sorted(events, key=lambda e: e["id"])
     ndjson = "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in evs)
     files: dict[str, bytes] = {"events.ndjson": ndjson.encode()}
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(ACTOR_COLUMNS)
     for a in sorted(actors, key=lambda a: a["id"]):
         ext = a.get("external_ids") or {}
@@ -154,7 +170,7 @@ def write_release(
             [
                 a["id"],
                 a["name"],
-                "|".join(a.get("aliases") or []),
+                json.dumps(a.get("aliases") or []),
                 a["kind"],
                 a.get("country") or "",
                 a.get("parent") or "",
@@ -162,26 +178,180 @@ def write_release(
                 ext.get("ucdp", ""),
                 ext.get("wikidata", ""),
                 a.get("description") or "",
+                json.dumps(a.get("sources") or []),
             ]
         )
     files["actors.csv"] = buf.getvalue().encode()
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["id", "modified", "withdrawn"])
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(["id", "modified", "withdrawn", "withdrawn_at"])
     for e in evs:
-        w.writerow([e["id"], e["modified"], "true" if e["withdrawn"] else "false"])
+        wd = e["withdrawn"]
+        w.writerow([e["id"], e["modified"], "true" if wd else "false", wd["at"] if wd else ""])
     files["changes.csv"] = buf.getvalue().encode()
-    resources = []
+    listed: dict[str, list[dict[str, Any]]] = {"resources": [], "files": []}
     for fname, data in files.items():
         (folder / fname).write_bytes(data)
-        resources.append(
-            {
-                "name": fname.split(".")[0].replace("_", "-"),
-                "path": fname,
-                "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
-                "bytes": len(data),
-            }
-        )
-    descriptor = {"name": name, "version": version, "resources": resources}
+        entry = {"path": fname, "hash": "sha256:" + hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        if fname.endswith(".csv"):
+            listed["resources"].append({"name": fname.removesuffix(".csv"), **entry})
+        else:
+            listed["files"].append(entry)
+    descriptor = {"name": name, "version": version, **listed}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n")
     return folder
+
+
+# -- A requests adapter into a WSGI app (the Flask test client): unit tests with no network -------
+
+
+class WSGIAdapter:
+    """Mount on a requests.Session: every request goes to a Flask app's test client in-process."""
+
+    def __init__(self, app: Any) -> None:
+        import requests.adapters
+
+        self.app = app
+        self.client = app.test_client()
+        outer = self
+
+        class _Adapter(requests.adapters.BaseAdapter):
+            def send(self, request: Any, stream: bool = False, **kwargs: Any) -> Any:
+                return outer.send(request)
+
+            def close(self) -> None:
+                pass
+
+        self.adapter = _Adapter()
+
+    def send(self, request: Any) -> Any:
+        from urllib.parse import urlsplit
+
+        import requests
+
+        parts = urlsplit(request.url)
+        body = request.body
+        if isinstance(body, str):
+            body = body.encode()
+        resp = self.client.open(
+            parts.path,
+            method=request.method,
+            query_string=parts.query,
+            headers={k: v for k, v in request.headers.items() if k.lower() != "accept-encoding"},
+            data=body,
+        )
+        out = requests.Response()
+        out.status_code = resp.status_code
+        out.headers = requests.structures.CaseInsensitiveDict(resp.headers)
+        out._content = resp.get_data()
+        out._content_consumed = True
+        out.raw = io.BytesIO(out._content)
+        out.url = request.url
+        out.reason = resp.status.split(" ", 1)[1] if " " in resp.status else ""
+        out.request = request
+        out.encoding = "utf-8"
+        return out
+
+
+def session_into(app: Any) -> Any:
+    """A requests.Session whose requests to http://testserver go into `app` in-process."""
+    import requests
+
+    session = requests.Session()
+    session.mount("http://testserver", WSGIAdapter(app).adapter)
+    return session
+
+
+class FakeAPI:
+    """Just enough of the API, from release folders, for sync and download tests: the releases
+    listing, file downloads (with Range), the changes feed and NDJSON event queries."""
+
+    def __init__(self, server: FakeServer, name: str = "openstrikes") -> None:
+        self.server = server
+        self.name = name
+        self.folders: dict[str, Path] = {}
+        self.latest = ""
+        self.broken_files: set[str] = set()
+        self.reserialize = False  # send NDJSON lines re-encoded (not byte-identical to the package)
+        server.fallback = self.route
+
+    def add(self, version: str, folder: Path) -> None:
+        self.folders[version] = folder
+        self.latest = version
+
+    def listing(self) -> dict[str, Any]:
+        items = []
+        for version, folder in self.folders.items():
+            files = []
+            for f in sorted(folder.iterdir()):
+                data = f.read_bytes()
+                files.append(
+                    {
+                        "name": f.name,
+                        "bytes": len(data),
+                        "sha256": hashlib.sha256(data).hexdigest(),
+                        "url": f"/v1/releases/{version}/files/{f.name}",
+                    }
+                )
+            sha = hashlib.sha256((folder / "datapackage.json").read_bytes()).hexdigest()
+            items.append(
+                {
+                    "version": version,
+                    "name": self.name,
+                    "created": "2026-01-01T00:00:00Z",
+                    "sha256": sha,
+                    "files": files,
+                }
+            )
+        return {"items": items, "latest": self.latest}
+
+    def events(self, version: str) -> list[dict[str, Any]]:
+        text = (self.folders[version] / "events.ndjson").read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def route(self, seen: Seen) -> Reply:
+        from urllib.parse import parse_qs, urlsplit
+
+        parts = urlsplit(seen.path)
+        path, query = parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()}
+        segs = path.strip("/").split("/")
+        if path == "/v1/releases":
+            return json_reply(self.listing())
+        if path == "/v1/changes":
+            since = query.get("since", "")
+            evs = [e for e in self.events(self.latest) if e["modified"] > since]
+            items = [
+                {
+                    "id": e["id"],
+                    "modified": e["modified"],
+                    "withdrawn": e["withdrawn"] is not None,
+                    "withdrawn_at": (e["withdrawn"] or {}).get("at"),
+                }
+                for e in evs
+            ]
+            until = max([e["modified"] for e in self.events(self.latest)] + [since])
+            return json_reply({"items": items, "since": since or None, "until": until})
+        if len(segs) == 5 and segs[:2] == ["v1", "releases"] and segs[3] == "files":
+            version, fname = segs[2], segs[4]
+            if fname in self.broken_files:
+                return json_reply({"error": {"status": 503, "message": "unavailable"}}, 503)
+            data = (self.folders[version] / fname).read_bytes()
+            return ranged(data, {"X-Checksum-SHA256": hashlib.sha256(data).hexdigest()})(seen)
+        if len(segs) == 4 and segs[:2] == ["v1", "releases"] and segs[3] == "events":
+            since = query.get("modified_since", "")
+            lines = (self.folders[segs[2]] / "events.ndjson").read_bytes().splitlines(keepends=True)
+            picked = [ln for ln in lines if json.loads(ln)["modified"] >= since]
+            if self.reserialize:
+                picked = [(json.dumps(json.loads(ln), sort_keys=True) + "\n").encode() for ln in picked]
+            return Reply(200, b"".join(picked), {"Content-Type": "application/x-ndjson"})
+        return json_reply({"error": {"status": 404, "message": f"no route {path}"}}, 404)
+
+
+@dataclass(frozen=True)
+class Built:
+    dataset: Path  # repository-shaped dataset (events/, actors/)
+    releases: Path  # directory holding the package directory and its zip
+    package: Path  # the package directory
+    zip: Path  # its deterministic zip
+    events: dict[str, dict[str, Any]]  # the source records by id
+    actors: dict[str, dict[str, Any]]

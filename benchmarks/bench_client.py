@@ -1,0 +1,152 @@
+"""Benchmark: iterate every event of a synthetic release over 127.0.0.1 with the client's
+`events.iter()`, and in the same run with raw `requests` + `json` on the same endpoint.
+
+    python benchmarks/bench_client.py [--events 100000] [--rounds 3] [--releases DIR]
+
+Builds a synthetic release of N events in a temporary directory (never in dataset/), starts
+`openstrikes serve` on a free port, walks every page both ways (same page size, same cursor),
+and prints events/s of each and the ratio. Targets: client >= 0.8x raw, >= 50k events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from openstrikes_client import Client
+from openstrikes_client._client import ITER_PAGE_SIZE
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build_release(workdir: Path, n: int, seed: int) -> Path:
+    """A synthetic dataset of n events, built into a releases directory."""
+    from openstrikes.package import build_package
+    from synthetic import write_dataset  # type: ignore[import-not-found]
+
+    t0 = time.perf_counter()
+    dataset = write_dataset(workdir / "repo", n, seed)
+    releases = workdir / "releases"
+    releases.mkdir()
+    build_package(Path(dataset), releases)
+    print(f"built a release of {n:,} events in {time.perf_counter() - t0:.1f} s", flush=True)
+    return releases
+
+
+def start_server(releases: Path, port: int) -> subprocess.Popen[bytes]:
+    exe = Path(sys.executable).with_name("openstrikes")
+    cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--releases", str(releases)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise SystemExit(f"the server exited: {err.strip()[-2000:]}")
+        try:
+            if requests.get(f"http://127.0.0.1:{port}/v1/health", timeout=2).ok:
+                return proc
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("the server did not come up within 600 s")
+
+
+def walk_raw(base: str, page_size: int) -> int:
+    """Every event with plain requests + json: follow next_cursor until it is null."""
+    session = requests.Session()
+    params = {"page_size": str(page_size)}
+    n = 0
+    while True:
+        resp = session.get(f"{base}/v1/events", params=params, timeout=60)
+        resp.raise_for_status()
+        body = json.loads(resp.content)
+        n += len(body["items"])
+        cursor = body.get("next_cursor")
+        if not cursor:
+            return n
+        params = {"page_size": str(page_size), "cursor": cursor}
+
+
+def walk_client(base: str, page_size: int) -> int:
+    """Every event as typed Event objects, with events.iter()."""
+    n = 0
+    with Client(base) as client:
+        for event in client.events.iter(page_size=page_size):
+            n += 1
+            _ = event.id
+    return n
+
+
+def timed(fn: Callable[[str, int], int], base: str, page_size: int) -> tuple[int, float]:
+    t0 = time.perf_counter()
+    n = fn(base, page_size)
+    return n, time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--page-size", type=int, default=ITER_PAGE_SIZE)
+    parser.add_argument("--releases", type=Path, help="serve these built releases instead of building one")
+    parser.add_argument("--url", help="benchmark a server already running at this URL")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="bench-client-") as tmp:
+        proc = None
+        base = args.url
+        if base is None:
+            releases = args.releases or build_release(Path(tmp), args.events, args.seed)
+            port = free_port()
+            proc = start_server(releases, port)
+            base = f"http://127.0.0.1:{port}"
+        try:
+            walk_raw(base, args.page_size)  # warm caches (SQLite pages, the OS) once
+            raw_times, client_times = [], []
+            n_raw = n_client = 0
+            for _ in range(args.rounds):  # interleaved, so drift hits both alike
+                n_raw, t = timed(walk_raw, base, args.page_size)
+                raw_times.append(t)
+                n_client, t = timed(walk_client, base, args.page_size)
+                client_times.append(t)
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=30)
+    if n_raw != n_client:
+        print(f"MISMATCH: raw walked {n_raw} events, the client {n_client}")
+        return 1
+    raw_rate = n_raw / statistics.median(raw_times)
+    client_rate = n_client / statistics.median(client_times)
+    ratio = client_rate / raw_rate
+    print(
+        f"events: {n_raw:,}  page_size: {args.page_size}  rounds: {args.rounds} (median)  cpus: {os.cpu_count()}"
+    )
+    print(f"raw requests+json : {raw_rate:12,.0f} events/s  ({statistics.median(raw_times):.2f} s)")
+    print(f"client events.iter: {client_rate:12,.0f} events/s  ({statistics.median(client_times):.2f} s)")
+    print(f"ratio client/raw  : {ratio:.2f}x   (targets: >= 0.80x and >= 50,000 events/s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

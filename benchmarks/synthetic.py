@@ -1,0 +1,293 @@
+"""Synthetic OpenStrikes datasets for tests and benchmarks (never written into dataset/).
+
+`generate_events(n, seed)` yields `n` events that pass `openstrikes validate`: schema-valid,
+coordinates inside their country (points of a grid kept by the Natural Earth boundaries the
+validator uses), no likely duplicates (distinct places on one day, disjoint attackers on
+neighbouring days), links only to earlier events. `write_dataset(root, n, seed)` writes a
+repository-shaped directory: `root/schema/` (copied), `root/dataset/actors/`,
+`root/dataset/events/YYYY/ID.json` and `root/dataset/datapackage.json`.
+
+    python benchmarks/synthetic.py DIR N [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from openstrikes import geo
+from openstrikes.paths import repo_root
+from openstrikes.records import canonical
+
+ID_ALPHABET = "23456789cfghjmpqrvwx"
+ID_SPACE = len(ID_ALPHABET) ** 8
+ID_STEP = 1_000_003 * 7  # odd and not a multiple of 5: i -> i*STEP mod 20**8 is a bijection
+EPOCH = date(2000, 1, 1)
+DAYS = 8800  # 2000-01-01 .. 2024-02: every event lies in the past
+ACTORS_PER_SIDE = 24
+COUNTRIES = {"IQ": "Asia/Baghdad", "SY": "Asia/Damascus", "JO": "Asia/Amman", "IR": "Asia/Tehran"}
+STRIKE_TYPES = [
+    "airstrike",
+    "drone_strike",
+    "missile",
+    "rocket",
+    "artillery",
+    "loitering_munition",
+    "unknown",
+]
+TARGET_TYPES = ["militia_facility", "weapons_storage", "military_base", "command_and_control", "vehicle"]
+WORDS = ["strike", "compound", "depot", "convoy", "militia", "base", "airfield", "warehouse", "drone", "rocket", "battery", "launch", "site", "border", "crossing", "river", "bridge", "checkpoint", "headquarters", "reported", "killed", "injured", "statement"]
+NAMES = ["Al-Qa'im", "Abu Kamal", "Jurf al-Nasr", "Deir ez-Zor", "Mayadin", 'Erbil, "north"', "القائم"]
+
+
+def event_id(i: int, seed: int, year: int) -> str:
+    """A unique id for event number i (a bijection of i, so ids never collide)."""
+    x = (i * ID_STEP + seed * 7919) % ID_SPACE
+    chars = []
+    for _ in range(8):
+        x, r = divmod(x, len(ID_ALPHABET))
+        chars.append(ID_ALPHABET[r])
+    part = "".join(chars)
+    return f"OS-{year:04d}-{part[:4]}-{part[4:]}"
+
+
+@cache
+def places() -> list[tuple[str, float, float]]:
+    """Grid points 0.5 degrees apart (> 40 km) that lie inside their country."""
+    out = []
+    for country, lat0, lat1, lon0, lon1 in (
+        ("IQ", 29.5, 37.0, 39.0, 48.0),
+        ("SY", 32.5, 37.0, 36.0, 42.0),
+        ("JO", 29.5, 33.0, 35.5, 39.0),
+        ("IR", 27.0, 37.0, 46.0, 60.0),
+    ):
+        lat = lat0
+        while lat <= lat1:
+            lon = lon0
+            while lon <= lon1:
+                if geo.distance_outside_km(country, lat, lon) == 0.0:
+                    out.append((country, round(lat, 4), round(lon, 4)))
+                lon += 0.5
+            lat += 0.5
+    return out
+
+
+def actor_ids() -> list[str]:
+    return [f"synthetic-actor-{side}-{k:02d}" for side in ("a", "b") for k in range(ACTORS_PER_SIDE)]
+
+
+def actors() -> list[dict[str, Any]]:
+    """The actor records the events refer to."""
+    out = []
+    for aid in actor_ids():
+        out.append(
+            {
+                "id": aid,
+                "name": aid.replace("-", " ").title(),
+                "aliases": [],
+                "kind": "armed_group",
+                "country": None,
+                "parent": None,
+                "external_ids": {},
+                "description": "Synthetic actor for tests and benchmarks.",
+                "sources": [],
+            }
+        )
+    return out
+
+
+def _stamp(dt: datetime) -> str:
+    return dt.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _text(rng: random.Random, lo: int, hi: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(lo, hi)))
+
+
+def _range(rng: random.Random, cap: int) -> dict[str, Any]:
+    lo = rng.randint(0, cap)
+    hi = rng.randint(lo, lo + cap)
+    return {"min": lo, "max": hi, "best": rng.choice([None, (lo + hi) // 2])}
+
+
+def generate_events(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
+    """Yield n valid events, deterministically for a given seed."""
+    rng = random.Random(seed)
+    grid = places()
+    pool = actor_ids()
+    sides = (pool[:ACTORS_PER_SIDE], pool[ACTORS_PER_SIDE:])
+    for i in range(n):
+        day_index = i % DAYS
+        slot = i // DAYS  # events on one day sit at distinct grid points
+        country, lat, lon = grid[slot % len(grid)]
+        start = EPOCH + timedelta(days=day_index)
+        span = rng.choice([0, 0, 0, 0, 1, 2])
+        end = start + timedelta(days=span)
+        ident = event_id(i, seed, start.year)
+        published = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(
+            days=rng.randint(1, 30), seconds=rng.randint(0, 86399)
+        )
+        modified = published + timedelta(seconds=rng.choice([0, 0, rng.randint(1, 5_000_000)]))
+        side = sides[day_index % 2]  # neighbouring days never share an attacker
+        attackers = rng.sample(side, rng.choice([1, 1, 1, 2]))
+        located = rng.random() < 0.85
+        n_sources = rng.randint(1, 3)
+        srcs = [
+            {
+                "url": f"https://news.example.org/{ident.lower()}/{k}",
+                "archive_url": rng.choice([None, f"https://archive.example.org/{ident.lower()}/{k}"]),
+                "title": _text(rng, 3, 9).capitalize(),
+                "publisher": rng.choice(["Reuters", "AP", "Ministry of Defence", "SOHR", "Airwars"]),
+                "published": rng.choice([None, (end + timedelta(days=rng.randint(0, 3))).isoformat()]),
+                "type": rng.choice(["official", "news", "ngo", "monitor", "social", "other"]),
+            }
+            for k in range(n_sources)
+        ]
+        killed = rng.choice([None, _range(rng, 8)])
+        injured = rng.choice([None, _range(rng, 12)])
+        civ_killed = (
+            None if killed is None else rng.choice([None, {"min": 0, "max": killed["min"], "best": None}])
+        )
+        civ_injured = (
+            None if injured is None else rng.choice([None, {"min": 0, "max": injured["min"], "best": None}])
+        )
+        withdrawn = None
+        if i > 0 and rng.random() < 0.02:
+            reason = rng.choice(["erroneous", "not_a_strike", "insufficient_evidence", "duplicate"])
+            withdrawn = {
+                "at": _stamp(modified),
+                "reason": reason,
+                "superseded_by": event_id(i - 1, seed, (EPOCH + timedelta(days=(i - 1) % DAYS)).year)
+                if reason == "duplicate"
+                else None,
+                "note": rng.choice([None, 'Synthetic withdrawal, with a comma, and "quotes".']),
+            }
+        related = []
+        if i >= DAYS and rng.random() < 0.1:
+            j = i - DAYS  # an earlier event on the same day index, at another grid point
+            related.append(
+                {
+                    "id": event_id(j, seed, (EPOCH + timedelta(days=j % DAYS)).year),
+                    "relation": rng.choice(["retaliation_for", "response_to", "follow_up"]),
+                }
+            )
+        event: dict[str, Any] = {
+            "id": ident,
+            "schema_version": "1.0.0",
+            "published": _stamp(published),
+            "modified": _stamp(modified),
+            "withdrawn": withdrawn,
+            "date_start": start.isoformat(),
+            "date_end": end.isoformat(),
+            "date_precision": "day" if span == 0 else "days",
+            "datetime_utc": None,
+            "timezone": COUNTRIES[country] if rng.random() < 0.5 else None,
+            "country": country,
+            "admin1": rng.choice([None, "Anbar", "Deir ez-Zor", "Babil"]),
+            "admin2": rng.choice([None, "Al-Qa'im", "Abu Kamal"]),
+            "location": rng.choice([None, *NAMES]),
+            "latitude": lat if located else None,
+            "longitude": lon if located else None,
+            "geo_precision": rng.choice(["exact", "near"]) if located else rng.choice(["admin1", "country"]),
+            "strike_type": rng.choice(STRIKE_TYPES),
+            "platforms": rng.sample(["F-15E", "MQ-9", "B-1B", "HIMARS", "Shahed-136"], rng.randint(0, 2)),
+            "munitions": rng.sample(["GBU-12", "AGM-114", "GMLRS", "107 mm rocket"], rng.randint(0, 2)),
+            "outcome": rng.choice(["impact", "intercepted", "failed", "unknown"]),
+            "status": rng.choice(["declared", "claimed", "alleged", "contested"]),
+            "attackers": [
+                {"actor": a, "attribution": rng.choice(["declared", "claimed", "suspected"])}
+                for a in attackers
+            ],
+            "targets": [
+                {
+                    "actor": rng.choice([None, *sides[1 - day_index % 2][:4]]),
+                    "target_type": rng.choice(TARGET_TYPES),
+                    "description": rng.choice([None, "", _text(rng, 2, 6), 'line one\nline two, "quoted"']),
+                }
+                for _ in range(rng.randint(0, 2))
+            ],
+            "casualties": {
+                "killed": killed,
+                "injured": injured,
+                "civilians_killed": civ_killed,
+                "civilians_injured": civ_injured,
+            },
+            "casualty_claims": [
+                {"source": srcs[0]["url"], "claimant": "Monitor", "figures": {"killed": killed}}
+            ]
+            if killed is not None and rng.random() < 0.3
+            else [],
+            "operation": rng.choice([None, None, "operation-synthetic"]),
+            "related": related,
+            "distinct_from": [],
+            "aliases": [f"acled:SYN{i}"] if rng.random() < 0.2 else [],
+            "summary": "Synthetic event: " + _text(rng, 8, 40) + ".",
+            "sources": srcs,
+            "tags": rng.sample(["synthetic", "benchmark", "border"], rng.randint(0, 2)),
+            "contributors": ["synthetic"],
+        }
+        if rng.random() < 0.05:  # some records leave optional keys out altogether
+            for key in rng.sample(
+                ["datetime_utc", "timezone", "platforms", "munitions", "tags", "operation"], 2
+            ):
+                del event[key]
+        yield event
+
+
+def write_dataset(root: Path, n: int, seed: int = 0, version: str = "0.1.0") -> Path:
+    """Write a repository-shaped synthetic dataset under root; return root/dataset."""
+    root.mkdir(parents=True, exist_ok=True)
+    if not (root / "schema").exists():
+        shutil.copytree(repo_root() / "schema", root / "schema")
+    dataset = root / "dataset"
+    (dataset / "actors").mkdir(parents=True, exist_ok=True)
+    for actor in actors():
+        (dataset / "actors" / f"{actor['id']}.json").write_text(canonical(actor, "actor"), encoding="utf-8")
+    made: set[Path] = set()
+    for event in generate_events(n, seed):
+        folder = dataset / "events" / event["date_start"][:4]
+        if folder not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        (folder / f"{event['id']}.json").write_text(canonical(event, "event"), encoding="utf-8")
+    (dataset / "events").mkdir(parents=True, exist_ok=True)
+    meta = {
+        "name": "openstrikes-synthetic",
+        "title": "OpenStrikes synthetic test data",
+        "version": version,
+        "description": "Synthetic events for tests and benchmarks; not real data.",
+        "licenses": [
+            {
+                "name": "CC-BY-4.0",
+                "path": "https://creativecommons.org/licenses/by/4.0/",
+                "title": "Creative Commons Attribution 4.0",
+            }
+        ],
+        "contributors": [{"title": "OpenStrikes test suite", "roles": ["creator"]}],
+        "sources": [{"title": "Generated by benchmarks/synthetic.py"}],
+    }
+    (dataset / "datapackage.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return dataset
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("root", type=Path)
+    parser.add_argument("n", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    dataset = write_dataset(args.root, args.n, args.seed)
+    print(f"wrote {args.n} events under {dataset}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
