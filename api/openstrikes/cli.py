@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
+from .paths import RepoNotFound
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return _load(args.handler)(args)
-    except UsageError as exc:
+    except (UsageError, RepoNotFound) as exc:
         print(f"openstrikes {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -8,6 +8,10 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
+class RepoNotFound(LookupError):
+    """No OpenStrikes checkout around the working directory."""
+
+
 def repo_root() -> Path:
     """The repository root: $OPENSTRIKES_ROOT, else the nearest parent of the cwd or of this
     package that holds `schema/event.schema.json`."""
@@ -18,7 +22,7 @@ def repo_root() -> Path:
         for candidate in (start, *start.parents):
             if (candidate / "schema" / "event.schema.json").is_file():
                 return candidate
-    raise FileNotFoundError(
+    raise RepoNotFound(
         "cannot find schema/event.schema.json: run inside an OpenStrikes checkout or set OPENSTRIKES_ROOT"
     )
 
