@@ -44,7 +44,31 @@ STRIKE_TYPES = [
     "unknown",
 ]
 TARGET_TYPES = ["militia_facility", "weapons_storage", "military_base", "command_and_control", "vehicle"]
-WORDS = ["strike", "compound", "depot", "convoy", "militia", "base", "airfield", "warehouse", "drone", "rocket", "battery", "launch", "site", "border", "crossing", "river", "bridge", "checkpoint", "headquarters", "reported", "killed", "injured", "statement"]
+WORDS = [
+    "strike",
+    "compound",
+    "depot",
+    "convoy",
+    "militia",
+    "base",
+    "airfield",
+    "warehouse",
+    "drone",
+    "rocket",
+    "battery",
+    "launch",
+    "site",
+    "border",
+    "crossing",
+    "river",
+    "bridge",
+    "checkpoint",
+    "headquarters",
+    "reported",
+    "killed",
+    "injured",
+    "statement",
+]
 NAMES = ["Al-Qa'im", "Abu Kamal", "Jurf al-Nasr", "Deir ez-Zor", "Mayadin", 'Erbil, "north"', "القائم"]
 
 

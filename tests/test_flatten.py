@@ -139,6 +139,6 @@ def test_columns_follow_the_schema() -> None:
 def test_actor_round_trip(actor_id: str) -> None:
     actor = actor_record(actor_id)
     actor["external_ids"] = {"wikidata": "Q42"}
-    actor["aliases"] = ["A, \"quoted\"", "ب"]
+    actor["aliases"] = ['A, "quoted"', "ب"]
     (cells,) = _through_csv(actor_header(), [flatten_actor(actor)])
     assert unflatten_actor(cells) == actor

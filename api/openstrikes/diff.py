@@ -299,6 +299,9 @@ def compare_schemas(old: dict[str, Any], new: dict[str, Any]) -> SchemaDiff:
     out = SchemaDiff(old.get("x-schema-version"), new.get("x-schema-version"))
     if old == new:
         return out
+    if not old:  # nothing to compare with: a first release
+        out.additions.append(f"event schema {out.new_version}")
+        return out
     a, b = _schema_facts(old), _schema_facts(new)
     for path in sorted(a.keys() - b.keys()):
         out.breaking.append(f"field {path} removed")

@@ -260,10 +260,16 @@ class Progress:
             self.stream.flush()
 
 
-def _sorted_event_files(files: list[RecordFile]) -> list[str]:
-    """Event file paths in id order (a valid event's id is its file name)."""
-    keyed = sorted((rf.path.stem, str(rf.path)) for rf in files)
-    return [path for _stem, path in keyed]
+def _sorted_event_files(files: list[RecordFile], base: Path) -> list[str]:
+    """Event file paths relative to `base` (short strings: a million of them stay small), in id
+    order: a valid event's id is its file name."""
+    prefix = os.path.abspath(base) + os.sep
+    paths = []
+    for rf in files:
+        full = os.path.abspath(rf.path)
+        paths.append(full.removeprefix(prefix) if full.startswith(prefix) else full)
+    paths.sort(key=os.path.basename)
+    return paths
 
 
 def _geojson_feature(event: dict[str, Any]) -> bytes:
@@ -289,7 +295,7 @@ def _csv_text(rows: list[list[str]]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def render_chunk(paths: list[str]) -> Chunk:
+def render_chunk(base: str, paths: list[str]) -> Chunk:
     """Read, flatten and serialise a run of event files (runs in a worker process)."""
     events_rows: list[list[str]] = []
     child_rows: dict[str, list[list[str]]] = {t: [] for t in tables().children}
@@ -298,7 +304,7 @@ def render_chunk(paths: list[str]) -> Chunk:
     features: list[bytes] = []
     best: tuple[str, str] | None = None
     for path in paths:
-        with open(path, "rb") as fh:
+        with open(os.path.join(base, path), "rb") as fh:
             event = orjson.loads(fh.read())
         line = orjson.dumps(event)
         compact.append(line)
@@ -326,12 +332,12 @@ def render_chunk(paths: list[str]) -> Chunk:
     return Chunk(parts, b",\n".join(compact), b",\n".join(features), len(paths), best)
 
 
-def _chunks(event_paths: list[str], workers: int) -> Iterator[Chunk]:
+def _chunks(base: str, event_paths: list[str], workers: int) -> Iterator[Chunk]:
     """Rendered chunks in order; with workers > 1, a bounded number run ahead in a process pool."""
     batches = (event_paths[i : i + CHUNK_EVENTS] for i in range(0, len(event_paths), CHUNK_EVENTS))
     if workers <= 1 or len(event_paths) < PARALLEL_THRESHOLD:
         for batch in batches:
-            yield render_chunk(batch)
+            yield render_chunk(base, batch)
         return
     from collections import deque
     from multiprocessing import get_context
@@ -340,7 +346,7 @@ def _chunks(event_paths: list[str], workers: int) -> Iterator[Chunk]:
     with ctx.Pool(workers) as pool:
         pending: deque[Any] = deque()
         for batch in batches:
-            pending.append(pool.apply_async(render_chunk, (batch,)))
+            pending.append(pool.apply_async(render_chunk, (base, batch)))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().get()
         while pending:
@@ -348,7 +354,7 @@ def _chunks(event_paths: list[str], workers: int) -> Iterator[Chunk]:
 
 
 def _write_events(
-    tmp: Path, event_paths: list[str], progress: Progress, workers: int = 1
+    tmp: Path, base: Path, event_paths: list[str], progress: Progress, workers: int = 1
 ) -> tuple[dict[str, FileInfo], str | None, int]:
     """Stream every event into the per-event files; return their infos, max modified, count."""
     outs: dict[str, HashingFile] = {"events": HashingFile(tmp / "events.csv")}
@@ -367,7 +373,7 @@ def _write_events(
     as_geojson.write(b'{"type":"FeatureCollection","features":[')
     best: tuple[str, str] | None = None
     count = 0
-    for chunk in _chunks(event_paths, workers):
+    for chunk in _chunks(str(base), event_paths, workers):
         lead = b"\n" if count == 0 else b",\n"
         as_json.write(lead + chunk.json_items)
         as_geojson.write(lead + chunk.geo_items)
@@ -391,7 +397,10 @@ def _instant(stamp: str) -> str:
         return stamp[:19] + ".000000"
     from datetime import UTC, datetime
 
-    dt = datetime.fromisoformat(stamp.replace("Z", "+00:00").replace("z", "+00:00"))
+    try:
+        dt = datetime.fromisoformat(stamp.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:  # a form Python does not read (e.g. a leap second): compare as text
+        return stamp
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
@@ -646,11 +655,13 @@ def build_package(
     progress: bool = True,
     workers: int | None = None,
     on_stage: Callable[[str], None] | None = None,
+    validated: tuple[list[RecordFile], list[RecordFile]] | None = None,
 ) -> Path:
     """Validate the dataset and build `out/<name>-<version>/`; return that directory.
 
     `version` and `release_date` override dataset/datapackage.json (used by `release`);
-    `workers` processes render events in parallel (default: one per core, at most 4).
+    `workers` processes render events in parallel (default: one per core, at most 4);
+    `validated` passes the event and actor files of a validation the caller has just run.
     Raises InvalidDataset (nothing written) or PackageError.
     """
     meta = load_metadata(dataset)
@@ -659,9 +670,13 @@ def build_package(
     if release_date is not None:
         meta["created"] = release_date
     stage = on_stage or (lambda _msg: None)
-    stage("validating")
-    event_files, actor_files = validated_files(dataset)
-    event_paths = _sorted_event_files(event_files)
+    if validated is None:
+        stage("validating")
+        event_files, actor_files = validated_files(dataset)
+    else:  # the caller has just validated these files (and must not have found problems)
+        event_files, actor_files = validated
+    events_dir = dataset / "events"
+    event_paths = _sorted_event_files(event_files, events_dir)
     del event_files
     actors = sorted((orjson.loads(rf.path.read_bytes()) for rf in actor_files), key=lambda a: a["id"])
     target = out / package_dirname(meta)
@@ -672,7 +687,7 @@ def build_package(
             stage("writing")
             bar = Progress(len(event_paths), "building", sys.stderr) if progress else Progress(0, "")
             n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-            infos, max_modified, count = _write_events(tmp, event_paths, bar, n_workers)
+            infos, max_modified, count = _write_events(tmp, events_dir, event_paths, bar, n_workers)
             bar.close()
             actor_csv = CsvOut(tmp / "actors.csv", actor_header())
             actor_csv.rows([flatten_actor(a) for a in actors])

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from .cli import EXIT_OK, EXIT_PROBLEMS, UsageError
 from .diff import DiffError, compare, open_snapshot, render_json, render_text
-from .package import InvalidDataset, PackageError, build_package, load_metadata, read_package
+from .package import InvalidDataset, PackageError, build_package, load_metadata, read_package, validated_files
 from .paths import dataset_dir, repo_root
 from .problems import format_human
-from .release import ReleaseError, apply_release, plan_release
+from .release import ReleaseError, VersionRefused, apply_release, plan_release
 
 
 def _report_invalid(exc: InvalidDataset, command: str) -> int:
@@ -76,29 +76,30 @@ def cmd_release(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out} exists and is not a directory")
     try:
         meta = load_metadata(root / "dataset")
-        plan = plan_release(root, out, args.release_version)
-    except (ReleaseError, PackageError, DiffError) as exc:
-        message = str(exc)
-        if args.release_version is not None and (
-            "does not increase" in message
-            or "not of the form" in message
-            or "is lower than" in message
-            or "need a" in message
-        ):
-            raise UsageError(message) from None
-        print(f"openstrikes release: {message}", file=sys.stderr)
+        _stage("validating")
+        files = validated_files(root / "dataset")
+    except InvalidDataset as exc:
+        return _report_invalid(exc, "release")
+    except PackageError as exc:
+        print(f"openstrikes release: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
-    base = f"since {plan.baseline}" if plan.baseline else "first release"
-    print(f"release {meta['name']} {plan.current} -> {plan.version} ({plan.level}; {base})")
+    try:
+        plan = plan_release(root, out, args.release_version)
+    except VersionRefused as exc:
+        raise UsageError(str(exc)) from None
+    except (ReleaseError, PackageError, DiffError) as exc:
+        print(f"openstrikes release: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    base = f"since {plan.baseline}" if plan.baseline else ""
+    kind = "first release" if plan.level == "initial" else f"{plan.level}-level changes {base}"
+    print(f"release {meta['name']} {plan.current} -> {plan.version} ({kind})")
     print()
     print(plan.section)
     if args.dry_run:
         print("dry run: nothing written", file=sys.stderr)
         return EXIT_OK
     try:
-        package_dir, zip_path = apply_release(root, out, plan, progress=True)
-    except InvalidDataset as exc:
-        return _report_invalid(exc, "release")
+        package_dir, zip_path = apply_release(root, out, plan, progress=True, validated=files)
     except PackageError as exc:
         print(f"openstrikes release: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS

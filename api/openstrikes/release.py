@@ -35,6 +35,10 @@ class ReleaseError(Exception):
     """A release cannot be made (exit status 1)."""
 
 
+class VersionRefused(ReleaseError):
+    """The requested version is malformed, does not increase, or is too small for the changes."""
+
+
 def parse_version(text: str) -> tuple[int, int, int]:
     """X.Y.Z as three integers; ValueError for anything else."""
     m = _SEMVER.match(text.strip()) if isinstance(text, str) else None
@@ -230,14 +234,16 @@ def plan_release(root: Path, out: Path, requested: str | None, now: datetime | N
         try:
             parse_version(requested)
         except ValueError as exc:
-            raise ReleaseError(str(exc)) from None
+            raise VersionRefused(str(exc)) from None
         if first:
             if parse_version(requested) < parse_version(current):
-                raise ReleaseError(f"version {requested} is lower than {current} in dataset/datapackage.json")
+                raise VersionRefused(
+                    f"version {requested} is lower than {current} in dataset/datapackage.json"
+                )
         elif parse_version(requested) <= parse_version(current):
-            raise ReleaseError(f"version {requested} does not increase on the last release {current}")
+            raise VersionRefused(f"version {requested} does not increase on the last release {current}")
         elif level != "none" and not satisfies(current, requested, level):
-            raise ReleaseError(
+            raise VersionRefused(
                 f"the changes since {current} need a {level} release (at least {bump(current, level)}), "
                 f"not {requested}"
             )
@@ -262,14 +268,22 @@ def plan_release(root: Path, out: Path, requested: str | None, now: datetime | N
     )
 
 
-def apply_release(root: Path, out: Path, plan: Plan, progress: bool = True) -> tuple[Path, Path]:
+def apply_release(
+    root: Path,
+    out: Path,
+    plan: Plan,
+    progress: bool = True,
+    validated: tuple[list[Any], list[Any]] | None = None,
+) -> tuple[Path, Path]:
     """Build the package at the new version, zip it, then record the version, the date, the
     CHANGELOG section and the citation. Returns (package directory, zip)."""
     from .package import build_package, citation_cff, load_metadata, write_zip
     from .records import write_atomic
 
     dataset = root / "dataset"
-    package_dir = build_package(dataset, out, version=plan.version, release_date=plan.date, progress=progress)
+    package_dir = build_package(
+        dataset, out, version=plan.version, release_date=plan.date, progress=progress, validated=validated
+    )
     zip_path = write_zip(package_dir, out / f"{package_dir.name}.zip")
     meta_path = dataset / "datapackage.json"
     meta: dict[str, Any] = json.loads(meta_path.read_text(encoding="utf-8"))

@@ -111,6 +111,7 @@ def _scalar_field(
     name: str, node: dict[str, Any], required: bool, description: str | None
 ) -> tuple[Kind, dict[str, Any]]:
     constraints: dict[str, Any] = {}
+    kind: Kind
     if "enum" in node:
         values = node["enum"]
         if all(isinstance(v, str) for v in values):
@@ -133,7 +134,8 @@ def _scalar_field(
             if "maxLength" in node:
                 constraints["maxLength"] = node["maxLength"]
         elif jtype in ("integer", "number", "boolean"):
-            ftype, kind = jtype, jtype
+            ftype = jtype
+            kind = "integer" if jtype == "integer" else "number" if jtype == "number" else "boolean"
             if "minimum" in node:
                 constraints["minimum"] = node["minimum"]
             if "maximum" in node:

@@ -33,8 +33,10 @@ class EventFilters(TypedDict, total=False):
 
     Dates are `datetime.date`, times aware `datetime.datetime`; `__in` filters take a sequence;
     thresholds compare with the casualty range (`killed__gte=10`: at least 10 killed by the highest
-    count reported; `killed__lte`: by the lowest). Withdrawn events are left out unless
-    `include_withdrawn=True`.
+    count reported; `killed__lte`: by the lowest; unknown figures never match). `actor`,
+    `attacker` and `target` take an actor id, name or alias (any case). `q` matches events whose
+    summary, place names, operation or source titles contain every word. Withdrawn events are
+    left out unless `include_withdrawn=True`.
     """
 
     date_start__gte: date
@@ -54,10 +56,13 @@ class EventFilters(TypedDict, total=False):
     outcome: Outcome
     outcome__in: Sequence[Outcome]
     geo_precision: GeoPrecision
+    geo_precision__in: Sequence[GeoPrecision]
     killed__gte: int
     killed__lte: int
-    civilians_killed__gte: int
     injured__gte: int
+    injured__lte: int
+    civilians_killed__gte: int
+    civilians_killed__lte: int
     tag: str
     operation: str
     q: str
@@ -90,6 +95,9 @@ def _param(value: Any) -> str:
         return format_datetime(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, float):
+        text = repr(value)
+        return format(value, ".12f").rstrip("0").rstrip(".") if "e" in text or "E" in text else text
     if isinstance(value, list | tuple):
         return ",".join(_param(v) for v in value)
     return str(value)
@@ -240,8 +248,15 @@ def sort_key(sort: str | None) -> tuple[Callable[[Mapping[str, Any]], Any], bool
         return (lambda e: e["id"]), False
     reverse = sort.startswith("-")
     field = sort.lstrip("-")
-    if field in ("killed",):
-        return (lambda e: ((_range_max(e, field) or -1), e["id"])), reverse
-    if field in ("date_start", "date_end", "modified", "id"):
+    if field == "killed":  # by the highest figure; unknown sorts below 0
+
+        def killed(e: Mapping[str, Any]) -> tuple[int, str]:
+            m = _range_max(e, "killed")
+            return (-1 if m is None else m, e["id"])
+
+        return killed, reverse
+    if field == "modified":
+        return (lambda e: (parse_datetime(e["modified"]), e["id"])), reverse
+    if field in ("date_start", "date_end", "id"):
         return (lambda e: (e[field], e["id"])), reverse
     raise TypeError(f"unknown sort {sort!r}")

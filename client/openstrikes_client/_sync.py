@@ -132,7 +132,10 @@ def _merge(old: Path, updates: dict[str, bytes], out: Path) -> str:
 
 def _changed_lines(client: Client, release: Release, since: str) -> dict[str, bytes]:
     """The NDJSON lines of events modified or withdrawn since `since`, from the release."""
-    pinned = Client(client.base_url, release=release.version, session=client._transport.session)
+    t = client._transport
+    pinned = Client(
+        client.base_url, release=release.version, session=t.session, timeout=t.timeout, retries=t.retries
+    )
     params = {"format": "ndjson", "modified_since": since, "include_withdrawn": "true"}
     resp = pinned._transport.request(
         "GET", pinned._path("events"), params=params, headers={"Accept": "application/x-ndjson"}

@@ -21,6 +21,7 @@ from openstrikes_client import (
 )
 from openstrikes_client._download import fetch_file, part_path
 from openstrikes_client._transport import USER_AGENT, Transport, parse_retry_after
+from synthetic import generate_events  # benchmarks/ is on sys.path (conftest.py)
 
 HEALTH = {"status": "ok", "release": "0.1.0"}
 FAST = Retries(total=3, backoff=0.0)
@@ -239,3 +240,91 @@ def test_an_existing_file_is_replaced_only_when_the_new_one_verifies(tmp_path: P
     assert dest.read_bytes() == DATA
     assert progress[-1] == (len(DATA), len(DATA))
     assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+
+
+# -- paging --------------------------------------------------------------------------------------
+
+
+def _pages(n_pages: int, per_page: int = 3) -> list[dict[str, object]]:
+    evs = list(generate_events(n_pages * per_page, seed=2))
+    out = []
+    for i in range(n_pages):
+        nxt = f"c{i + 1}" if i + 1 < n_pages else None
+        out.append(
+            {
+                "items": evs[i * per_page : (i + 1) * per_page],
+                "total": len(evs),
+                "next_cursor": nxt,
+                "next": None,
+            }
+        )
+    return out
+
+
+def _paged_route(pages: list[dict[str, object]], fail_once: set[int] | None = None):  # type: ignore[no-untyped-def]
+    failed: set[int] = set()
+
+    def route(seen):  # type: ignore[no-untyped-def]
+        from urllib.parse import parse_qs, urlsplit
+
+        cursor = parse_qs(urlsplit(seen.path).query).get("cursor", ["c0"])[0]
+        i = int(cursor[1:])
+        if fail_once and i in fail_once and i not in failed:
+            failed.add(i)
+            return json_reply({"error": {"message": "hiccup"}}, 502)
+        return json_reply(pages[i])
+
+    return route
+
+
+def test_iter_follows_the_cursor_and_retries_a_failed_page() -> None:
+    pages = _pages(5)
+    with fake_server() as srv:
+        srv.routes["/v1/events"] = _paged_route(pages, fail_once={2, 4})
+        got = [e.id for e in make_client(srv.url).events.iter(country="IQ")]
+        hits = srv.hits("/v1/events")
+    want = [e["id"] for p in pages for e in p["items"]]  # type: ignore[attr-defined]
+    assert got == want
+    assert len(hits) == 5 + 2
+    assert all("country=IQ" in h.path for h in hits)  # the filters go along with the cursor
+
+
+def test_iter_is_lazy() -> None:
+    pages = _pages(20)
+    with fake_server() as srv:
+        srv.routes["/v1/events"] = _paged_route(pages)
+        it = make_client(srv.url).events.iter()
+        assert not srv.seen  # nothing asked before the first next()
+        next(it)
+        it.close()
+        assert len(srv.hits("/v1/events")) <= 2  # the first page, and at most one ahead
+
+
+def test_iter_stops_on_a_cursor_loop() -> None:
+    pages = _pages(2)
+    pages[1]["next_cursor"] = "c1"
+    with fake_server() as srv:
+        srv.routes["/v1/events"] = _paged_route(pages)
+        with pytest.raises(IntegrityError, match="same cursor"):
+            list(make_client(srv.url).events.iter())
+
+
+def test_iter_raises_a_failure_of_a_later_page() -> None:
+    pages = _pages(3)
+    with fake_server() as srv:
+        route = _paged_route(pages)
+
+        def failing(seen):  # type: ignore[no-untyped-def]
+            if "cursor=c2" in seen.path:
+                return json_reply(
+                    {"error": {"status": 410, "code": "cursor_expired", "message": "gone"}}, 410
+                )
+            return route(seen)
+
+        srv.routes["/v1/events"] = failing
+        got = []
+        with pytest.raises(APIError) as info:
+            for e in make_client(srv.url).events.iter():
+                got.append(e.id)
+        assert info.value.status == 410 and info.value.code == "cursor_expired"
+        assert len(got) == 6

@@ -1,0 +1,76 @@
+"""The releases an API process serves: each built package under the releases directory, verified
+and indexed (see store.py), with its downloadable files and their sha256."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..store import Store, StoreError, file_sha256
+
+SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
+SUMS_FILE = "SHA256SUMS"
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    name: str
+    path: Path
+    bytes: int
+    sha256: str
+
+
+@dataclass
+class Release:
+    """One served release: its store and its files (package files, SHA256SUMS, the zip if any)."""
+
+    store: Store
+    files: dict[str, ReleaseFile]
+
+    @property
+    def version(self) -> str:
+        return self.store.version
+
+
+def version_key(version: str) -> tuple[int, int, int, int, str]:
+    """Semver precedence (a pre-release sorts before its release)."""
+    m = SEMVER.match(version)
+    if not m:
+        return (-1, -1, -1, 0, version)
+    major, minor, patch, pre = m.groups()
+    return (int(major), int(minor), int(patch), 0 if pre else 1, pre or "")
+
+
+class Registry:
+    """Every release found under a directory; `get(None)` is the latest."""
+
+    def __init__(self, releases_dir: Path, cache_dir: Path, *, timeout: float) -> None:
+        self.dir = releases_dir
+        self.releases: dict[str, Release] = {}
+        if not releases_dir.is_dir():
+            raise StoreError(f"releases directory {releases_dir} does not exist")
+        packages = sorted(p for p in releases_dir.iterdir() if p.is_dir() and (p / "datapackage.json").is_file())
+        if not packages:
+            raise StoreError(f"no built package (a directory with datapackage.json) in {releases_dir}")
+        for package in packages:
+            store = Store.open(package, cache_dir, timeout=timeout)
+            if store.version in self.releases:
+                raise StoreError(f"two packages in {releases_dir} claim version {store.version}")
+            files = {f.name: ReleaseFile(f.name, package / f.name, f.bytes, f.sha256) for f in store.info.files}
+            sums = package / SUMS_FILE
+            if sums.is_file():
+                files[SUMS_FILE] = ReleaseFile(SUMS_FILE, sums, sums.stat().st_size, file_sha256(sums))
+            zipped = releases_dir / f"{package.name}.zip"
+            if zipped.is_file():
+                files[zipped.name] = ReleaseFile(zipped.name, zipped, zipped.stat().st_size, file_sha256(zipped))
+            self.releases[store.version] = Release(store, dict(sorted(files.items())))
+        self.latest = max(self.releases, key=version_key)
+
+    def get(self, version: str | None) -> Release | None:
+        """The release `version` (None: the latest), or None if it is not served."""
+        return self.releases.get(self.latest if version is None else version)
+
+    def ordered(self) -> list[Release]:
+        """Releases, newest first."""
+        return sorted(self.releases.values(), key=lambda r: version_key(r.version), reverse=True)

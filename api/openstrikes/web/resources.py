@@ -1,0 +1,114 @@
+"""GET /aggregates, /changes, /actors, /actors/{id}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..query import AGGREGATE_PARAMS, CHANGES_PARAMS, GROUP_KEYS, openapi_parameters, where_clause
+from ..store import CASUALTY_FIELDS, stamp_of
+from .common import ERROR_CODES, args, json_response, release_of
+from .errors import ApiError
+from .schemas import ActorListSchema, AggregatesSchema, ChangesSchema, ErrorSchema
+
+aggregates_blp = Blueprint("aggregates", __name__, description="Counts and casualty ranges per group.")
+changes_blp = Blueprint("changes", __name__, description="The changes feed for incremental sync.")
+actors_blp = Blueprint("actors", __name__, description="The actor registry.")
+
+
+def _errors(blp: Blueprint, codes: tuple[int, ...] = ERROR_CODES) -> Any:
+    def wrap(view: Any) -> Any:
+        for code in codes:
+            view = blp.alt_response(code, schema=ErrorSchema, description="Error")(view)
+        return view
+
+    return wrap
+
+
+@aggregates_blp.route("/aggregates", parameters=openapi_parameters(AGGREGATE_PARAMS))
+class Aggregates(MethodView):
+    @aggregates_blp.response(200, AggregatesSchema, description="One row per group.")
+    @_errors(aggregates_blp)
+    def get(self, version: str | None = None) -> Response:
+        """Count matching events and sum their casualty figures per group.
+
+        Sums are ranges: `min` adds the lowest reported figures, `max` the highest; unknown figures
+        add nothing. Rows are ordered by the group keys (nulls first).
+        """
+        rel = release_of(version)
+        values = args(AGGREGATE_PARAMS)
+        if "group_by" not in values:
+            raise ApiError(422, "group_by: required, e.g. group_by=country,month", parameter="group_by")
+        keys: list[str] = values["group_by"]
+        where = where_clause(values, rel.store.actor_ids_for)
+        exprs = [GROUP_KEYS[k] for k in keys]
+        sums = ", ".join(
+            f"coalesce(sum(events.{f}_min), 0), coalesce(sum(events.{f}_max), 0)" for f in CASUALTY_FIELDS
+        )
+        join = (
+            " JOIN event_actors att ON att.rid = events.rid AND att.role = 'attacker'" if "attacker" in keys else ""
+        )
+        group = ", ".join(exprs)
+        sql = (
+            f"SELECT {group}, count(*), {sums} FROM events{join} WHERE {where.sql} "
+            f"GROUP BY {group} ORDER BY {group}"
+        )
+        items = []
+        for row in rel.store.query(sql, where.params):
+            item: dict[str, Any] = {
+                k: (v.decode() if isinstance(v, bytes) else v) for k, v in zip(keys, row, strict=False)
+            }
+            rest = row[len(keys) :]
+            item["events"] = rest[0]
+            for i, f in enumerate(CASUALTY_FIELDS):
+                item[f] = {"min": rest[1 + 2 * i], "max": rest[2 + 2 * i]}
+            items.append(item)
+        return json_response({"group_by": keys, "items": items})
+
+
+@changes_blp.route("/changes", parameters=openapi_parameters(CHANGES_PARAMS))
+class Changes(MethodView):
+    @changes_blp.response(200, ChangesSchema, description="Changed events, by id.")
+    @_errors(changes_blp)
+    def get(self, version: str | None = None) -> Response:
+        """Events modified or withdrawn strictly after `since` (all when left out); pass `until`
+        as the next `since` to keep a copy current."""
+        rel = release_of(version)
+        values = args(CHANGES_PARAMS)
+        since = values.get("since")
+        items, until = rel.store.changes(since)
+        body = {
+            "items": [{"id": i, "modified": m, "withdrawn": w, "withdrawn_at": at} for i, m, w, at in items],
+            "since": stamp_of(since) if since else None,
+            "until": until,
+        }
+        return json_response(body)
+
+
+@actors_blp.route("/actors")
+class Actors(MethodView):
+    @actors_blp.response(200, ActorListSchema, description="Every actor, by id.")
+    @_errors(actors_blp, (400, 404))
+    def get(self, version: str | None = None) -> Response:
+        """The actor registry of the release."""
+        rel = release_of(version)
+        args([])
+        bodies = rel.store.actors()
+        return json_response(b'{"items":[' + b",".join(bodies) + b'],"total":' + str(len(bodies)).encode() + b"}")
+
+
+@actors_blp.route("/actors/<string:actor_id>")
+class ActorItem(MethodView):
+    @actors_blp.response(200, {"$ref": "#/components/schemas/Actor"}, description="The actor.")
+    @_errors(actors_blp, (400, 404))
+    def get(self, actor_id: str, version: str | None = None) -> Response:
+        """One actor by id."""
+        rel = release_of(version)
+        args([])
+        body = rel.store.actor_body(actor_id)
+        if body is None:
+            raise ApiError(404, f"no actor {actor_id!r} in release {rel.version}", code="unknown_actor", parameter="actor_id")
+        return json_response(body)

@@ -1,0 +1,167 @@
+"""Response shapes for the OpenAPI text: marshmallow schemas for the envelopes, and the canonical
+JSON Schemas (schema/*.schema.json, the single source of truth) for events and actors.
+
+The views render bodies directly (bytes from the index go out untouched), so these schemas document
+and are checked (Schemathesis, tests) rather than run per request.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from marshmallow import Schema, fields
+
+from ..schemas import actor_schema, event_schema
+
+EVENT_REF = "#/components/schemas/Event"
+PARTIAL_EVENT_REF = "#/components/schemas/EventFields"
+ACTOR_REF = "#/components/schemas/Actor"
+
+
+def _rewrite_refs(node: Any, prefix: str) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/"):
+                out[k] = f"#/components/schemas/{prefix}{v.removeprefix('#/$defs/')}"
+            else:
+                out[k] = _rewrite_refs(v, prefix)
+        return out
+    if isinstance(node, list):
+        return [_rewrite_refs(v, prefix) for v in node]
+    return node
+
+
+def hoisted(schema: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
+    """A JSON Schema as OpenAPI components: the schema as `name`, its $defs as `name_<def>`."""
+    schema = copy.deepcopy(schema)
+    defs = schema.pop("$defs", {})
+    for k in ("$schema", "$id"):
+        schema.pop(k, None)
+    out = {name: _rewrite_refs(schema, f"{name}_")}
+    for k, v in defs.items():
+        out[f"{name}_{k}"] = _rewrite_refs(v, f"{name}_")
+    return out
+
+
+def components() -> dict[str, dict[str, Any]]:
+    """Event, EventFields (an event trimmed by `fields=`: nothing required but `id`) and Actor."""
+    out = hoisted(event_schema(), "Event")
+    partial = copy.deepcopy(out["Event"])
+    partial["required"] = ["id"]
+    partial["description"] = "An event, possibly trimmed to the fields asked for with `fields=`."
+    out["EventFields"] = partial
+    out.update(hoisted(actor_schema(), "Actor"))
+    return out
+
+
+def _ref(ref: str, **meta: Any) -> fields.Raw:
+    return fields.Raw(metadata={"allOf": [{"$ref": ref}], **meta})
+
+
+class ErrorBodySchema(Schema):
+    status = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "Stable machine-readable code."})
+    message = fields.String(required=True)
+    parameter = fields.String(required=True, allow_none=True, metadata={"description": "The parameter at fault."})
+    details = fields.Raw(required=True, allow_none=True)
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class EventPageSchema(Schema):
+    items = fields.List(_ref(PARTIAL_EVENT_REF), required=True)
+    total = fields.Integer(required=True, metadata={"description": "Events matching the filters."})
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+    next_cursor = fields.String(required=True, allow_none=True, metadata={"description": "Opaque; null on the last page."})
+    next = fields.String(required=True, allow_none=True, metadata={"description": "URL of the next page; null on the last."})
+
+
+class EventListSchema(Schema):
+    items = fields.List(_ref(EVENT_REF), required=True)
+
+
+class ChangeSchema(Schema):
+    id = fields.String(required=True)
+    modified = fields.String(required=True, metadata={"format": "date-time"})
+    withdrawn = fields.Boolean(required=True)
+    withdrawn_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class ChangesSchema(Schema):
+    items = fields.List(fields.Nested(ChangeSchema), required=True)
+    since = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    until = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class RangeSchema(Schema):
+    min = fields.Integer(required=True)
+    max = fields.Integer(required=True)
+
+
+class AggregateRowSchema(Schema):
+    """Group key values (by their group_by names) plus the counts."""
+
+    events = fields.Integer(required=True)
+    killed = fields.Nested(RangeSchema, required=True)
+    injured = fields.Nested(RangeSchema, required=True)
+    civilians_killed = fields.Nested(RangeSchema, required=True)
+    civilians_injured = fields.Nested(RangeSchema, required=True)
+
+
+class AggregatesSchema(Schema):
+    group_by = fields.List(fields.String(), required=True)
+    items = fields.List(fields.Nested(AggregateRowSchema), required=True)
+
+
+class ActorListSchema(Schema):
+    items = fields.List(_ref(ACTOR_REF), required=True)
+    total = fields.Integer(required=True)
+
+
+class FileSchema(Schema):
+    name = fields.String(required=True)
+    bytes = fields.Integer(required=True)
+    sha256 = fields.String(required=True, metadata={"pattern": "^[0-9a-f]{64}$"})
+    url = fields.String(required=True)
+
+
+class ReleaseSchema(Schema):
+    version = fields.String(required=True)
+    name = fields.String(required=True)
+    created = fields.String(required=True, allow_none=True)
+    sha256 = fields.String(required=True, metadata={"description": "sha256 of datapackage.json"})
+    events = fields.Integer(required=True)
+    files = fields.List(fields.Nested(FileSchema), required=True)
+
+
+class ReleasesSchema(Schema):
+    items = fields.List(fields.Nested(ReleaseSchema), required=True)
+    latest = fields.String(required=True)
+
+
+class ProblemSchema(Schema):
+    file = fields.String(required=True)
+    pointer = fields.String(required=True)
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    hint = fields.String(required=True)
+    line = fields.Integer(required=True, allow_none=True)
+    column = fields.Integer(required=True, allow_none=True)
+
+
+class ReportSchema(Schema):
+    valid = fields.Boolean(required=True)
+    problems = fields.List(fields.Nested(ProblemSchema), required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True)
+    release = fields.String(required=True)
+    releases = fields.List(fields.String(), required=True)
+    events = fields.Integer(required=True)
+    version = fields.String(required=True)

@@ -1,0 +1,214 @@
+"""Benchmark `openstrikes build` against `frictionless validate`, side by side, on synthetic data.
+
+For each size: generate a synthetic dataset (benchmarks/synthetic.py, in a temp dir, reused
+between runs), build it in a child process, then run `frictionless validate` on the result in
+another child process. Reported per run: wall time (the build also split into its validation and
+writing stages), peak memory of the main process (its max RSS from wait4) and of the whole
+process tree (PSS of the process and its worker processes summed, sampled every 0.1 s from
+/proc: pages shared after fork count once). The writing stage is also run alone (on files
+listed but not validated again) to show the builder's own memory apart from the validator's.
+
+    python benchmarks/bench_build.py [--sizes 100000 1000000] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthetic import write_dataset
+
+BUILD_CHILD = """
+import sys, time
+from pathlib import Path
+from openstrikes.package import build_package
+t0 = time.monotonic()
+stages = {}
+def stage(name):
+    stages[name] = time.monotonic() - t0
+target = build_package(Path(sys.argv[1]), Path(sys.argv[2]), progress=False, on_stage=stage)
+total = time.monotonic() - t0
+print(f"{stages.get('writing', 0.0):.3f} {total - stages.get('writing', 0.0):.3f} {target}")  # validate, write
+"""
+
+
+WRITE_CHILD = """
+import sys, time
+from pathlib import Path
+from openstrikes.package import build_package
+from openstrikes.records import discover
+dataset = Path(sys.argv[1])
+files = discover(dataset)
+events = [f for f in files if f.kind == "event"]
+actors = [f for f in files if f.kind == "actor"]
+del files
+t0 = time.monotonic()
+target = build_package(dataset, Path(sys.argv[2]), progress=False, validated=(events, actors))
+print(f"{time.monotonic() - t0:.3f} {target}")
+"""
+
+
+@dataclass
+class Run:
+    seconds: float
+    main_peak_mib: float
+    tree_peak_mib: float
+    returncode: int
+    stdout: str
+
+
+def _pss_kib(pid: int) -> int | None:
+    """Proportional set size: shared (forked, copy-on-write) pages counted once across processes."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _tree_rss_kib(root_pid: int) -> int:
+    """Summed memory (PSS where the kernel gives it, else RSS) of a process and its descendants."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                stat = fh.read()
+            with open(f"/proc/{entry}/statm") as fh:
+                pages = int(fh.read().split()[1])
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * (os.sysconf("SC_PAGE_SIZE") // 1024)
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        pss = _pss_kib(pid)
+        total += pss if pss is not None else rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
+    """Run a command; its wall time, main-process peak RSS (wait4) and process-tree peak RSS."""
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kib(proc.pid))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out_chunks: list[bytes] = []
+    err_chunks: list[bytes] = []
+    readers = [
+        threading.Thread(target=lambda: out_chunks.append(proc.stdout.read()), daemon=True),  # type: ignore[union-attr]
+        threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()), daemon=True),  # type: ignore[union-attr]
+    ]
+    for r in readers:
+        r.start()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.monotonic() - start
+    done.set()
+    sampler.join()
+    for r in readers:
+        r.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.stderr.write(b"".join(err_chunks).decode("utf-8", "replace")[-3000:])
+    return Run(
+        seconds,
+        usage.ru_maxrss / 1024,
+        max(peak, usage.ru_maxrss) / 1024,
+        proc.returncode,
+        b"".join(out_chunks).decode("utf-8", "replace"),
+    )
+
+
+def dataset_for(workdir: Path, n: int, seed: int) -> Path:
+    root = workdir / f"synthetic-{n}-{seed}"
+    marker = root / ".complete"
+    if not marker.exists():
+        shutil.rmtree(root, ignore_errors=True)
+        t0 = time.monotonic()
+        print(f"generating {n:,} events under {root} ...", file=sys.stderr, flush=True)
+        write_dataset(root, n, seed)
+        marker.write_text("ok\n")
+        print(f"  generated in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
+    return root
+
+
+def frictionless_cmd() -> list[str]:
+    exe = Path(sys.executable).with_name("frictionless")
+    return [str(exe) if exe.exists() else shutil.which("frictionless") or "frictionless"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="openstrikes build vs frictionless validate")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "openstrikes-bench")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in args.sizes:
+        root = dataset_for(args.workdir, n, args.seed)
+        out = args.workdir / f"dist-{n}"
+        shutil.rmtree(out, ignore_errors=True)
+        env = {**os.environ, "OPENSTRIKES_ROOT": str(root)}
+        print(f"building {n:,} events ...", file=sys.stderr, flush=True)
+        build = measure([sys.executable, "-c", BUILD_CHILD, str(root / "dataset"), str(out)], env)
+        if build.returncode != 0:
+            print(f"build of {n} events failed", file=sys.stderr)
+            return 1
+        validate_s, write_s, target = build.stdout.split()[-3:]
+        size_mib = sum(p.stat().st_size for p in Path(target).iterdir()) / 2**20
+        print(f"writing stage alone, {n:,} events ...", file=sys.stderr, flush=True)
+        alone = measure([sys.executable, "-c", WRITE_CHILD, str(root / "dataset"), str(out / "alone")], env)
+        if alone.returncode != 0:
+            print(f"write-only build of {n} events failed", file=sys.stderr)
+            return 1
+        print(f"frictionless validate {n:,} events ...", file=sys.stderr, flush=True)
+        fl = measure([*frictionless_cmd(), "validate", "--json", str(Path(target) / "datapackage.json")])
+        valid = fl.returncode == 0 and '"valid": true' in fl.stdout
+        shutil.rmtree(out / "alone", ignore_errors=True)
+        rows.append((n, build, float(validate_s), float(write_s), size_mib, fl, valid, alone))
+    print()
+    print(
+        f"{'events':>10} | {'build s':>7} {'validate':>8} {'write':>6} | {'peak MiB main':>13} {'tree':>6} | "
+        f"{'write alone s':>13} {'MiB main':>8} {'tree':>6} | {'package MiB':>11} | "
+        f"{'frictionless s':>14} {'MiB main':>8} {'valid':>5} | {'build/frictionless':>18}"
+    )
+    for n, build, validate_s, write_s, size_mib, fl, valid, alone in rows:
+        print(
+            f"{n:>10,} | {build.seconds:>7.1f} {validate_s:>8.1f} {write_s:>6.1f} | {build.main_peak_mib:>13.0f} "
+            f"{build.tree_peak_mib:>6.0f} | {alone.seconds:>13.1f} {alone.main_peak_mib:>8.0f} "
+            f"{alone.tree_peak_mib:>6.0f} | {size_mib:>11.0f} | {fl.seconds:>14.1f} {fl.main_peak_mib:>8.0f} "
+            f"{'yes' if valid else 'NO':>5} | {build.seconds / fl.seconds:>17.2f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
