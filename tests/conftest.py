@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-from openstrikes.records import canonical, event_path, write_atomic
-from strategies import ACTOR_IDS, actor_record
+from repo_fixtures import make_root
 
 # Timing varies on shared 2-core machines; correctness, not speed, is under test here.
 settings.register_profile("openstrikes", deadline=None, print_blob=True)
 settings.load_profile("openstrikes")
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def make_root(root: Path) -> Path:
-    """A repository-shaped directory: schema/ copied from the repo, dataset/ with fixture actors."""
-    shutil.copytree(REPO / "schema", root / "schema")
-    (root / "dataset" / "events").mkdir(parents=True)
-    for actor_id in ACTOR_IDS:
-        write_atomic(
-            root / "dataset" / "actors" / f"{actor_id}.json", canonical(actor_record(actor_id), "actor")
-        )
-    return root
-
-
-def write_event(root: Path, event: dict) -> Path:
-    path = event_path(root / "dataset", event["id"], event["date_start"])
-    write_atomic(path, canonical(event, "event"))
-    return path
 
 
 @pytest.fixture
@@ -44,7 +22,3 @@ def repo_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("OPENSTRIKES_ROOT", str(root))
     monkeypatch.chdir(root)
     yield root
-
-
-def dump(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from conftest import dump, make_root, write_event
 from openstrikes.cli import main
 from openstrikes.jsontext import loads_strict
 from openstrikes.records import canonical
+from repo_fixtures import dump, make_root, write_event
 from strategies import events
 
 
@@ -146,5 +146,9 @@ def test_new_prompts_for_what_the_flags_do_not_give(
     monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
     assert main(["new"]) == 0
     record = json.loads(Path(capsys.readouterr().out.strip()).read_text())
-    assert (record["date_start"], record["country"], record["strike_type"]) == ("2020-01-03", "IQ", "drone_strike")
+    assert (record["date_start"], record["country"], record["strike_type"]) == (
+        "2020-01-03",
+        "IQ",
+        "drone_strike",
+    )
     assert record["id"].startswith("OS-2020-")

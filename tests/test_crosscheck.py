@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_root, write_event
 from openstrikes.validate import validate_dataset
+from repo_fixtures import make_root, write_event
 from strategies import NOW, events
 
 

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_root, write_event
 from openstrikes import schemas, tableschema
 from openstrikes.cli import main
 from openstrikes.flatten import read_actors, read_events
@@ -33,6 +32,7 @@ from openstrikes.package import (
     read_package,
 )
 from openstrikes.records import canonical
+from repo_fixtures import make_root, write_event
 from strategies import events
 
 REPO = Path(__file__).resolve().parents[1]
@@ -440,7 +440,10 @@ def test_an_empty_dataset_builds_a_valid_package(tmp_path: Path) -> None:
     (root / "dataset" / "datapackage.json").write_text(json.dumps({"name": "empty", "version": "0.0.1"}))
     package = build_package(root / "dataset", tmp_path / "dist", progress=False)
     assert json.loads((package / "events.json").read_bytes()) == []
-    assert json.loads((package / "events.geojson").read_bytes()) == {"type": "FeatureCollection", "features": []}
+    assert json.loads((package / "events.geojson").read_bytes()) == {
+        "type": "FeatureCollection",
+        "features": [],
+    }
     assert (package / "events.ndjson").read_bytes() == b""
     assert "created" not in json.loads((package / "datapackage.json").read_text())
     proc = frictionless_validate(package / "datapackage.json")

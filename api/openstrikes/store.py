@@ -196,7 +196,7 @@ def build_index(package: Path, info: PackageInfo, target: Path) -> None:
         geo: list[tuple[int, float, float, float, float]] = []
 
         def flush() -> None:
-            db.executemany(f"INSERT INTO events VALUES ({','.join('?' * 26)})", rows)
+            db.executemany(f"INSERT INTO events VALUES ({','.join('?' * 25)})", rows)
             db.executemany("INSERT OR IGNORE INTO event_actors VALUES (?,?,?)", actors_rows)
             db.executemany("INSERT OR IGNORE INTO event_tags VALUES (?,?)", tags)
             db.executemany("INSERT OR IGNORE INTO event_aliases VALUES (?,?)", aliases)
@@ -281,6 +281,12 @@ class _Deadline:
     at: float = math.inf
 
 
+class BoundedConnection(sqlite3.Connection):
+    """A connection whose statements stop (SQLITE_INTERRUPT) once `deadline.at` has passed."""
+
+    deadline: _Deadline
+
+
 class Store:
     """One release: its verified package and the read-only SQLite index of it."""
 
@@ -336,32 +342,31 @@ class Store:
     def sha256(self) -> str:
         return self.info.sha256
 
-    def connect(self) -> sqlite3.Connection:
+    def connect(self) -> BoundedConnection:
         """This thread's read-only connection (rows of bytes: bodies go out untouched)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        conn: BoundedConnection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self.new_connection()
             self._local.conn = conn
         return conn
 
-    def new_connection(self) -> sqlite3.Connection:
+    def new_connection(self) -> BoundedConnection:
         """A fresh read-only connection with the time bound and SQL helper functions installed."""
         uri = f"file:{self.db_path}?mode=ro&immutable=1"
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=BoundedConnection)
         conn.text_factory = bytes
-        deadline = _Deadline()
+        deadline = conn.deadline = _Deadline()
         conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline.at else 0, PROGRESS_STEPS)
         conn.create_function("distance_km", 4, _sql_distance, deterministic=True)
         conn.execute("PRAGMA query_only = 1")
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA mmap_size = 1073741824")
-        conn.os_deadline = deadline  # type: ignore[attr-defined]
         return conn
 
     @contextmanager
-    def bounded(self, conn: sqlite3.Connection, seconds: float | None = None) -> Iterator[None]:
+    def bounded(self, conn: BoundedConnection, seconds: float | None = None) -> Iterator[None]:
         """Run the enclosed statements under a time bound; QueryTimeout when it is passed."""
-        deadline: _Deadline = conn.os_deadline  # type: ignore[attr-defined]
+        deadline = conn.deadline
         deadline.at = time.monotonic() + (self.timeout if seconds is None else seconds)
         try:
             yield

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_fakes import Built, session_into
 
+from client_fakes import Built, session_into
 from openstrikes_client import Client, Retries
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from client_fakes import Built
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from client_fakes import Built
 from openstrikes_client import Client, open_release
 from openstrikes_client._filters import to_params
 

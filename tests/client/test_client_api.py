@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_fakes import Built
 
+from client_fakes import Built
 from openstrikes_client import (
     APIError,
     BadRequest,

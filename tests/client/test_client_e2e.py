@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from client_fakes import Built, free_port
 
+from client_fakes import Built, free_port
 from openstrikes_client import Client, Retries, TransportError, open_release, sync
 
 pytestmark = pytest.mark.e2e

@@ -6,8 +6,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from client_fakes import Reply, fake_server, free_port, json_reply, ranged
 
+from client_fakes import Reply, fake_server, free_port, json_reply, ranged
 from openstrikes_client import (
     APIError,
     BadRequest,

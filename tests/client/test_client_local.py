@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_fakes import write_release
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from client_fakes import write_release
 from openstrikes_client import IntegrityError, NotFound, open_release
 from strategies import ACTOR_IDS, actor_record, events
 

@@ -7,8 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from client_fakes import Built
 
+from client_fakes import Built
 from openstrikes_client import IntegrityError, open_release
 
 

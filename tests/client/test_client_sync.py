@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_fakes import FakeAPI, FakeServer, fake_server, write_release
 
+from client_fakes import FakeAPI, FakeServer, fake_server, write_release
 from openstrikes_client import Client, IntegrityError, Retries, ServerError, open_release, sync
 from openstrikes_client import _sync as sync_module
 

@@ -28,6 +28,10 @@ CODES = {
 }
 
 
+class ConfigError(Exception):
+    """The server is started without what it needs (e.g. no releases directory)."""
+
+
 class ApiError(Exception):
     """An error answer of the API."""
 

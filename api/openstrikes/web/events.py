@@ -31,7 +31,7 @@ from ..query import (
 from ..store import Store
 from .common import ERROR_CODES, args, json_response, not_modified, release_of, request_etag
 from .errors import ApiError
-from .schemas import EventListSchema, EventPageSchema, ErrorSchema
+from .schemas import EventListSchema, EventPageSchema, ApiErrorSchema
 
 blp = Blueprint("events", __name__, description="Strike events: query, page, stream, look up.")
 STREAM_BATCH = 500
@@ -240,7 +240,7 @@ DOC_RESPONSES = {
 def _documented(view: Any) -> Any:
     view = blp.doc(responses=DOC_RESPONSES)(view)
     for code in ERROR_CODES:
-        view = blp.alt_response(code, schema=ErrorSchema, description="Error")(view)
+        view = blp.alt_response(code, schema=ApiErrorSchema, description="Error")(view)
     return view
 
 
@@ -271,8 +271,8 @@ class Events(MethodView):
 @blp.route("/events/<string:event_id>")
 class EventItem(MethodView):
     @blp.response(200, {"$ref": "#/components/schemas/Event"}, description="The event (withdrawn ones too).")
-    @blp.alt_response(400, schema=ErrorSchema, description="Error")
-    @blp.alt_response(404, schema=ErrorSchema, description="Error")
+    @blp.alt_response(400, schema=ApiErrorSchema, description="Error")
+    @blp.alt_response(404, schema=ApiErrorSchema, description="Error")
     def get(self, event_id: str, version: str | None = None) -> Response:
         """One event by id; a withdrawn event is returned too, with its `withdrawn` record."""
         rel = release_of(version)
@@ -292,8 +292,8 @@ class EventItem(MethodView):
 @blp.route("/events/<string:event_id>/related")
 class EventRelated(MethodView):
     @blp.response(200, EventListSchema, description="Linked events, by date then id.")
-    @blp.alt_response(400, schema=ErrorSchema, description="Error")
-    @blp.alt_response(404, schema=ErrorSchema, description="Error")
+    @blp.alt_response(400, schema=ApiErrorSchema, description="Error")
+    @blp.alt_response(404, schema=ApiErrorSchema, description="Error")
     def get(self, event_id: str, version: str | None = None) -> Response:
         """Events linked to this one through `related`, either way, followed transitively
         (a retaliation chain), ordered by date_start then id."""

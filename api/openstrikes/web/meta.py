@@ -19,7 +19,7 @@ from ..validate import validate_event_data
 from .common import args, json_response, registry, release_of
 from .errors import ApiError
 from .registry import Release
-from .schemas import ErrorSchema, HealthSchema, ReleaseSchema, ReleasesSchema, ReportSchema
+from .schemas import ApiErrorSchema, HealthSchema, ReleaseSchema, ReleasesSchema, ReportSchema
 
 releases_blp = Blueprint("releases", __name__, description="Published releases and their files.")
 files_blp = Blueprint("files", __name__, description="Bulk downloads of a release (immutable).")
@@ -52,7 +52,7 @@ def release_json(rel: Release) -> dict[str, Any]:
 @releases_blp.route("/releases")
 class Releases(MethodView):
     @releases_blp.response(200, ReleasesSchema, description="Every served release, newest first.")
-    @releases_blp.alt_response(400, schema=ErrorSchema, description="Error")
+    @releases_blp.alt_response(400, schema=ApiErrorSchema, description="Error")
     def get(self) -> Response:
         """Every release served here with its files (name, bytes, sha256, URL) and the latest version."""
         args([])
@@ -69,11 +69,11 @@ class ReleaseFileView(MethodView):
                 "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
             },
             "206": {"description": "Part of the file (Range)."},
-            "416": {"description": "Range not satisfiable.", "content": {"application/json": {"schema": ErrorSchema}}},
+            "416": {"description": "Range not satisfiable.", "content": {"application/json": {"schema": ApiErrorSchema}}},
         }
     )
-    @files_blp.alt_response(400, schema=ErrorSchema, description="Error")
-    @files_blp.alt_response(404, schema=ErrorSchema, description="Error")
+    @files_blp.alt_response(400, schema=ApiErrorSchema, description="Error")
+    @files_blp.alt_response(404, schema=ApiErrorSchema, description="Error")
     def get(self, name: str, version: str) -> Response:
         """A file of the release's package, or the zip of the whole package (`<name>-<version>.zip`)."""
         rel = release_of(version)
@@ -95,8 +95,8 @@ class ReleaseFileView(MethodView):
 @releases_blp.route("/releases/<string:version>")
 class ReleaseItem(MethodView):
     @releases_blp.response(200, ReleaseSchema, description="The release and its files.")
-    @releases_blp.alt_response(400, schema=ErrorSchema, description="Error")
-    @releases_blp.alt_response(404, schema=ErrorSchema, description="Error")
+    @releases_blp.alt_response(400, schema=ApiErrorSchema, description="Error")
+    @releases_blp.alt_response(404, schema=ApiErrorSchema, description="Error")
     def get(self, version: str) -> Response:
         """One release and its files."""
         rel = release_of(version)
@@ -114,9 +114,9 @@ class Validate(MethodView):
         }
     )
     @validate_blp.response(200, ReportSchema, description="The report: valid, and every problem (as the CLI).")
-    @validate_blp.alt_response(400, schema=ErrorSchema, description="Error")
-    @validate_blp.alt_response(413, schema=ErrorSchema, description="Error")
-    @validate_blp.alt_response(415, schema=ErrorSchema, description="Error")
+    @validate_blp.alt_response(400, schema=ApiErrorSchema, description="Error")
+    @validate_blp.alt_response(413, schema=ApiErrorSchema, description="Error")
+    @validate_blp.alt_response(415, schema=ApiErrorSchema, description="Error")
     def post(self) -> Response:
         """Check one event against the schema, the meaning checks and the latest release (actors
         and linked events exist, likely duplicates): the same problem codes as `openstrikes validate`."""
@@ -155,7 +155,7 @@ def _parse_body(raw: bytes) -> Parsed:
 @health_blp.route("/health")
 class Health(MethodView):
     @health_blp.response(200, HealthSchema, description="The server is up.")
-    @health_blp.alt_response(400, schema=ErrorSchema, description="Error")
+    @health_blp.alt_response(400, schema=ApiErrorSchema, description="Error")
     def get(self) -> Response:
         """Liveness, the latest release served and its event count."""
         args([])

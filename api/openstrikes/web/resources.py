@@ -12,7 +12,7 @@ from ..query import AGGREGATE_PARAMS, CHANGES_PARAMS, GROUP_KEYS, openapi_parame
 from ..store import CASUALTY_FIELDS, stamp_of
 from .common import ERROR_CODES, args, json_response, release_of
 from .errors import ApiError
-from .schemas import ActorListSchema, AggregatesSchema, ChangesSchema, ErrorSchema
+from .schemas import ActorListSchema, AggregatesSchema, ChangesSchema, ApiErrorSchema
 
 aggregates_blp = Blueprint("aggregates", __name__, description="Counts and casualty ranges per group.")
 changes_blp = Blueprint("changes", __name__, description="The changes feed for incremental sync.")
@@ -22,7 +22,7 @@ actors_blp = Blueprint("actors", __name__, description="The actor registry.")
 def _errors(blp: Blueprint, codes: tuple[int, ...] = ERROR_CODES) -> Any:
     def wrap(view: Any) -> Any:
         for code in codes:
-            view = blp.alt_response(code, schema=ErrorSchema, description="Error")(view)
+            view = blp.alt_response(code, schema=ApiErrorSchema, description="Error")(view)
         return view
 
     return wrap

@@ -60,7 +60,7 @@ def _ref(ref: str, **meta: Any) -> fields.Raw:
     return fields.Raw(metadata={"allOf": [{"$ref": ref}], **meta})
 
 
-class ErrorBodySchema(Schema):
+class ApiErrorBodySchema(Schema):
     status = fields.Integer(required=True)
     code = fields.String(required=True, metadata={"description": "Stable machine-readable code."})
     message = fields.String(required=True)
@@ -68,8 +68,8 @@ class ErrorBodySchema(Schema):
     details = fields.Raw(required=True, allow_none=True)
 
 
-class ErrorSchema(Schema):
-    error = fields.Nested(ErrorBodySchema, required=True)
+class ApiErrorSchema(Schema):
+    error = fields.Nested(ApiErrorBodySchema, required=True)
 
 
 class EventPageSchema(Schema):

@@ -1,0 +1,187 @@
+"""The Flask application: blueprints under /v1 and /v1/releases/{version}, and the HTTP manners
+every response shares (ETag/304, gzip, CORS, Cache-Control)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from flask import Flask, Response, request
+from flask_smorest import Api
+
+from .. import __version__
+from ..store import DEFAULT_TIMEOUT_S
+from . import errors
+from .docs import docs_blueprint
+from .events import blp as events_blp
+from .meta import MAX_BODY, files_blp, health_blp, releases_blp, validate_blp
+from .registry import Registry
+from .resources import actors_blp, aggregates_blp, changes_blp
+from .schemas import ApiErrorSchema, components
+
+RELEASES_ENV = "OPENSTRIKES_RELEASES"
+CACHE_ENV = "OPENSTRIKES_CACHE"
+TIMEOUT_ENV = "OPENSTRIKES_QUERY_TIMEOUT"
+IMMUTABLE = re.compile(r"^/v1/releases/[^/]+/")
+COMPRESSIBLE = ("application/json", "application/geo+json", "application/x-ndjson", "text/")
+EXPOSED = "ETag, Link, X-Pagination, X-Checksum-SHA256, Content-Range, Content-Disposition, Retry-After"
+VERSION_PARAM = {
+    "in": "path",
+    "name": "version",
+    "required": True,
+    "description": "A release version (see /v1/releases); everything under it is immutable.",
+    "schema": {"type": "string"},
+}
+
+
+def default_cache_dir() -> Path:
+    """Where indexes go: $OPENSTRIKES_CACHE, else $XDG_CACHE_HOME/openstrikes, else ~/.cache/openstrikes."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "openstrikes"
+
+
+def create_app(
+    releases: str | Path | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    timeout: float | None = None,
+) -> Flask:
+    """The API over every built package in `releases` (default: $OPENSTRIKES_RELEASES).
+
+    Each package is verified against its sha256 hashes and indexed into SQLite under `cache_dir`
+    (default: $OPENSTRIKES_CACHE or ~/.cache/openstrikes); a tampered package raises StoreError.
+    `timeout` bounds each query in seconds (default: $OPENSTRIKES_QUERY_TIMEOUT or 5).
+    """
+    if releases is None:
+        env = os.environ.get(RELEASES_ENV)
+        if not env:
+            raise errors.ConfigError(f"no releases directory: pass one or set {RELEASES_ENV}")
+        releases = env
+    if timeout is None:
+        timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S))
+    registry = Registry(Path(releases), Path(cache_dir) if cache_dir else default_cache_dir(), timeout=timeout)
+
+    app = Flask("openstrikes.web")
+    app.config.update(
+        API_TITLE="OpenStrikes API",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        JSON_SORT_KEYS=False,
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Read-only API over the OpenStrikes releases. Every route under /v1 also "
+                "exists under /v1/releases/{version}/ (immutable, cacheable forever). Errors: one JSON "
+                "shape, {\"error\": {status, code, message, parameter, details}}.",
+                "license": {"name": "Data CC-BY-4.0; code MIT", "identifier": "CC-BY-4.0"},
+            },
+            "servers": [{"url": "/"}],
+        },
+    )
+    app.extensions["openstrikes"] = registry
+    api = _Api(app)
+    for name, schema in components().items():
+        api.spec.components.schema(name, component=schema)
+    for blp in (events_blp, aggregates_blp, changes_blp, actors_blp):
+        api.register_blueprint(blp, url_prefix="/v1")
+        api.register_blueprint(
+            blp, url_prefix="/v1/releases/<string:version>", name=f"{blp.name}-pinned", parameters=[VERSION_PARAM]
+        )
+    api.register_blueprint(files_blp, url_prefix="/v1/releases/<string:version>", parameters=[VERSION_PARAM])
+    for blp in (releases_blp, validate_blp, health_blp):
+        api.register_blueprint(blp, url_prefix="/v1")
+    app.register_blueprint(docs_blueprint(api))
+    errors.install(app)
+    app.after_request(_finish)
+    return app
+
+
+class _Api(Api):  # type: ignore[misc]
+    """flask-smorest's Api documenting our one error shape as the default error response."""
+
+    ERROR_SCHEMA = ApiErrorSchema
+
+
+def _gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+    for chunk in chunks:
+        out = comp.compress(chunk)
+        if out:
+            yield out
+    yield comp.flush()
+
+
+def _matches(resp: Response) -> bool:
+    etag, _ = resp.get_etag()
+    return etag is not None and (etag in request.if_none_match or request.if_none_match.star_tag)
+
+
+def _finish(resp: Response) -> Response:
+    """CORS, Cache-Control, ETag/304 and gzip for every response."""
+    h = resp.headers
+    h["Access-Control-Allow-Origin"] = "*"
+    h["Access-Control-Expose-Headers"] = EXPOSED
+    if request.method == "OPTIONS":
+        h["Access-Control-Allow-Methods"] = h.get("Allow", "GET, HEAD, OPTIONS")
+        h["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match, Range"
+        h["Access-Control-Max-Age"] = "86400"
+        return resp
+    if request.method not in ("GET", "HEAD") or resp.status_code >= 400:
+        return resp
+    if IMMUTABLE.match(request.path):
+        h["Cache-Control"] = "public, max-age=31536000, immutable"
+    elif request.path.startswith("/v1/"):
+        h["Cache-Control"] = "public, max-age=60"
+    else:
+        h["Cache-Control"] = "no-cache"
+    if resp.status_code != 200 or resp.direct_passthrough:
+        return resp
+    compressible = (resp.mimetype or "").startswith(COMPRESSIBLE)
+    gzip_ok = compressible and "gzip" in request.headers.get("Accept-Encoding", "")
+    if compressible:
+        h["Vary"] = "Accept, Accept-Encoding" if "Vary" in h else "Accept-Encoding"
+    if resp.is_streamed:
+        if gzip_ok:
+            resp.response = _gzip_stream(resp.response)  # type: ignore[arg-type]
+            h["Content-Encoding"] = "gzip"
+            h.pop("Content-Length", None)
+            _gz_etag(resp)
+        return resp
+    body = resp.get_data()
+    if resp.get_etag()[0] is None:
+        resp.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
+    if _matches(resp):
+        return _not_modified(resp)
+    if gzip_ok and len(body) >= 1024:
+        resp.set_data(_gzip(body))
+        h["Content-Encoding"] = "gzip"
+        _gz_etag(resp)
+    return resp
+
+
+def _gzip(body: bytes) -> bytes:
+    comp = zlib.compressobj(5, zlib.DEFLATED, 31)
+    return comp.compress(body) + comp.flush()
+
+
+def _gz_etag(resp: Response) -> None:
+    etag, weak = resp.get_etag()
+    if etag is not None:
+        resp.set_etag(etag + "-gz", weak=weak)
+
+
+def _not_modified(resp: Response) -> Response:
+    out = Response(status=304)
+    for k in ("ETag", "Cache-Control", "Vary", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"):
+        if k in resp.headers:
+            out.headers[k] = resp.headers[k]
+    return out
