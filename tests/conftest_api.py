@@ -22,8 +22,9 @@ class Release:
 
 
 def build_release(tmp: Path, n: int, seed: int, *, version: str = "0.1.0", links: bool = True) -> Release:
-    """Write a synthetic dataset of n events, link every 9th event to the one before it, build it."""
-    from synthetic import write_dataset
+    """Write a synthetic dataset of n events, spread them over the generator's places, link every
+    9th event to the one before it (and some to one further back), and build it."""
+    from synthetic import places, write_dataset
 
     from openstrikes.package import build_package
     from openstrikes.records import canonical
@@ -31,16 +32,24 @@ def build_release(tmp: Path, n: int, seed: int, *, version: str = "0.1.0", links
     dataset = write_dataset(tmp / f"repo-{version}", n, seed=seed, version=version)
     files = sorted((dataset / "events").rglob("*.json"), key=lambda p: p.name)
     events = {f.name.removesuffix(".json"): json.loads(f.read_text(encoding="utf-8")) for f in files}
+    grid = places()
+    ids = sorted(events)
+    for k, i in enumerate(ids):
+        e = events[i]
+        country, lat, lon = grid[(k * 7) % len(grid)]
+        e["country"] = country
+        e["timezone"] = None
+        if e["latitude"] is not None:
+            e["latitude"], e["longitude"] = lat, lon
     if links:
-        ids = sorted(events)
         for k in range(9, len(ids), 9):
             e = events[ids[k]]
             e["related"] = [{"id": ids[k - 1], "relation": "retaliation_for"}]
             if k % 27 == 0:
                 e["related"].append({"id": ids[k - 5], "relation": "follow_up"})
-        for f in files:
-            e = events[f.name.removesuffix(".json")]
-            f.write_text(canonical(e, "event"), encoding="utf-8")
+    for f in files:
+        e = events[f.name.removesuffix(".json")]
+        f.write_text(canonical(e, "event"), encoding="utf-8")
     releases = tmp / "releases"
     package = build_package(dataset, releases, progress=False)
     actors = {}

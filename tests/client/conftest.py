@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,21 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 N_EVENTS = 400
 
 
+def link_chains(dataset: Path) -> None:
+    """Link a few events into retaliation chains (the synthetic generator links only beyond 8,800
+    events): each chain is three events, each a response to the one before."""
+    from openstrikes.records import canonical
+
+    files = sorted((dataset / "events").rglob("*.json"))
+    for start in range(0, 60, 12):
+        chain = files[start : start + 3]
+        for prev, path in itertools.pairwise(chain):
+            record = json.loads(path.read_text(encoding="utf-8"))
+            prev_id = prev.stem
+            record["related"] = [*record.get("related", []), {"id": prev_id, "relation": "response_to"}]
+            path.write_text(canonical(record, "event"), encoding="utf-8")
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     from openstrikes.package import build_package, write_zip
@@ -26,6 +42,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
     tmp = tmp_path_factory.mktemp("client-release")
     dataset = write_dataset(tmp / "repo", N_EVENTS, seed=11)
+    link_chains(dataset)
     releases = tmp / "releases"
     package = build_package(dataset, releases)
     zipped = write_zip(package, releases / f"{package.name}.zip")
@@ -40,26 +57,19 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(dataset, releases, package, zipped, events, actors)
 
 
-def make_app(releases: Path) -> Any:
+def make_app(releases: Path, cache_dir: Path) -> Any:
     """The API's Flask app serving the built releases in `releases`."""
-    import inspect
-
     from openstrikes.web import create_app
 
-    params = inspect.signature(create_app).parameters
-    if "releases" in params:
-        return create_app(releases=releases)
-    if "releases_dir" in params:
-        return create_app(releases_dir=releases)
-    return create_app(releases)
+    return create_app(releases, cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="session")
-def app(built: Built) -> Any:
+def app(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Any:
     web = pytest.importorskip("openstrikes.web", reason="the API (issue 4) is not there yet")
     if not hasattr(web, "create_app"):
         pytest.skip("the API (issue 4) is not there yet")
-    return make_app(built.releases)
+    return make_app(built.releases, tmp_path_factory.mktemp("api-cache"))
 
 
 @pytest.fixture

@@ -186,7 +186,7 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str) -> Res
     keep = {"id", *values["fields"]} if "fields" in values else None
 
     def render(rows: list[Any]) -> bytes:
-        bodies = [bytes(r[2]) for r in rows]
+        bodies: list[bytes] = [r[2] for r in rows]
         if keep is not None:
             bodies = [_trim(b, keep) for b in bodies]
         if fmt == "ndjson":
