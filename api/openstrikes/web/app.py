@@ -146,7 +146,7 @@ def _finish(resp: Response) -> Response:
     if resp.status_code != 200 or resp.direct_passthrough:
         return resp
     compressible = (resp.mimetype or "").startswith(COMPRESSIBLE)
-    gzip_ok = compressible and "gzip" in request.headers.get("Accept-Encoding", "")
+    gzip_ok = compressible and request.accept_encodings["gzip"] > 0
     if compressible:
         h["Vary"] = "Accept, Accept-Encoding" if "Vary" in h else "Accept-Encoding"
     if resp.is_streamed:

@@ -229,6 +229,7 @@ DOC_RESPONSES = {
     "200": {
         "description": "A page of events (json), or every matching event streamed (csv, geojson, ndjson).",
         "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/EventPage"}},
             "text/csv": {"schema": {"type": "string"}},
             "application/geo+json": {"schema": {"type": "object"}},
             "application/x-ndjson": {"schema": {"type": "string"}},
