@@ -14,17 +14,12 @@ from .jsontext import read_json_file
 from .paths import dataset_dir
 from .problems import Problem, format_github, format_human, format_json
 from .records import canonical, discover, event_path, new_event_id, scaffold_event, write_atomic
+from .schemas import event_schema
 from .validate import validate_dataset
 
-STRIKE_TYPES = (
-    "airstrike",
-    "drone_strike",
-    "missile",
-    "rocket",
-    "artillery",
-    "loitering_munition",
-    "unknown",
-)
+
+def _strike_types() -> list[str]:
+    return list(event_schema()["properties"]["strike_type"]["enum"])
 
 
 def _paths(raw: list[str]) -> list[Path] | None:
@@ -121,13 +116,14 @@ def cmd_new(args: argparse.Namespace) -> int:
     ).upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
         raise UsageError(f"--country {country!r} is not a two-letter ISO 3166-1 code")
+    strike_types = _strike_types()
     strike_type = args.strike_type or (
-        _ask(f"Strike type ({', '.join(STRIKE_TYPES)})", interactive, "--strike-type")
+        _ask(f"Strike type ({', '.join(strike_types)})", interactive, "--strike-type")
         if interactive
         else "unknown"
     )
-    if strike_type not in STRIKE_TYPES:
-        raise UsageError(f"--strike-type {strike_type!r} is not one of {', '.join(STRIKE_TYPES)}")
+    if strike_type not in strike_types:
+        raise UsageError(f"--strike-type {strike_type!r} is not one of {', '.join(strike_types)}")
     dataset = dataset_dir()
     taken = {p.stem for p in (dataset / "events").glob("*/*.json")}
     event_id = new_event_id(day.year, taken)
