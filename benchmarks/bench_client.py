@@ -72,24 +72,24 @@ def start_server(releases: Path, port: int) -> subprocess.Popen[bytes]:
 
 def walk_raw(base: str, page_size: int) -> int:
     """Every event with plain requests + json: follow next_cursor until it is null."""
-    session = requests.Session()
     params = {"page_size": str(page_size)}
     n = 0
-    while True:
-        resp = session.get(f"{base}/v1/events", params=params, timeout=60)
-        resp.raise_for_status()
-        body = json.loads(resp.content)
-        n += len(body["items"])
-        cursor = body.get("next_cursor")
-        if not cursor:
-            return n
-        params = {"page_size": str(page_size), "cursor": cursor}
+    with requests.Session() as session:
+        while True:
+            resp = session.get(f"{base}/v1/events", params=params, timeout=(5, 120))
+            resp.raise_for_status()
+            body = json.loads(resp.content)
+            n += len(body["items"])
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return n
+            params = {"page_size": str(page_size), "cursor": cursor}
 
 
 def walk_client(base: str, page_size: int) -> int:
     """Every event as typed Event objects, with events.iter()."""
     n = 0
-    with Client(base) as client:
+    with Client(base, timeout=(5, 120)) as client:
         for event in client.events.iter(page_size=page_size):
             n += 1
             _ = event.id
@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--page-size", type=int, default=ITER_PAGE_SIZE)
     parser.add_argument("--releases", type=Path, help="serve these built releases instead of building one")
+    parser.add_argument("--workdir", type=Path, help="build here and keep it (reused by a later run)")
     parser.add_argument("--url", help="benchmark a server already running at this URL")
     args = parser.parse_args(argv)
 
@@ -116,7 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         proc = None
         base = args.url
         if base is None:
-            releases = args.releases or build_release(Path(tmp), args.events, args.seed)
+            releases = args.releases
+            if releases is None and args.workdir is not None and (args.workdir / "releases").is_dir():
+                releases = args.workdir / "releases"
+            if releases is None:
+                work = args.workdir or Path(tmp)
+                work.mkdir(parents=True, exist_ok=True)
+                releases = build_release(work, args.events, args.seed)
             port = free_port()
             proc = start_server(releases, port)
             base = f"http://127.0.0.1:{port}"

@@ -229,6 +229,7 @@ class Progress:
         self.done = 0
         self.start = time.monotonic()
         self.last = 0.0
+        self.drawn = -1  # progress shown by the last draw
 
     def advance(self, n: int = 1) -> None:
         self.done += n
@@ -238,6 +239,7 @@ class Progress:
         if now - self.last < 0.1 and self.done < self.total:
             return
         self.last = now
+        self.drawn = self.done
         self.stream.write("\r" + self.render(now))
         self.stream.flush()
 
@@ -256,7 +258,9 @@ class Progress:
 
     def close(self) -> None:
         if self.enabled:
-            self.stream.write("\r" + self.render(time.monotonic()) + "\n")
+            if self.drawn != self.done:
+                self.stream.write("\r" + self.render(time.monotonic()))
+            self.stream.write("\n")
             self.stream.flush()
 
 

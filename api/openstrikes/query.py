@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
@@ -89,7 +89,7 @@ def _datetime(name: str, raw: str) -> str:
         if not DATETIME.match(raw):
             raise ValueError
         return utc_key(raw)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise _bad(name, f"expected an RFC 3339 date-time with a time zone, got {raw!r}") from None
 
 
@@ -141,7 +141,10 @@ def _numbers(name: str, raw: str, n: int) -> list[float]:
 def _bbox(name: str, raw: str) -> tuple[float, float, float, float]:
     min_lon, min_lat, max_lon, max_lat = _numbers(name, raw, 4)
     if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise _bad(name, "expected min_lon,min_lat,max_lon,max_lat with min <= max, lon in [-180, 180], lat in [-90, 90]")
+        raise _bad(
+            name,
+            "expected min_lon,min_lat,max_lon,max_lat with min <= max, lon in [-180, 180], lat in [-90, 90]",
+        )
     return min_lon, min_lat, max_lon, max_lat
 
 
@@ -192,7 +195,9 @@ TYPES: dict[str, ValueType] = {
 
 def _enum_type(prop: str) -> ValueType:
     options = _enum_of(prop)
-    return ValueType(_choice(options), {"type": "string", "enum": list(options)}, "one of " + ", ".join(options))
+    return ValueType(
+        _choice(options), {"type": "string", "enum": list(options)}, "one of " + ", ".join(options)
+    )
 
 
 # --- the filters ---------------------------------------------------------------------------------
@@ -225,10 +230,16 @@ OP_TEXT = {
 }
 
 FILTERS: tuple[Filter, ...] = (
-    Filter("date_start", TYPES["date"], ("gte", "lte"), "First local date of the strike.", "column", "date_start"),
+    Filter(
+        "date_start", TYPES["date"], ("gte", "lte"), "First local date of the strike.", "column", "date_start"
+    ),
     Filter("date_end", TYPES["date"], ("gte", "lte"), "Last local date of the strike.", "column", "date_end"),
-    Filter("country", TYPES["country"], ("eq", "in"), "Country where the strike landed.", "column", "country"),
-    Filter("admin1", TYPES["text"], ("eq",), "First-level administrative division, exactly.", "column", "admin1"),
+    Filter(
+        "country", TYPES["country"], ("eq", "in"), "Country where the strike landed.", "column", "country"
+    ),
+    Filter(
+        "admin1", TYPES["text"], ("eq",), "First-level administrative division, exactly.", "column", "admin1"
+    ),
     Filter(
         "actor",
         TYPES["text"],
@@ -236,9 +247,13 @@ FILTERS: tuple[Filter, ...] = (
         "Attacker or target actor: an actor id, name or alias (any case).",
         "actor",
     ),
-    Filter("attacker", TYPES["text"], ("eq",), "Attacking actor: id, name or alias.", "actor", role="attacker"),
+    Filter(
+        "attacker", TYPES["text"], ("eq",), "Attacking actor: id, name or alias.", "actor", role="attacker"
+    ),
     Filter("target", TYPES["text"], ("eq",), "Targeted actor: id, name or alias.", "actor", role="target"),
-    Filter("strike_type", _enum_type("strike_type"), ("eq", "in"), "Kind of strike.", "column", "strike_type"),
+    Filter(
+        "strike_type", _enum_type("strike_type"), ("eq", "in"), "Kind of strike.", "column", "strike_type"
+    ),
     Filter("status", _enum_type("status"), ("eq", "in"), "Who vouches for the event.", "column", "status"),
     Filter("outcome", _enum_type("outcome"), ("eq", "in"), "Whether the strike hit.", "column", "outcome"),
     Filter(
@@ -260,10 +275,17 @@ FILTERS: tuple[Filter, ...] = (
     ),
     Filter("injured", TYPES["count"], ("gte", "lte"), "People injured (as killed).", "casualty", "injured"),
     Filter(
-        "civilians_killed", TYPES["count"], ("gte", "lte"), "Civilians killed (as killed).", "casualty", "civilians_killed"
+        "civilians_killed",
+        TYPES["count"],
+        ("gte", "lte"),
+        "Civilians killed (as killed).",
+        "casualty",
+        "civilians_killed",
     ),
     Filter("tag", TYPES["slug"], ("eq",), "Events carrying this tag.", "tag"),
-    Filter("operation", TYPES["slug"], ("eq",), "Events of this multi-site operation.", "column", "operation"),
+    Filter(
+        "operation", TYPES["slug"], ("eq",), "Events of this multi-site operation.", "column", "operation"
+    ),
     Filter(
         "q",
         TYPES["text"],
@@ -399,7 +421,9 @@ def _list_schema(item: dict[str, Any]) -> dict[str, Any]:
 
 
 PAGE_PARAMS = [
-    Param("page", ValueType(_page, {"type": "integer", "minimum": 1}, "a page number"), "Page number (from 1)."),
+    Param(
+        "page", ValueType(_page, {"type": "integer", "minimum": 1}, "a page number"), "Page number (from 1)."
+    ),
     Param(
         "page_size",
         ValueType(_page_size, {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}, "1 to 1000"),
@@ -435,7 +459,9 @@ GROUP_PARAM = Param(
         {"type": "string", "pattern": "^({0})(,({0}))*$".format("|".join(GROUP_KEYS))},
         "comma-separated group keys",
     ),
-    "Comma-separated keys to group by: " + ", ".join(GROUP_KEYS) + " (an event with two attackers counts in both).",
+    "Comma-separated keys to group by: "
+    + ", ".join(GROUP_KEYS)
+    + " (an event with two attackers counts in both).",
 )
 SINCE_PARAM = Param(
     "since",
@@ -455,7 +481,13 @@ def param_schema(p: Param) -> dict[str, Any]:
 def openapi_parameters(params: list[Param]) -> list[dict[str, Any]]:
     """OpenAPI parameter objects for these query parameters."""
     return [
-        {"name": p.name, "in": "query", "required": False, "description": p.description, "schema": param_schema(p)}
+        {
+            "name": p.name,
+            "in": "query",
+            "required": False,
+            "description": p.description,
+            "schema": param_schema(p),
+        }
         for p in params
     ]
 
@@ -482,7 +514,9 @@ def parse_args(args: Mapping[str, list[str]], params: list[Param]) -> dict[str, 
                 400, "unknown_parameter", f"unknown query parameter {name!r}{hint} (allowed: {allowed})", name
             )
         if len(values) != 1:
-            raise ParamError(400, "repeated_parameter", f"{name} is given {len(values)} times; give it once", name)
+            raise ParamError(
+                400, "repeated_parameter", f"{name} is given {len(values)} times; give it once", name
+            )
         raw = values[0]
         if p.many:
             items = raw.split(",")
@@ -621,7 +655,3 @@ def decode_cursor(text: str, fp: str) -> tuple[Any, int, int]:
     ):
         raise bad
     return value, rid, offset
-
-
-def now_iso() -> str:
-    return datetime.now().astimezone().isoformat()

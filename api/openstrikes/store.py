@@ -54,7 +54,8 @@ def utc_key(stamp: str) -> str:
     dt = datetime.fromisoformat(stamp.replace("Z", "+00:00").replace("z", "+00:00"))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    u = dt.astimezone(UTC)
+    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -127,7 +128,10 @@ INDEXES = [
         f"CREATE INDEX ix_{c} ON events({c})"
         for c in ("country", "admin1", "strike_type", "status", "outcome", "geo_precision", "operation")
     ),
-    *(f"CREATE INDEX ix_{c} ON events({c})" for c in ("killed_min", "killed_max", "injured_min", "injured_max")),
+    *(
+        f"CREATE INDEX ix_{c} ON events({c})"
+        for c in ("killed_min", "killed_max", "injured_min", "injured_max")
+    ),
     "CREATE INDEX ix_civilians_killed ON events(civilians_killed_max)",
     "CREATE INDEX ix_date_start ON events(date_start)",
     "CREATE INDEX ix_date_end ON events(date_end)",
@@ -474,7 +478,8 @@ class Store:
                 bodies[i] = b
         for a in set(aliases):
             for i, b in self.query(
-                "SELECT e.id, e.body FROM event_aliases x JOIN events e ON e.rid = x.rid WHERE x.alias = ?", (a,)
+                "SELECT e.id, e.body FROM event_aliases x JOIN events e ON e.rid = x.rid WHERE x.alias = ?",
+                (a,),
             ):
                 bodies[i.decode()] = bytes(b)
         events = [orjson.loads(b) for b in bodies.values()]

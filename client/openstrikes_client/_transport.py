@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -24,6 +24,7 @@ from ._version import __version__
 Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 USER_AGENT = f"openstrikes-client/{__version__} python-requests/{requests.__version__}"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "testserver"})
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class Transport:
         retries: int | Retries = 3,
         session: requests.Session | None = None,
         user_agent: str | None = None,
+        compress: bool | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
@@ -112,6 +114,10 @@ class Transport:
         self._own_session = session is None
         self.session = session or requests.Session()
         self.headers = {"User-Agent": user_agent or USER_AGENT, "Accept": "application/json"}
+        if compress is None:  # compression saves bandwidth on a network, and only costs CPU on loopback
+            compress = urlsplit(self.base_url).hostname not in LOOPBACK
+        if not compress:
+            self.headers["Accept-Encoding"] = "identity"
         self.sleep = sleep
 
     def url(self, path: str) -> str:

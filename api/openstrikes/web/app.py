@@ -10,7 +10,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from flask_smorest import Api
 
 from .. import __version__
@@ -66,7 +66,9 @@ def create_app(
         releases = env
     if timeout is None:
         timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S))
-    registry = Registry(Path(releases), Path(cache_dir) if cache_dir else default_cache_dir(), timeout=timeout)
+    registry = Registry(
+        Path(releases), Path(cache_dir) if cache_dir else default_cache_dir(), timeout=timeout
+    )
 
     app = Flask("openstrikes.web")
     app.config.update(
@@ -81,7 +83,7 @@ def create_app(
             "info": {
                 "description": "Read-only API over the OpenStrikes releases. Every route under /v1 also "
                 "exists under /v1/releases/{version}/ (immutable, cacheable forever). Errors: one JSON "
-                "shape, {\"error\": {status, code, message, parameter, details}}.",
+                'shape, {"error": {status, code, message, parameter, details}}.',
                 "license": {"name": "Data CC-BY-4.0; code MIT", "identifier": "CC-BY-4.0"},
             },
             "servers": [{"url": "/"}],
@@ -94,7 +96,10 @@ def create_app(
     for blp in (events_blp, aggregates_blp, changes_blp, actors_blp):
         api.register_blueprint(blp, url_prefix="/v1")
         api.register_blueprint(
-            blp, url_prefix="/v1/releases/<string:version>", name=f"{blp.name}-pinned", parameters=[VERSION_PARAM]
+            blp,
+            url_prefix="/v1/releases/<string:version>",
+            name=f"{blp.name}-pinned",
+            parameters=[VERSION_PARAM],
         )
     api.register_blueprint(files_blp, url_prefix="/v1/releases/<string:version>", parameters=[VERSION_PARAM])
     for blp in (releases_blp, validate_blp, health_blp):
@@ -120,33 +125,38 @@ def _gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
     yield comp.flush()
 
 
-def _matches(resp: Response) -> bool:
+def _matches(resp: Response, req: Request) -> bool:
     etag, _ = resp.get_etag()
-    return etag is not None and (etag in request.if_none_match or request.if_none_match.star_tag)
+    return etag is not None and (etag in req.if_none_match or req.if_none_match.star_tag)
 
 
 def _finish(resp: Response) -> Response:
     """CORS, Cache-Control, ETag/304 and gzip for every response."""
+    req: Request = request._get_current_object()  # type: ignore[attr-defined]
     h = resp.headers
     h["Access-Control-Allow-Origin"] = "*"
     h["Access-Control-Expose-Headers"] = EXPOSED
-    if request.method == "OPTIONS":
+    method = req.method
+    if method == "OPTIONS":
         h["Access-Control-Allow-Methods"] = h.get("Allow", "GET, HEAD, OPTIONS")
         h["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match, Range"
         h["Access-Control-Max-Age"] = "86400"
         return resp
-    if request.method not in ("GET", "HEAD") or resp.status_code >= 400:
+    status = resp.status_code
+    if (method != "GET" and method != "HEAD") or status >= 400:
         return resp
-    if IMMUTABLE.match(request.path):
+    path = req.path
+    if IMMUTABLE.match(path):
         h["Cache-Control"] = "public, max-age=31536000, immutable"
-    elif request.path.startswith("/v1/"):
+    elif path.startswith("/v1/"):
         h["Cache-Control"] = "public, max-age=60"
     else:
         h["Cache-Control"] = "no-cache"
-    if resp.status_code != 200 or resp.direct_passthrough:
+    if status != 200 or resp.direct_passthrough:
         return resp
     compressible = (resp.mimetype or "").startswith(COMPRESSIBLE)
-    gzip_ok = compressible and request.accept_encodings["gzip"] > 0
+    encodings = req.environ.get("HTTP_ACCEPT_ENCODING")
+    gzip_ok = compressible and bool(encodings) and req.accept_encodings["gzip"] > 0
     if compressible:
         h["Vary"] = "Accept, Accept-Encoding" if "Vary" in h else "Accept-Encoding"
     if resp.is_streamed:
@@ -157,9 +167,9 @@ def _finish(resp: Response) -> Response:
             _gz_etag(resp)
         return resp
     body = resp.get_data()
-    if resp.get_etag()[0] is None:
+    if "ETag" not in h:
         resp.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
-    if _matches(resp):
+    if "HTTP_IF_NONE_MATCH" in req.environ and _matches(resp, req):
         return _not_modified(resp)
     if gzip_ok and len(body) >= 1024:
         resp.set_data(_gzip(body))
@@ -176,12 +186,18 @@ def _gzip(body: bytes) -> bytes:
 def _gz_etag(resp: Response) -> None:
     etag, weak = resp.get_etag()
     if etag is not None:
-        resp.set_etag(etag + "-gz", weak=weak)
+        resp.set_etag(etag + "-gz", weak=bool(weak))
 
 
 def _not_modified(resp: Response) -> Response:
     out = Response(status=304)
-    for k in ("ETag", "Cache-Control", "Vary", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"):
+    for k in (
+        "ETag",
+        "Cache-Control",
+        "Vary",
+        "Access-Control-Allow-Origin",
+        "Access-Control-Expose-Headers",
+    ):
         if k in resp.headers:
             out.headers[k] = resp.headers[k]
     return out

@@ -26,7 +26,9 @@ def release_of(version: str | None) -> Release:
     rel = registry().get(version)
     if rel is None:
         served = ", ".join(sorted(registry().releases))
-        raise ApiError(404, f"no release {version!r}; served: {served}", code="unknown_release", parameter="version")
+        raise ApiError(
+            404, f"no release {version!r}; served: {served}", code="unknown_release", parameter="version"
+        )
     return rel
 
 
@@ -50,7 +52,11 @@ def request_etag(rel: Release, *extra: str) -> str:
 
 def not_modified(etag: str) -> Response | None:
     """A 304 if the client already holds this ETag (either encoding variant)."""
-    if etag in request.if_none_match or etag + "-gz" in request.if_none_match or request.if_none_match.star_tag:
+    if (
+        etag in request.if_none_match
+        or etag + "-gz" in request.if_none_match
+        or request.if_none_match.star_tag
+    ):
         resp = Response(status=304)
         resp.set_etag(etag)
         return resp

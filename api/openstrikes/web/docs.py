@@ -51,7 +51,9 @@ def render(spec: dict[str, Any]) -> str:
         + ".</p><table><tr><th>parameter</th><th>value</th><th>meaning</th></tr>",
     ]
     for name, rule, desc in docs_rows(EVENTS_PARAMS):
-        out.append(f"<tr><td id='p-{_e(name)}'><code>{_e(name)}</code></td><td>{_e(rule)}</td><td>{_e(desc)}</td></tr>")
+        out.append(
+            f"<tr><td id='p-{_e(name)}'><code>{_e(name)}</code></td><td>{_e(rule)}</td><td>{_e(desc)}</td></tr>"
+        )
     out.append("</table><p>Aggregates take the same filters plus:</p><table>")
     for name, rule, desc in docs_rows(AGGREGATE_PARAMS[len(docs_rows(AGGREGATE_PARAMS)) - 1 :]):
         out.append(f"<tr><td><code>{_e(name)}</code></td><td>{_e(rule)}</td><td>{_e(desc)}</td></tr>")
@@ -63,7 +65,9 @@ def render(spec: dict[str, Any]) -> str:
                 continue
             params = shared + op.get("parameters", [])
             cls = "m post" if method == "post" else "m"
-            out.append(f"<section><h3><span class='{cls}'>{method.upper()}</span> <code>{_e(path)}</code></h3>")
+            out.append(
+                f"<section><h3><span class='{cls}'>{method.upper()}</span> <code>{_e(path)}</code></h3>"
+            )
             out.append(f"<p><b>{_e(op.get('summary', ''))}</b> {_e(op.get('description', ''))}</p>")
             if params:
                 out.append("<details><summary>parameters</summary><table>")
@@ -78,7 +82,9 @@ def render(spec: dict[str, Any]) -> str:
             if method == "get":
                 out.append(f"<form data-path='{_e(path)}' onsubmit='return tryIt(this)'>")
                 for p in params:
-                    if p["in"] == "path" or path == "/v1/events" and p["name"] in ("country", "page_size", "sort", "q"):
+                    if p["in"] == "path" or (
+                        path == "/v1/events" and p["name"] in ("country", "page_size", "sort", "q")
+                    ):
                         out.append(
                             f"<label>{_e(p['name'])} <input data-p='{_e(p['name'])}' data-in='{_e(p['in'])}'></label><br>"
                         )

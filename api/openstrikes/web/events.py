@@ -31,7 +31,7 @@ from ..query import (
 from ..store import Store
 from .common import ERROR_CODES, args, json_response, not_modified, release_of, request_etag
 from .errors import ApiError
-from .schemas import EventListSchema, EventPageSchema, ApiErrorSchema
+from .schemas import ApiErrorSchema, EventListSchema, EventPageSchema
 
 blp = Blueprint("events", __name__, description="Strike events: query, page, stream, look up.")
 STREAM_BATCH = 500
@@ -87,9 +87,13 @@ def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
     cursor = values.get("cursor")
     if cursor is not None:
         if "page" in values:
-            raise ApiError(400, "give either page or cursor, not both", code="conflicting_parameters", parameter="page")
+            raise ApiError(
+                400, "give either page or cursor, not both", code="conflicting_parameters", parameter="page"
+            )
         value, rid, offset = decode_cursor(cursor, fp)
-        keyset = f" AND events.rid {cmp} ?" if col == "events.rid" else f" AND ({col}, events.rid) {cmp} (?, ?)"
+        keyset = (
+            f" AND events.rid {cmp} ?" if col == "events.rid" else f" AND ({col}, events.rid) {cmp} (?, ?)"
+        )
         params += [rid] if col == "events.rid" else [value, rid]
         sql = _list_sql(where, col, direction, keyset) + " LIMIT ?"
         params.append(page_size + 1)
@@ -121,7 +125,13 @@ def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
     else:
         next_url = _url(values, page=page_no + 1)
     head = orjson.dumps(
-        {"total": total, "page": page_no, "page_size": page_size, "next_cursor": next_cursor, "next": next_url}
+        {
+            "total": total,
+            "page": page_no,
+            "page_size": page_size,
+            "next_cursor": next_cursor,
+            "next": next_url,
+        }
     )
     resp = Response(b'{"items":[' + b",".join(bodies) + b"]," + head[1:], mimetype="application/json")
     last_page = max(1, -(-total // page_size))
@@ -170,10 +180,18 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str) -> Res
     for name in ("page", "page_size", "cursor"):
         if name in values:
             raise ApiError(
-                400, f"{name} applies to format=json; format={fmt} streams every match", code="conflicting_parameters", parameter=name
+                400,
+                f"{name} applies to format=json; format={fmt} streams every match",
+                code="conflicting_parameters",
+                parameter=name,
             )
     if fmt == "csv" and "fields" in values:
-        raise ApiError(400, "fields applies to json, ndjson and geojson, not csv", code="conflicting_parameters", parameter="fields")
+        raise ApiError(
+            400,
+            "fields applies to json, ndjson and geojson, not csv",
+            code="conflicting_parameters",
+            parameter="fields",
+        )
     col, direction, _ = _order(values.get("sort", "id"))
     conn = store.new_connection()
     try:
@@ -284,7 +302,12 @@ class EventItem(MethodView):
             return cached
         body = rel.store.event_body(event_id)
         if body is None:
-            raise ApiError(404, f"no event {event_id!r} in release {rel.version}", code="unknown_event", parameter="event_id")
+            raise ApiError(
+                404,
+                f"no event {event_id!r} in release {rel.version}",
+                code="unknown_event",
+                parameter="event_id",
+            )
         resp = json_response(body)
         resp.set_etag(etag)
         return resp
@@ -302,5 +325,10 @@ class EventRelated(MethodView):
         args([])
         bodies = rel.store.related_bodies(event_id)
         if bodies is None:
-            raise ApiError(404, f"no event {event_id!r} in release {rel.version}", code="unknown_event", parameter="event_id")
+            raise ApiError(
+                404,
+                f"no event {event_id!r} in release {rel.version}",
+                code="unknown_event",
+                parameter="event_id",
+            )
         return json_response(b'{"items":[' + b",".join(bodies) + b"]}")

@@ -45,7 +45,10 @@ def release_json(rel: Release) -> dict[str, Any]:
         "created": rel.store.info.created,
         "sha256": rel.store.sha256,
         "events": rel.store.event_count,
-        "files": [{"name": f.name, "bytes": f.bytes, "sha256": f.sha256, "url": base + f.name} for f in rel.files.values()],
+        "files": [
+            {"name": f.name, "bytes": f.bytes, "sha256": f.sha256, "url": base + f.name}
+            for f in rel.files.values()
+        ],
     }
 
 
@@ -69,7 +72,10 @@ class ReleaseFileView(MethodView):
                 "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
             },
             "206": {"description": "Part of the file (Range)."},
-            "416": {"description": "Range not satisfiable.", "content": {"application/json": {"schema": ApiErrorSchema}}},
+            "416": {
+                "description": "Range not satisfiable.",
+                "content": {"application/json": {"schema": ApiErrorSchema}},
+            },
         }
     )
     @files_blp.alt_response(400, schema=ApiErrorSchema, description="Error")
@@ -81,7 +87,10 @@ class ReleaseFileView(MethodView):
         entry = rel.files.get(name)
         if entry is None:
             raise ApiError(
-                404, f"release {version} has no file {name!r}; see /v1/releases", code="unknown_file", parameter="name"
+                404,
+                f"release {version} has no file {name!r}; see /v1/releases",
+                code="unknown_file",
+                parameter="name",
             )
         ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
         mimetype = MEDIA.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -113,7 +122,9 @@ class Validate(MethodView):
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
     )
-    @validate_blp.response(200, ReportSchema, description="The report: valid, and every problem (as the CLI).")
+    @validate_blp.response(
+        200, ReportSchema, description="The report: valid, and every problem (as the CLI)."
+    )
     @validate_blp.alt_response(400, schema=ApiErrorSchema, description="Error")
     @validate_blp.alt_response(413, schema=ApiErrorSchema, description="Error")
     @validate_blp.alt_response(415, schema=ApiErrorSchema, description="Error")
@@ -125,9 +136,7 @@ class Validate(MethodView):
             raise ApiError(415, "send the event as Content-Type: application/json")
         parsed = _parse_body(request.get_data(cache=False))
         if parsed.problems:
-            return json_response(
-                {"valid": False, "problems": [p.to_dict() for p in parsed.problems]}, status=400
-            )
+            return json_response({"valid": False, "problems": [p.to_dict() for p in parsed.problems]})
         data = parsed.data
         rel = release_of(None)
         links: list[str] = []

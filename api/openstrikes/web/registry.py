@@ -50,20 +50,26 @@ class Registry:
         self.releases: dict[str, Release] = {}
         if not releases_dir.is_dir():
             raise StoreError(f"releases directory {releases_dir} does not exist")
-        packages = sorted(p for p in releases_dir.iterdir() if p.is_dir() and (p / "datapackage.json").is_file())
+        packages = sorted(
+            p for p in releases_dir.iterdir() if p.is_dir() and (p / "datapackage.json").is_file()
+        )
         if not packages:
             raise StoreError(f"no built package (a directory with datapackage.json) in {releases_dir}")
         for package in packages:
             store = Store.open(package, cache_dir, timeout=timeout)
             if store.version in self.releases:
                 raise StoreError(f"two packages in {releases_dir} claim version {store.version}")
-            files = {f.name: ReleaseFile(f.name, package / f.name, f.bytes, f.sha256) for f in store.info.files}
+            files = {
+                f.name: ReleaseFile(f.name, package / f.name, f.bytes, f.sha256) for f in store.info.files
+            }
             sums = package / SUMS_FILE
             if sums.is_file():
                 files[SUMS_FILE] = ReleaseFile(SUMS_FILE, sums, sums.stat().st_size, file_sha256(sums))
             zipped = releases_dir / f"{package.name}.zip"
             if zipped.is_file():
-                files[zipped.name] = ReleaseFile(zipped.name, zipped, zipped.stat().st_size, file_sha256(zipped))
+                files[zipped.name] = ReleaseFile(
+                    zipped.name, zipped, zipped.stat().st_size, file_sha256(zipped)
+                )
             self.releases[store.version] = Release(store, dict(sorted(files.items())))
         self.latest = max(self.releases, key=version_key)
 

@@ -12,7 +12,7 @@ from ..query import AGGREGATE_PARAMS, CHANGES_PARAMS, GROUP_KEYS, openapi_parame
 from ..store import CASUALTY_FIELDS, stamp_of
 from .common import ERROR_CODES, args, json_response, release_of
 from .errors import ApiError
-from .schemas import ActorListSchema, AggregatesSchema, ChangesSchema, ApiErrorSchema
+from .schemas import ActorListSchema, AggregatesSchema, ApiErrorSchema, ChangesSchema
 
 aggregates_blp = Blueprint("aggregates", __name__, description="Counts and casualty ranges per group.")
 changes_blp = Blueprint("changes", __name__, description="The changes feed for incremental sync.")
@@ -49,7 +49,9 @@ class Aggregates(MethodView):
             f"coalesce(sum(events.{f}_min), 0), coalesce(sum(events.{f}_max), 0)" for f in CASUALTY_FIELDS
         )
         join = (
-            " JOIN event_actors att ON att.rid = events.rid AND att.role = 'attacker'" if "attacker" in keys else ""
+            " JOIN event_actors att ON att.rid = events.rid AND att.role = 'attacker'"
+            if "attacker" in keys
+            else ""
         )
         group = ", ".join(exprs)
         sql = (
@@ -97,7 +99,9 @@ class Actors(MethodView):
         rel = release_of(version)
         args([])
         bodies = rel.store.actors()
-        return json_response(b'{"items":[' + b",".join(bodies) + b'],"total":' + str(len(bodies)).encode() + b"}")
+        return json_response(
+            b'{"items":[' + b",".join(bodies) + b'],"total":' + str(len(bodies)).encode() + b"}"
+        )
 
 
 @actors_blp.route("/actors/<string:actor_id>")
@@ -110,5 +114,10 @@ class ActorItem(MethodView):
         args([])
         body = rel.store.actor_body(actor_id)
         if body is None:
-            raise ApiError(404, f"no actor {actor_id!r} in release {rel.version}", code="unknown_actor", parameter="actor_id")
+            raise ApiError(
+                404,
+                f"no actor {actor_id!r} in release {rel.version}",
+                code="unknown_actor",
+                parameter="actor_id",
+            )
         return json_response(body)

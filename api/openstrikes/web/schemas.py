@@ -64,7 +64,9 @@ class ApiErrorBodySchema(Schema):
     status = fields.Integer(required=True)
     code = fields.String(required=True, metadata={"description": "Stable machine-readable code."})
     message = fields.String(required=True)
-    parameter = fields.String(required=True, allow_none=True, metadata={"description": "The parameter at fault."})
+    parameter = fields.String(
+        required=True, allow_none=True, metadata={"description": "The parameter at fault."}
+    )
     details = fields.Raw(required=True, allow_none=True)
 
 
@@ -77,8 +79,12 @@ class EventPageSchema(Schema):
     total = fields.Integer(required=True, metadata={"description": "Events matching the filters."})
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
-    next_cursor = fields.String(required=True, allow_none=True, metadata={"description": "Opaque; null on the last page."})
-    next = fields.String(required=True, allow_none=True, metadata={"description": "URL of the next page; null on the last."})
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "Opaque; null on the last page."}
+    )
+    next = fields.String(
+        required=True, allow_none=True, metadata={"description": "URL of the next page; null on the last."}
+    )
 
 
 class EventListSchema(Schema):

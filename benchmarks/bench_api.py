@@ -1,0 +1,350 @@
+"""Benchmark the API against Datasette and a bare WSGI floor, side by side, on a synthetic release.
+
+For each size: a synthetic dataset (benchmarks/synthetic.py) is written and built into a release
+(in a work directory, reused between runs), then three servers run in turn on the same cores under
+the same load generator (wrk when installed, else a small Python keep-alive client):
+
+  (a) this API: gunicorn, 2 gthread workers, `openstrikes.web:create_app()` over the release;
+  (b) Datasette over a SQLite file holding the same rows (id, the filter/sort columns and the
+      record), with a (country, date_start) index, queried with the equivalent URLs;
+  (c) a bare WSGI app under the same gunicorn settings returning a fixed body of the same size as
+      (a)'s answer for each scenario (the floor: HTTP + WSGI and nothing else).
+
+Scenarios: a list query (country filter, sorted by date, 50 events), a single event, and a deep
+page (the page starting at 90% of the rows, e.g. event 900,000 of 1M: by cursor here, by Datasette's
+own `_next` keyset token) next to the first page of the same order. Printed: req/s, p50 and p99
+latency, and the ratios the targets are stated in.
+
+Setup (not needed by the tests):
+    apt-get install -y wrk          # the load generator (optional; a Python one is used otherwise)
+    .venv/bin/pip install datasette  # peer (b); skipped when missing
+
+    python benchmarks/bench_api.py [--sizes 100000 1000000] [--seconds 10] [--connections 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+VENV_BIN = Path(sys.executable).parent
+WORKERS = 2
+
+
+# --- the bare WSGI floor (served by gunicorn from this module) -----------------------------------
+
+_FLOOR: dict[str, bytes] = {}
+
+
+def floor_app(environ: dict[str, object], start_response: object) -> list[bytes]:
+    """A WSGI app answering each path with a fixed body read from $BENCH_FLOOR_DIR/<path>.bin."""
+    if not _FLOOR:
+        for f in Path(os.environ["BENCH_FLOOR_DIR"]).glob("*.bin"):
+            _FLOOR["/" + f.stem] = f.read_bytes()
+    body = _FLOOR.get(str(environ.get("PATH_INFO")), b"{}")
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])  # type: ignore[operator]
+    return [body]
+
+
+# --- data -------------------------------------------------------------------------------------------
+
+
+def release_for(n: int, work: Path) -> Path:
+    """The releases directory of a synthetic release of n events (built once, then reused)."""
+    from synthetic import write_dataset
+
+    from openstrikes.package import build_package
+
+    root = work / f"n{n}"
+    releases = root / "releases"
+    if any(releases.glob("*/datapackage.json")):
+        return releases
+    t0 = time.monotonic()
+    dataset = write_dataset(root / "repo", n, seed=1)
+    build_package(dataset, releases, progress=False)
+    print(f"  built the {n:,}-event release in {time.monotonic() - t0:.0f} s", flush=True)
+    return releases
+
+
+def datasette_db(store: object, target: Path) -> Path:
+    """The same rows as a plain SQLite table for Datasette, indexed for the list query."""
+    if target.exists():
+        return target
+    tmp = target.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    db.execute(f"ATTACH DATABASE 'file:{store.db_path}?mode=ro' AS src")  # type: ignore[attr-defined]
+    db.execute(
+        "CREATE TABLE events AS SELECT rid AS rowid_, id, withdrawn, date_start, date_end, country, admin1, "
+        "strike_type, status, outcome, killed_min, killed_max, latitude, longitude, CAST(body AS TEXT) AS record "
+        "FROM src.events ORDER BY rid"
+    )
+    db.execute("CREATE UNIQUE INDEX ix_id ON events(id)")
+    db.execute("CREATE INDEX ix_country_date ON events(country, date_start)")
+    db.execute("CREATE INDEX ix_date ON events(date_start)")
+    db.commit()
+    db.execute("DETACH DATABASE src")
+    db.execute("ANALYZE")
+    db.close()
+    tmp.rename(target)
+    return target
+
+
+# --- servers -----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(cmd: list[str], env: dict[str, str], health: str) -> Iterator[str]:
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    base = urlsplit(health)
+    deadline = time.monotonic() + 600
+    try:
+        while True:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise SystemExit(f"server {cmd[0]} exited: {err[-1500:]}")
+            try:
+                conn = http.client.HTTPConnection(base.hostname, base.port, timeout=5)
+                conn.request("GET", base.path)
+                if conn.getresponse().status < 500:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"server {cmd[0]} did not start")
+            time.sleep(0.3)
+        yield f"http://{base.hostname}:{base.port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def gunicorn(app: str, env: dict[str, str], port: int, health: str) -> Iterator[str]:
+    cmd = [str(VENV_BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", "4"]
+    cmd += ["-b", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning", app]
+    return server(cmd, env, f"http://127.0.0.1:{port}{health}")
+
+
+# --- load ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    rps: float
+    p50: float  # ms
+    p99: float
+    errors: int
+    size: int
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        return float("nan")
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    u = urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+    conn.request("GET", u.path + (f"?{u.query}" if u.query else ""))
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+def load(url: str, seconds: float, connections: int) -> Result:
+    status, body = fetch(url)  # warm up, and check the answer
+    if status != 200:
+        raise SystemExit(f"{url} answered {status}: {body[:300]!r}")
+    for _ in range(20):
+        fetch(url)
+    wrk = shutil.which("wrk")
+    if wrk:
+        out = subprocess.run(
+            [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s", "--latency", url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+        p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+        p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+        errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+        errors = (int(errs.group(1)) if errs else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
+        return Result(rps, p50, p99, errors, len(body))
+    return _python_load(url, seconds, connections, len(body))
+
+
+def _python_load(url: str, seconds: float, connections: int, size: int) -> Result:
+    """Keep-alive GETs from `connections` threads (used when wrk is not installed)."""
+    u = urlsplit(url)
+    target = u.path + (f"?{u.query}" if u.query else "")
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        mine = []
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            conn.request("GET", target)
+            resp = conn.getresponse()
+            resp.read()
+            mine.append((time.perf_counter() - t0) * 1000)
+            if resp.status != 200:
+                errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100)
+    return Result(len(latencies) / seconds, q[49], q[98], errors[0], size)
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+
+
+def run_size(n: int, work: Path, seconds: float, connections: int) -> None:
+    from openstrikes.query import encode_cursor, fingerprint, where_clause
+    from openstrikes.store import Store
+
+    print(f"\n=== {n:,} events ===", flush=True)
+    releases = release_for(n, work)
+    cache = work / f"n{n}" / "index"
+    t0 = time.monotonic()
+    store = Store.open(next(releases.glob("*/datapackage.json")).parent, cache)
+    print(f"  index ready in {time.monotonic() - t0:.1f} s (verify + open; built once, cached by sha256)", flush=True)
+    country = store.query("SELECT country FROM events GROUP BY country ORDER BY count(*) DESC LIMIT 1")[0][0].decode()
+    live = store.query("SELECT count(*) FROM events WHERE withdrawn = 0")[0][0]
+    deep_at = int(live * 0.9)
+    value, rid = store.query(
+        "SELECT date_start, rid FROM events WHERE withdrawn = 0 ORDER BY date_start, rid LIMIT 1 OFFSET ?",
+        (deep_at - 1,),
+    )[0]
+    where = where_clause({}, store.actor_ids_for)
+    cursor = encode_cursor(fingerprint(store.sha256, where, "date_start"), value.decode(), rid, deep_at)
+    one = store.query("SELECT id FROM events WHERE rid = ?", (max(1, n // 2),))[0][0].decode()
+    ours = {
+        "list": f"/v1/events?country={country}&sort=date_start&page_size=50",
+        "single": f"/v1/events/{one}",
+        "first page": "/v1/events?sort=date_start&page_size=50",
+        "deep page": f"/v1/events?sort=date_start&page_size=50&cursor={cursor}",
+    }
+    ds_next = f"{value.decode()},{rid}"
+    theirs = {
+        "list": f"/bench/events.json?country__exact={country}&withdrawn__exact=0&_sort=date_start&_size=50",
+        "single": f"/bench/events.json?id__exact={one}&_size=1",
+        "first page": "/bench/events.json?withdrawn__exact=0&_sort=date_start&_size=50",
+        "deep page": f"/bench/events.json?withdrawn__exact=0&_sort=date_start&_size=50&_next={ds_next}",
+    }
+    results: dict[tuple[str, str], Result] = {}
+    env = dict(os.environ, OPENSTRIKES_RELEASES=str(releases), OPENSTRIKES_CACHE=str(cache))
+    with gunicorn("openstrikes.web:create_app()", env, free_port(), "/v1/health") as base:
+        bodies = {}
+        for name, path in ours.items():
+            results[("api", name)] = r = load(base + path, seconds, connections)
+            bodies[name] = fetch(base + path)[1]
+            print(f"  api        {name:<10} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms", flush=True)
+    floor_dir = work / f"n{n}" / "floor"
+    floor_dir.mkdir(exist_ok=True)
+    for name, body in bodies.items():
+        (floor_dir / f"{name.replace(' ', '_')}.bin").write_bytes(body)
+    env_floor = dict(os.environ, BENCH_FLOOR_DIR=str(floor_dir), PYTHONPATH=str(HERE))
+    with gunicorn("bench_api:floor_app", env_floor, free_port(), "/list") as base:
+        for name in ("list", "single"):
+            results[("floor", name)] = r = load(base + "/" + name.replace(" ", "_"), seconds, connections)
+            print(f"  bare WSGI  {name:<10} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms", flush=True)
+    datasette = shutil.which("datasette") or (str(VENV_BIN / "datasette") if (VENV_BIN / "datasette").exists() else None)
+    if datasette:
+        db = datasette_db(store, work / f"n{n}" / "bench.db")
+        port = free_port()
+        cmd = [datasette, "serve", "-i", str(db), "-p", str(port), "-h", "127.0.0.1"]
+        cmd += ["--setting", "sql_time_limit_ms", "5000", "--setting", "num_sql_threads", str(WORKERS * 2)]
+        with server(cmd, dict(os.environ), f"http://127.0.0.1:{port}/-/versions.json") as base:
+            for name, path in theirs.items():
+                results[("datasette", name)] = r = load(base + path, seconds, connections)
+                print(
+                    f"  datasette  {name:<10} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms", flush=True
+                )
+    else:
+        print("  datasette: not installed (pip install datasette) - skipped")
+    report(n, results, connections)
+
+
+def report(n: int, results: dict[tuple[str, str], Result], connections: int) -> None:
+    gen = "wrk" if shutil.which("wrk") else "python keep-alive client"
+    print(f"\n  {n:,} events - {gen}, {connections} connections, {os.cpu_count()} cores, gunicorn {WORKERS} workers")
+    print(f"  {'server':<10} {'scenario':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'bytes':>8}")
+    for (srv, name), r in results.items():
+        print(f"  {srv:<10} {name:<11} {r.rps:9.0f} {r.p50:8.2f} {r.p99:8.2f} {r.errors:7d} {r.size:8d}")
+    api = {name: r for (srv, name), r in results.items() if srv == "api"}
+    floor = {name: r for (srv, name), r in results.items() if srv == "floor"}
+    ds = {name: r for (srv, name), r in results.items() if srv == "datasette"}
+    print("  ratios:")
+
+    def ratio(a: float, b: float) -> float:
+        return a / b if b else float("inf")
+
+    if "list" in ds:
+        print(f"    list: api / datasette req/s        = {ratio(api['list'].rps, ds['list'].rps):6.2f}  (target >= 3)")
+        print(f"    deep page: api / datasette req/s   = {ratio(api['deep page'].rps, ds['deep page'].rps):6.2f}")
+        print(f"    single: api / datasette req/s      = {ratio(api['single'].rps, ds['single'].rps):6.2f}")
+    print(f"    list: api req/s                    = {api['list'].rps:6.0f}  (target >= 1000 at 1M), p99 {api['list'].p99:.1f} ms (target <= 50)")
+    print(f"    list: api / bare WSGI req/s        = {ratio(api['list'].rps, floor['list'].rps):6.2f}")
+    print(f"    single: api / bare WSGI req/s      = {ratio(api['single'].rps, floor['single'].rps):6.2f}  (target >= 0.7)")
+    print(f"    deep page p50 / first page p50     = {ratio(api['deep page'].p50, api['first page'].p50):6.2f}  (target <= 1.5)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "openstrikes-bench-api")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    for n in args.sizes:
+        run_size(n, args.workdir, args.seconds, args.connections)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
