@@ -6,7 +6,8 @@ the same load generator (wrk when installed, else a small Python keep-alive clie
 
   (a) this API: gunicorn, 2 gthread workers, `openstrikes.web:create_app()` over the release;
   (b) Datasette over a SQLite file holding the same rows (id, the filter/sort columns and the
-      record), with a (country, date_start) index, queried with the equivalent URLs;
+      record), with a (country, date_start) index, queried with the equivalent URLs (one process,
+      4 SQL threads, facet suggestions off: left on, they cost seconds per list page here);
   (c) a bare WSGI app under the same gunicorn settings returning a fixed body of the same size as
       (a)'s answer for each scenario (the floor: HTTP + WSGI and nothing else).
 
@@ -70,9 +71,8 @@ def floor_app(environ: dict[str, object], start_response: object) -> list[bytes]
 
 def release_for(n: int, work: Path) -> Path:
     """The releases directory of a synthetic release of n events (built once, then reused)."""
-    from synthetic import write_dataset
-
     from openstrikes.package import build_package
+    from synthetic import write_dataset
 
     root = work / f"n{n}"
     releases = root / "releases"
@@ -120,7 +120,9 @@ def free_port() -> int:
 
 @contextmanager
 def server(cmd: list[str], env: dict[str, str], health: str) -> Iterator[str]:
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     base = urlsplit(health)
     deadline = time.monotonic() + 600
     try:
@@ -191,7 +193,19 @@ def load(url: str, seconds: float, connections: int) -> Result:
     wrk = shutil.which("wrk")
     if wrk:
         out = subprocess.run(
-            [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds:g}s", "--timeout", "10s", "--latency", url],
+            [
+                wrk,
+                "-t",
+                "2",
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds:g}s",
+                "--timeout",
+                "10s",
+                "--latency",
+                url,
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -251,8 +265,13 @@ def run_size(n: int, work: Path, seconds: float, connections: int) -> None:
     cache = work / f"n{n}" / "index"
     t0 = time.monotonic()
     store = Store.open(next(releases.glob("*/datapackage.json")).parent, cache)
-    print(f"  index ready in {time.monotonic() - t0:.1f} s (verify + open; built once, cached by sha256)", flush=True)
-    country = store.query("SELECT country FROM events GROUP BY country ORDER BY count(*) DESC LIMIT 1")[0][0].decode()
+    print(
+        f"  index ready in {time.monotonic() - t0:.1f} s (verify + open; built once, cached by sha256)",
+        flush=True,
+    )
+    country = store.query("SELECT country FROM events GROUP BY country ORDER BY count(*) DESC LIMIT 1")[0][
+        0
+    ].decode()
     live = store.query("SELECT count(*) FROM events WHERE withdrawn = 0")[0][0]
     deep_at = int(live * 0.9)
     value, rid = store.query(
@@ -282,7 +301,10 @@ def run_size(n: int, work: Path, seconds: float, connections: int) -> None:
         for name, path in ours.items():
             results[("api", name)] = r = load(base + path, seconds, connections)
             bodies[name] = fetch(base + path)[1]
-            print(f"  api        {name:<10} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms", flush=True)
+            print(
+                f"  api        {name:<10} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms",
+                flush=True,
+            )
     floor_dir = work / f"n{n}" / "floor"
     floor_dir.mkdir(exist_ok=True)
     for name, body in bodies.items():
@@ -291,18 +313,25 @@ def run_size(n: int, work: Path, seconds: float, connections: int) -> None:
     with gunicorn("bench_api:floor_app", env_floor, free_port(), "/list") as base:
         for name in ("list", "single"):
             results[("floor", name)] = r = load(base + "/" + name.replace(" ", "_"), seconds, connections)
-            print(f"  bare WSGI  {name:<10} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms", flush=True)
-    datasette = shutil.which("datasette") or (str(VENV_BIN / "datasette") if (VENV_BIN / "datasette").exists() else None)
+            print(
+                f"  bare WSGI  {name:<10} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms",
+                flush=True,
+            )
+    datasette = shutil.which("datasette") or (
+        str(VENV_BIN / "datasette") if (VENV_BIN / "datasette").exists() else None
+    )
     if datasette:
         db = datasette_db(store, work / f"n{n}" / "bench.db")
         port = free_port()
         cmd = [datasette, "serve", "-i", str(db), "-p", str(port), "-h", "127.0.0.1"]
         cmd += ["--setting", "sql_time_limit_ms", "5000", "--setting", "num_sql_threads", str(WORKERS * 2)]
+        cmd += ["--setting", "suggest_facets", "off"]  # on by default, they take seconds per page here
         with server(cmd, dict(os.environ), f"http://127.0.0.1:{port}/-/versions.json") as base:
             for name, path in theirs.items():
                 results[("datasette", name)] = r = load(base + path, seconds, connections)
                 print(
-                    f"  datasette  {name:<10} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms", flush=True
+                    f"  datasette  {name:<10} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms",
+                    flush=True,
                 )
     else:
         print("  datasette: not installed (pip install datasette) - skipped")
@@ -311,8 +340,12 @@ def run_size(n: int, work: Path, seconds: float, connections: int) -> None:
 
 def report(n: int, results: dict[tuple[str, str], Result], connections: int) -> None:
     gen = "wrk" if shutil.which("wrk") else "python keep-alive client"
-    print(f"\n  {n:,} events - {gen}, {connections} connections, {os.cpu_count()} cores, gunicorn {WORKERS} workers")
-    print(f"  {'server':<10} {'scenario':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'bytes':>8}")
+    print(
+        f"\n  {n:,} events - {gen}, {connections} connections, {os.cpu_count()} cores, gunicorn {WORKERS} workers"
+    )
+    print(
+        f"  {'server':<10} {'scenario':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'bytes':>8}"
+    )
     for (srv, name), r in results.items():
         print(f"  {srv:<10} {name:<11} {r.rps:9.0f} {r.p50:8.2f} {r.p99:8.2f} {r.errors:7d} {r.size:8d}")
     api = {name: r for (srv, name), r in results.items() if srv == "api"}
@@ -324,13 +357,23 @@ def report(n: int, results: dict[tuple[str, str], Result], connections: int) -> 
         return a / b if b else float("inf")
 
     if "list" in ds:
-        print(f"    list: api / datasette req/s        = {ratio(api['list'].rps, ds['list'].rps):6.2f}  (target >= 3)")
-        print(f"    deep page: api / datasette req/s   = {ratio(api['deep page'].rps, ds['deep page'].rps):6.2f}")
+        print(
+            f"    list: api / datasette req/s        = {ratio(api['list'].rps, ds['list'].rps):6.2f}  (target >= 3)"
+        )
+        print(
+            f"    deep page: api / datasette req/s   = {ratio(api['deep page'].rps, ds['deep page'].rps):6.2f}"
+        )
         print(f"    single: api / datasette req/s      = {ratio(api['single'].rps, ds['single'].rps):6.2f}")
-    print(f"    list: api req/s                    = {api['list'].rps:6.0f}  (target >= 1000 at 1M), p99 {api['list'].p99:.1f} ms (target <= 50)")
+    print(
+        f"    list: api req/s                    = {api['list'].rps:6.0f}  (target >= 1000 at 1M), p99 {api['list'].p99:.1f} ms (target <= 50)"
+    )
     print(f"    list: api / bare WSGI req/s        = {ratio(api['list'].rps, floor['list'].rps):6.2f}")
-    print(f"    single: api / bare WSGI req/s      = {ratio(api['single'].rps, floor['single'].rps):6.2f}  (target >= 0.7)")
-    print(f"    deep page p50 / first page p50     = {ratio(api['deep page'].p50, api['first page'].p50):6.2f}  (target <= 1.5)")
+    print(
+        f"    single: api / bare WSGI req/s      = {ratio(api['single'].rps, floor['single'].rps):6.2f}  (target >= 0.7)"
+    )
+    print(
+        f"    deep page p50 / first page p50     = {ratio(api['deep page'].p50, api['first page'].p50):6.2f}  (target <= 1.5)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

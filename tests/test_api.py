@@ -666,6 +666,8 @@ ERROR_CASES = [
     ("GET", "/v1/nowhere", 404, None),
     ("GET", "/v1/changes?since=yesterday", 422, "since"),
     ("GET", "/v1/actors?page=1", 400, "page"),
+    ("GET", "/openapi.json?v=2", 400, "v"),
+    ("GET", "/docs?theme=dark", 400, "theme"),
     ("POST", "/v1/events", 405, None),
     ("DELETE", "/v1/events/OS-2000-2222-2222", 405, None),
     ("PUT", "/v1/validate", 405, None),
@@ -820,3 +822,22 @@ def test_injection_strings_in_every_parameter(client: Any, rel: Release, attack:
         resp = client.get(path.format(attack.replace("/", "%2F")))
         assert 400 <= resp.status_code < 500, path
         jsonschema.validate(resp.get_json(), ERROR_SHAPE)
+
+
+@pytest.mark.parametrize("pinned", [False, True])
+@pytest.mark.parametrize("encoding", [None, "gzip", "gzip;q=0", "br"])
+def test_the_fast_path_answers_exactly_as_the_flask_view(
+    app: Any, rel: Release, pinned: bool, encoding: str | None
+) -> None:
+    from werkzeug.test import Client
+    from werkzeug.wrappers import Response as WResponse
+
+    flask_only = Client(app.extensions["openstrikes.flask_wsgi"], WResponse)
+    fast = Client(app.wsgi_app, WResponse)
+    headers = {"Accept-Encoding": encoding} if encoding else {}
+    for event_id in sorted(rel.events)[:5]:
+        url = ("/v1/releases/0.1.0" if pinned else "/v1") + f"/events/{event_id}"
+        a, b = fast.get(url, headers=headers), flask_only.get(url, headers=headers)
+        assert a.status_code == b.status_code == 200
+        assert a.get_data() == b.get_data()
+        assert sorted(a.headers.items()) == sorted(b.headers.items())

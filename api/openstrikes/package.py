@@ -679,10 +679,12 @@ def build_package(
         event_files, actor_files = validated_files(dataset)
     else:  # the caller has just validated these files (and must not have found problems)
         event_files, actor_files = validated
+    validated = None  # hold no reference to the file lists: a million RecordFiles are large
     events_dir = dataset / "events"
     event_paths = _sorted_event_files(event_files, events_dir)
     del event_files
     actors = sorted((orjson.loads(rf.path.read_bytes()) for rf in actor_files), key=lambda a: a["id"])
+    del actor_files
     target = out / package_dirname(meta)
     with build_lock(out):
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=out))

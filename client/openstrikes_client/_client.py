@@ -165,6 +165,8 @@ class Client:
     `base_url` is the server's root (e.g. "http://127.0.0.1:8000"; default: $OPENSTRIKES_URL).
     With `release="1.2.0"` every query goes to that immutable release, so results never change.
     `timeout` is (connect, read) seconds; `retries` an int or a Retries policy (GET only).
+    `compress` asks for gzip responses (default: yes, except from a server on this machine, where
+    compressing costs the server more time than it saves).
     """
 
     def __init__(
@@ -176,6 +178,7 @@ class Client:
         retries: int | Retries = 3,
         session: requests.Session | None = None,
         user_agent: str | None = None,
+        compress: bool | None = None,
     ) -> None:
         url = base_url or os.environ.get("OPENSTRIKES_URL")
         if not url:
@@ -186,7 +189,7 @@ class Client:
         self.base_url = url
         self.release = release
         self._transport = Transport(
-            url, timeout=timeout, retries=retries, session=session, user_agent=user_agent
+            url, timeout=timeout, retries=retries, session=session, user_agent=user_agent, compress=compress
         )
         self.events = Events(self)
         self.actors = Actors(self)

@@ -134,7 +134,12 @@ def _changed_lines(client: Client, release: Release, since: str) -> dict[str, by
     """The NDJSON lines of events modified or withdrawn since `since`, from the release."""
     t = client._transport
     pinned = Client(
-        client.base_url, release=release.version, session=t.session, timeout=t.timeout, retries=t.retries
+        client.base_url,
+        release=release.version,
+        session=t.session,
+        timeout=t.timeout,
+        retries=t.retries,
+        compress=t.compress,
     )
     params = {"format": "ndjson", "modified_since": since, "include_withdrawn": "true"}
     resp = pinned._transport.request(

@@ -116,6 +116,7 @@ class Transport:
         self.headers = {"User-Agent": user_agent or USER_AGENT, "Accept": "application/json"}
         if compress is None:  # compression saves bandwidth on a network, and only costs CPU on loopback
             compress = urlsplit(self.base_url).hostname not in LOOPBACK
+        self.compress = compress
         if not compress:
             self.headers["Accept-Encoding"] = "identity"
         self.sleep = sleep

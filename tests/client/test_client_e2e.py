@@ -31,13 +31,15 @@ def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     exe = Path(sys.executable).with_name("openstrikes")
     cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--releases", str(releases)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    log = releases.parent / "serve.log"  # a file, not a pipe: an unread pipe fills up and stalls the server
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 120
         while True:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode() if proc.stderr else ""
+                err = log.read_text(errors="replace")
                 pytest.fail(f"openstrikes serve exited with {proc.returncode}: {err[-2000:]}")
             try:
                 if requests.get(url + "/v1/health", timeout=2).ok:

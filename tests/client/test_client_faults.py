@@ -328,3 +328,14 @@ def test_iter_raises_a_failure_of_a_later_page() -> None:
                 got.append(e.id)
         assert info.value.status == 410 and info.value.code == "cursor_expired"
         assert len(got) == 6
+
+
+def test_compression_is_off_on_loopback_and_on_when_asked() -> None:
+    with fake_server() as srv:
+        srv.routes["/v1/health"] = [json_reply(HEALTH)]
+        make_client(srv.url).health()
+        Client(srv.url, compress=True).health()
+        first, second = srv.hits("/v1/health")
+    assert first.headers["Accept-Encoding"] == "identity"
+    assert "gzip" in second.headers["Accept-Encoding"]
+    assert Client("https://api.example.org")._transport.compress

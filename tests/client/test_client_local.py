@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from client_fakes import write_release
 from openstrikes_client import IntegrityError, NotFound, open_release
 from strategies import ACTOR_IDS, actor_record, events
+from synthetic import generate_events  # benchmarks/ is on sys.path (conftest.py)
 
 SETTINGS = settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -136,7 +137,7 @@ def test_actors_are_read_from_the_release(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("victim", ["events.ndjson", "actors.csv", "changes.csv"])
 def test_a_tampered_file_is_refused(tmp_path: Path, victim: str) -> None:
-    evs = [events().example() for _ in range(3)]
+    evs = list(generate_events(3, seed=21))
     folder = write_release(tmp_path / "rel", unique(evs), actors())
     path = folder / victim
     data = bytearray(path.read_bytes())
@@ -165,7 +166,7 @@ def test_not_a_release(tmp_path: Path) -> None:
 
 
 def test_changes_since(tmp_path: Path) -> None:
-    evs = unique([events().example() for _ in range(8)])
+    evs = list(generate_events(8, seed=22))
     folder = write_release(tmp_path / "rel", evs, actors())
     with open_release(folder) as rel:
         every = rel.changes()

@@ -18,6 +18,7 @@ from ..store import DEFAULT_TIMEOUT_S
 from . import errors
 from .docs import docs_blueprint
 from .events import blp as events_blp
+from .fast import FastPaths
 from .meta import MAX_BODY, files_blp, health_blp, releases_blp, validate_blp
 from .registry import Registry
 from .resources import actors_blp, aggregates_blp, changes_blp
@@ -106,8 +107,20 @@ def create_app(
         api.register_blueprint(blp, url_prefix="/v1")
     app.register_blueprint(docs_blueprint(api))
     errors.install(app)
+    app.before_request(_no_arguments_on_static_pages)
     app.after_request(_finish)
+    app.extensions["openstrikes.flask_wsgi"] = app.wsgi_app
+    app.wsgi_app = FastPaths(app.wsgi_app, registry, _finish)  # type: ignore[method-assign]
     return app
+
+
+def _no_arguments_on_static_pages() -> None:
+    """/openapi.json and /docs take no query arguments either (the API routes check their own)."""
+    if request.path in ("/openapi.json", "/docs") and request.args:
+        name = next(iter(request.args))
+        raise errors.ApiError(
+            400, f"unknown query parameter {name!r} (allowed: none)", code="unknown_parameter", parameter=name
+        )
 
 
 class _Api(Api):  # type: ignore[misc]

@@ -46,7 +46,12 @@ def request_etag(rel: Release, *extra: str) -> str:
     """A strong ETag derived from the request alone: a release never changes, so the same request
     to the same release always gives the same bytes (no need to compute the body to compare)."""
     items = sorted((k, v) for k, vs in request.args.lists() for v in vs)
-    text = "|".join([rel.store.sha256, request.path, repr(items), *extra])
+    return etag_for(rel.store.sha256, request.path, items, *extra)
+
+
+def etag_for(release_sha: str, path: str, items: list[tuple[str, str]], *extra: str) -> str:
+    """The ETag of a request to an immutable release: release, path, sorted arguments, variant."""
+    text = "|".join([release_sha, path, repr(items), *extra])
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 

@@ -58,10 +58,19 @@ def _trim(body: bytes, keep: set[str]) -> bytes:
     return orjson.dumps({k: v for k, v in record.items() if k in keep})
 
 
-def _url(values: dict[str, Any], **changes: Any) -> str:
-    query = [(k, v) for k, vs in request.args.lists() for v in vs if k not in changes]
-    query += [(k, str(v)) for k, v in changes.items() if v is not None]
-    return request.path + ("?" + urlencode(query) if query else "")
+class _Urls:
+    """URLs of other pages of this query: the request's arguments with `page` or `cursor` replaced."""
+
+    def __init__(self) -> None:
+        keep = [(k, v) for k, vs in request.args.lists() for v in vs if k not in ("page", "cursor")]
+        qs = urlencode(keep)
+        self.prefix = request.path + "?" + (qs + "&" if qs else "")
+
+    def page(self, n: int) -> str:
+        return f"{self.prefix}page={n}"
+
+    def cursor(self, c: str) -> str:
+        return f"{self.prefix}cursor={c}"
 
 
 def _order(sort: str) -> tuple[str, str, str]:
@@ -118,12 +127,13 @@ def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
         last_value = last_value.decode() if isinstance(last_value, bytes) else last_value
         next_cursor = encode_cursor(fp, last_value, int(rows[-1][0]), offset + len(rows))
     page_no = offset // page_size + 1
+    urls = _Urls()
     if next_cursor is None:
         next_url = None
     elif cursor is not None:
-        next_url = _url(values, cursor=next_cursor)
+        next_url = urls.cursor(next_cursor)
     else:
-        next_url = _url(values, page=page_no + 1)
+        next_url = urls.page(page_no + 1)
     head = orjson.dumps(
         {
             "total": total,
@@ -150,9 +160,9 @@ def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
     if cursor is None:
         if page_no > 1:
             pagination["previous_page"] = page_no - 1
-            links.append(f'<{_url(values, page=page_no - 1)}>; rel="prev"')
-        links.append(f'<{_url(values, page=1)}>; rel="first"')
-        links.append(f'<{_url(values, page=last_page)}>; rel="last"')
+            links.append(f'<{urls.page(page_no - 1)}>; rel="prev"')
+        links.append(f'<{urls.page(1)}>; rel="first"')
+        links.append(f'<{urls.page(last_page)}>; rel="last"')
     resp.headers["X-Pagination"] = orjson.dumps(pagination).decode()
     if links:
         resp.headers["Link"] = ", ".join(links)
