@@ -56,8 +56,9 @@ def start_server(releases: Path, port: int, log: Path) -> subprocess.Popen[bytes
     up and stall the server)."""
     exe = Path(sys.executable).with_name("openstrikes")
     cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--releases", str(releases)]
+    env = dict(os.environ, OPENSTRIKES_CACHE=str(releases.parent / "cache"))  # the SQLite index
     with log.open("wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
     deadline = time.time() + 600
     while time.time() < deadline:
         if proc.poll() is not None:

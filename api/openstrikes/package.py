@@ -290,6 +290,7 @@ class Chunk:
     json_items: bytes  # compact records joined by ",\n" (events.json)
     geo_items: bytes  # features joined by ",\n" (events.geojson)
     count: int
+    withdrawn: int
     max_modified: tuple[str, str] | None  # (sortable UTC form, as written)
 
 
@@ -333,7 +334,8 @@ def render_chunk(base: str, paths: list[str]) -> Chunk:
     for table, rows in child_rows.items():
         parts[table] = _csv_text(rows)
     parts["events-ndjson"] = b"".join(c + b"\n" for c in compact)
-    return Chunk(parts, b",\n".join(compact), b",\n".join(features), len(paths), best)
+    withdrawn_count = sum(1 for row in changes_rows if row[2] == "true")
+    return Chunk(parts, b",\n".join(compact), b",\n".join(features), len(paths), withdrawn_count, best)
 
 
 def _chunks(base: str, event_paths: list[str], workers: int) -> Iterator[Chunk]:
@@ -359,8 +361,9 @@ def _chunks(base: str, event_paths: list[str], workers: int) -> Iterator[Chunk]:
 
 def _write_events(
     tmp: Path, base: Path, event_paths: list[str], progress: Progress, workers: int = 1
-) -> tuple[dict[str, FileInfo], str | None, int]:
-    """Stream every event into the per-event files; return their infos, max modified, count."""
+) -> tuple[dict[str, FileInfo], str | None, int, int]:
+    """Stream every event into the per-event files; return their infos, the latest `modified`,
+    the number of events and of withdrawn ones."""
     outs: dict[str, HashingFile] = {"events": HashingFile(tmp / "events.csv")}
     headers: dict[str, list[str]] = {"events": event_header()}
     for table in tables().children:
@@ -376,7 +379,7 @@ def _write_events(
     as_json.write(b"[")
     as_geojson.write(b'{"type":"FeatureCollection","features":[')
     best: tuple[str, str] | None = None
-    count = 0
+    count = withdrawn = 0
     for chunk in _chunks(str(base), event_paths, workers):
         lead = b"\n" if count == 0 else b",\n"
         as_json.write(lead + chunk.json_items)
@@ -386,13 +389,14 @@ def _write_events(
         if chunk.max_modified is not None and (best is None or chunk.max_modified[0] > best[0]):
             best = chunk.max_modified
         count += chunk.count
+        withdrawn += chunk.withdrawn
         progress.advance(chunk.count)
     as_json.write(b"\n]\n" if count else b"]\n")
     as_geojson.write(b"\n]}\n" if count else b"]}\n")
     infos = {name: out.close() for name, out in outs.items()}
     infos["events-json"] = as_json.close()
     infos["events-geojson"] = as_geojson.close()
-    return infos, best[1] if best else None, count
+    return infos, best[1] if best else None, count, withdrawn
 
 
 def _instant(stamp: str) -> str:
@@ -693,7 +697,9 @@ def build_package(
             stage("writing")
             bar = Progress(len(event_paths), "building", sys.stderr) if progress else Progress(0, "")
             n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-            infos, max_modified, count = _write_events(tmp, events_dir, event_paths, bar, n_workers)
+            infos, max_modified, count, withdrawn = _write_events(
+                tmp, events_dir, event_paths, bar, n_workers
+            )
             bar.close()
             actor_csv = CsvOut(tmp / "actors.csv", actor_header())
             actor_csv.rows([flatten_actor(a) for a in actors])
@@ -708,7 +714,6 @@ def build_package(
             infos["citation"] = _write_bytes(
                 tmp / CITATION_FILE, citation_cff(meta, meta["version"], created).encode("utf-8")
             )
-            withdrawn = _count_withdrawn(tmp / "changes.csv")
             counts = {"events": count, "withdrawn": withdrawn, "actors": len(actors)}
             descriptor = _descriptor(meta, created, infos, counts)
             infos["datapackage"] = _write_bytes(tmp / METADATA_FILE, _dumps(descriptor))
@@ -720,11 +725,6 @@ def build_package(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return target
-
-
-def _count_withdrawn(changes: Path) -> int:
-    with changes.open(encoding="utf-8", newline="") as fh:
-        return sum(1 for row in csv.DictReader(fh) if row["withdrawn"] == "true")
 
 
 def _created(stored: Any, max_modified: str | None) -> str | None:

@@ -34,10 +34,10 @@ from ._transport import (
     Retries,
     Timeout,
     Transport,
-    _read_error,
     decode_body,
     decode_json,
     parse_json,
+    read_error,
 )
 
 ITER_PAGE_SIZE = 1000
@@ -281,7 +281,7 @@ class Client:
         resp = self._transport.request("POST", "v1/validate", json_body=body, ok=(400, 422))
         answer = decode_json(resp)
         if resp.status_code >= 400 and not (isinstance(answer, dict) and "valid" in answer):
-            raise _read_error(resp)
+            raise read_error(resp)
         return _parse(Report.from_dict, answer, "validation report")
 
     def download(
@@ -386,9 +386,3 @@ class Client:
     def __repr__(self) -> str:
         pinned = f" release={self.release}" if self.release else ""
         return f"<Client {self.base_url}{pinned}>"
-
-
-def event_params(filters: Mapping[str, Any]) -> dict[str, str]:
-    """The query parameters for these event filters (checked), e.g. to build a URL by hand."""
-    check_filters(filters)
-    return to_params(filters)

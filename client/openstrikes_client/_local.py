@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Unpack
@@ -440,6 +440,3 @@ def open_release(path: str | Path, *, verify: bool = True) -> LocalRelease:
         if isinstance(exc, FileNotFoundError):
             raise
         raise OpenStrikesError(f"{path}: cannot read the release: {exc}") from exc
-
-
-ReleaseOpener = Callable[[str | Path], LocalRelease]

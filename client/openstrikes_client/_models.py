@@ -8,7 +8,7 @@ schema/event.schema.json one to one (a parity test holds them to it).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
@@ -670,8 +670,3 @@ class Report(_JSONModel):
 
     def __bool__(self) -> bool:
         return self.valid
-
-
-def parse_each(parse: Callable[[Mapping[str, Any]], T], items: Sequence[Mapping[str, Any]]) -> tuple[T, ...]:
-    """Parse a list of JSON objects with `parse` (a `from_dict`)."""
-    return tuple([parse(x) for x in items])

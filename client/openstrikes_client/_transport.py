@@ -172,12 +172,12 @@ class Transport:
             if idempotent and attempt < self.retries.total and resp.status_code in self.retries.statuses:
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 if retry_after is not None and retry_after > self.retries.max_retry_after:
-                    raise _read_error(resp)
+                    raise read_error(resp)
                 resp.close()
                 self.sleep(self.retries.wait(attempt, retry_after))
                 attempt += 1
                 continue
-            raise _read_error(resp)
+            raise read_error(resp)
 
     def get_json(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         """GET a JSON document (decoded); a body that is not JSON is a TransportError."""
@@ -211,7 +211,7 @@ def decode_json(resp: requests.Response) -> Any:
     return parse_json(decode_body(resp), resp.url)
 
 
-def _read_error(resp: requests.Response) -> APIError:
+def read_error(resp: requests.Response) -> APIError:
     """The APIError for an error response (its body read, the response closed)."""
     try:
         return _api_error(resp)

@@ -189,3 +189,10 @@ def test_a_page_of_the_wrong_shape_is_an_integrity_error(
     monkeypatch.setattr(api_client._transport, "get_json", lambda path, params=None: {"items": [{"id": "x"}]})
     with pytest.raises(IntegrityError):
         api_client.events.list()
+
+
+def test_records_are_plain_dicts_trimmed_to_the_fields(api_client: Client, built: Built) -> None:
+    rows = list(api_client.events.records(fields=["country", "date_start"], include_withdrawn=True))
+    assert len(rows) == len(built.events)
+    assert all(set(r) == {"id", "country", "date_start"} for r in rows)
+    assert {r["id"]: r["country"] for r in rows} == {i: e["country"] for i, e in built.events.items()}

@@ -30,7 +30,7 @@ def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     port = free_port()
     exe = Path(sys.executable).with_name("openstrikes")
     cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--releases", str(releases)]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", OPENSTRIKES_CACHE=str(releases.parent / "cache"))
     log = releases.parent / "serve.log"  # a file, not a pipe: an unread pipe fills up and stalls the server
     with log.open("wb") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
