@@ -13,11 +13,11 @@ $(STAMP): pyproject.toml $(wildcard client/pyproject.toml)
 	if [ -f client/pyproject.toml ]; then $(BIN)/python -m pip install --quiet -e ./client; fi
 	touch $(STAMP)
 
-## serve: validate the dataset, build the package and serve the API on 127.0.0.1:8000
+## serve: validate and build the dataset, then serve the API on 127.0.0.1:8000 (HOST=, PORT= to change)
+HOST ?= 127.0.0.1
+PORT ?= 8000
 serve: $(STAMP)
-	$(BIN)/openstrikes validate
-	$(BIN)/openstrikes build
-	$(BIN)/openstrikes serve
+	$(BIN)/openstrikes serve --host $(HOST) --port $(PORT)
 
 ## validate: run the contributor checks on every event and actor file
 validate: $(STAMP)

@@ -96,8 +96,8 @@ def datasette_db(store: object, target: Path) -> Path:
     db.execute(f"ATTACH DATABASE 'file:{store.db_path}?mode=ro' AS src")  # type: ignore[attr-defined]
     db.execute(
         "CREATE TABLE events AS SELECT rid AS rowid_, id, withdrawn, date_start, date_end, country, admin1, "
-        "strike_type, status, outcome, killed_min, killed_max, latitude, longitude, CAST(body AS TEXT) AS record "
-        "FROM src.events ORDER BY rid"
+        "strike_type, status, outcome, killed_min, killed_max, latitude, longitude, CAST(b.body AS TEXT) AS record "
+        "FROM src.events JOIN src.bodies b USING (rid) ORDER BY rid"
     )
     db.execute("CREATE UNIQUE INDEX ix_id ON events(id)")
     # Composite indexes that cover both Datasette's count and its page query for these URLs.

@@ -30,7 +30,7 @@ def test_index_is_built_once_and_reused(rel: Release, tmp_path: Path) -> None:
 def test_every_record_is_stored_byte_for_byte(rel: Release, tmp_path: Path) -> None:
     store = Store.open(rel.package, tmp_path)
     lines = (rel.package / "events.ndjson").read_bytes().splitlines()
-    got = [r[0] for r in store.query("SELECT body FROM events ORDER BY rid")]
+    got = [r[0] for r in store.query("SELECT body FROM bodies ORDER BY rid")]
     assert got == lines
 
 

@@ -6,8 +6,9 @@
 lock, so concurrent workers build it once) and opened read-only and immutable afterwards. Every
 query runs under a time bound enforced by SQLite's progress handler.
 
-Layout: `events` keeps each record's exact NDJSON line (`body`) beside the columns the filters and
-sorts use; `rid` follows id order, so "by id" is "by rid". Side tables: actors per event (with
+Layout: `events` holds the columns the filters and sorts use, in narrow rows (so counts and scans
+stay cheap at a million events); `bodies` keeps each record's exact NDJSON line by the same `rid`,
+read only for the rows a page returns. `rid` follows id order, so "by id" is "by rid". Side tables: actors per event (with
 role), tags, aliases, related links (both ways), an FTS5 index for `q`, an R*Tree for `bbox` /
 `near`, the changes feed, and the actor registry with a case-folded name/alias index.
 """
@@ -34,7 +35,7 @@ import orjson
 
 from .package import PackageError, PackageInfo, package_actors, read_package
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 DEFAULT_TIMEOUT_S = 5.0
 PROGRESS_STEPS = 5000  # SQLite VM instructions between two deadline checks
 EARTH_RADIUS_KM = 6371.0088
@@ -100,7 +101,7 @@ def search_text(event: dict[str, Any]) -> str:
 DDL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE events(
-  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, body BLOB NOT NULL,
+  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
   withdrawn INTEGER NOT NULL, date_start TEXT NOT NULL, date_end TEXT NOT NULL, modified_utc TEXT NOT NULL,
   country TEXT, admin1 TEXT, strike_type TEXT, status TEXT, outcome TEXT, geo_precision TEXT, operation TEXT,
   killed_min INTEGER, killed_max INTEGER, injured_min INTEGER, injured_max INTEGER,
@@ -108,6 +109,7 @@ CREATE TABLE events(
   civilians_injured_min INTEGER, civilians_injured_max INTEGER,
   killed_sort INTEGER NOT NULL, latitude REAL, longitude REAL
 );
+CREATE TABLE bodies(rid INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE event_actors(actor TEXT NOT NULL, role TEXT NOT NULL, rid INTEGER NOT NULL,
   PRIMARY KEY(actor, role, rid)) WITHOUT ROWID;
 CREATE TABLE event_tags(tag TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(tag, rid)) WITHOUT ROWID;
@@ -149,14 +151,13 @@ def _range(cas: dict[str, Any], name: str) -> tuple[int | None, int | None]:
     return int(r["min"]), int(r["max"])
 
 
-def _event_row(rid: int, line: bytes, e: dict[str, Any]) -> tuple[Any, ...]:
+def _event_row(rid: int, e: dict[str, Any]) -> tuple[Any, ...]:
     cas = e.get("casualties") or {}
     ranges = [v for name in CASUALTY_FIELDS for v in _range(cas, name)]
     killed_max = ranges[1]
     return (
         rid,
         e["id"],
-        line,
         1 if e.get("withdrawn") else 0,
         e["date_start"],
         e["date_end"],
@@ -192,6 +193,7 @@ def build_index(package: Path, info: PackageInfo, target: Path) -> None:
         db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;")
         db.executescript(DDL)
         rows: list[tuple[Any, ...]] = []
+        bodies: list[tuple[int, bytes]] = []
         actors_rows: list[tuple[str, str, int]] = []
         tags: list[tuple[str, int]] = []
         aliases: list[tuple[str, int]] = []
@@ -200,13 +202,14 @@ def build_index(package: Path, info: PackageInfo, target: Path) -> None:
         geo: list[tuple[int, float, float, float, float]] = []
 
         def flush() -> None:
-            db.executemany(f"INSERT INTO events VALUES ({','.join('?' * 25)})", rows)
+            db.executemany(f"INSERT INTO events VALUES ({','.join('?' * 24)})", rows)
+            db.executemany("INSERT INTO bodies VALUES (?,?)", bodies)
             db.executemany("INSERT OR IGNORE INTO event_actors VALUES (?,?,?)", actors_rows)
             db.executemany("INSERT OR IGNORE INTO event_tags VALUES (?,?)", tags)
             db.executemany("INSERT OR IGNORE INTO event_aliases VALUES (?,?)", aliases)
             db.executemany("INSERT INTO events_fts(rowid, text) VALUES (?,?)", fts)
             db.executemany("INSERT INTO events_geo VALUES (?,?,?,?,?)", geo)
-            for lst in (rows, actors_rows, tags, aliases, fts, geo):
+            for lst in (rows, bodies, actors_rows, tags, aliases, fts, geo):
                 lst.clear()
 
         rid = 0
@@ -217,7 +220,8 @@ def build_index(package: Path, info: PackageInfo, target: Path) -> None:
             if e["id"] <= previous:
                 raise StoreError(f"{package}: events.ndjson is not sorted by id at {e['id']!r}")
             previous = e["id"]
-            rows.append(_event_row(rid, line, e))
+            rows.append(_event_row(rid, e))
+            bodies.append((rid, line))
             for a in e.get("attackers") or ():
                 actors_rows.append((a["actor"], "attacker", rid))
             for t in e.get("targets") or ():
@@ -300,7 +304,11 @@ class Store:
         self.db_path = db_path
         self.timeout = timeout
         self._local = threading.local()
-        meta = dict(self.connect().execute("SELECT key, value FROM meta").fetchall())
+        conn = self.new_connection()  # not the thread's: a preloading server forks after this
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
         got = {k.decode(): v.decode() for k, v in meta.items()}
         if got.get("package_sha256") != info.sha256 or got.get("layout") != str(LAYOUT_VERSION):
             raise StoreError(f"{db_path}: the index does not belong to {package}; delete it to rebuild")
@@ -404,7 +412,9 @@ class Store:
     # -- lookups ------------------------------------------------------------------------------------
 
     def event_body(self, event_id: str) -> bytes | None:
-        rows = self.query("SELECT body FROM events WHERE id = ?", (event_id,))
+        rows = self.query(
+            "SELECT b.body FROM events e JOIN bodies b ON b.rid = e.rid WHERE e.id = ?", (event_id,)
+        )
         return bytes(rows[0][0]) if rows else None
 
     def actor_ids_for(self, value: str) -> list[str]:
@@ -431,7 +441,10 @@ class Store:
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             marks = ",".join("?" * len(part))
-            out += self.query(f"SELECT date_start, id, body FROM events WHERE id IN ({marks})", part)
+            out += self.query(
+                f"SELECT e.date_start, e.id, b.body FROM events e JOIN bodies b ON b.rid = e.rid WHERE e.id IN ({marks})",
+                part,
+            )
         out.sort()
         return [bytes(r[2]) for r in out]
 
@@ -468,7 +481,8 @@ class Store:
             if d is not None:
                 lo, hi = d.fromordinal(d.toordinal() - 1), d.fromordinal(d.toordinal() + 1)
                 for i, b in self.query(
-                    "SELECT id, body FROM events WHERE date_start BETWEEN ? AND ? LIMIT 20000",
+                    "SELECT e.id, b.body FROM events e JOIN bodies b ON b.rid = e.rid "
+                    "WHERE e.date_start BETWEEN ? AND ? LIMIT 20000",
                     (lo.isoformat(), hi.isoformat()),
                 ):
                     bodies[i.decode()] = bytes(b)
@@ -478,7 +492,8 @@ class Store:
                 bodies[i] = b
         for a in set(aliases):
             for i, b in self.query(
-                "SELECT e.id, e.body FROM event_aliases x JOIN events e ON e.rid = x.rid WHERE x.alias = ?",
+                "SELECT e.id, b.body FROM event_aliases x JOIN events e ON e.rid = x.rid "
+                "JOIN bodies b ON b.rid = e.rid WHERE x.alias = ?",
                 (a,),
             ):
                 bodies[i.decode()] = bytes(b)

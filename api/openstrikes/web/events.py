@@ -81,7 +81,8 @@ def _order(sort: str) -> tuple[str, str, str]:
 
 def _list_sql(where: Where, col: str, direction: str, keyset: str) -> str:
     return (
-        f"SELECT events.rid, {col}, events.body FROM events WHERE {where.sql}{keyset} "
+        f"SELECT events.rid, {col}, (SELECT body FROM bodies WHERE bodies.rid = events.rid) "
+        f"FROM events WHERE {where.sql}{keyset} "
         f"ORDER BY {col} {direction}, events.rid {direction}"
     )
 
