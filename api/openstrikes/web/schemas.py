@@ -12,6 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
+from ..query import GROUP_KEYS
 from ..schemas import actor_schema, event_schema
 
 EVENT_REF = "#/components/schemas/Event"
@@ -109,14 +110,18 @@ class RangeSchema(Schema):
     max = fields.Integer(required=True)
 
 
-class AggregateRowSchema(Schema):
-    """Group key values (by their group_by names) plus the counts."""
-
+class AggregateCountsSchema(Schema):
     events = fields.Integer(required=True)
     killed = fields.Nested(RangeSchema, required=True)
     injured = fields.Nested(RangeSchema, required=True)
     civilians_killed = fields.Nested(RangeSchema, required=True)
     civilians_injured = fields.Nested(RangeSchema, required=True)
+
+
+# Group key values (by their group_by names, from the one GROUP_KEYS table) plus the counts.
+AggregateRowSchema = AggregateCountsSchema.from_dict(
+    {key: fields.String(allow_none=True) for key in GROUP_KEYS}, name="AggregateRowSchema"
+)
 
 
 class AggregatesSchema(Schema):
