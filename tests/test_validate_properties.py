@@ -85,7 +85,7 @@ MUTATIONS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("unknown actor", _set("/attackers/0/actor", "nobody-at-all"), "/attackers/0/actor", "OS309"),
     (
         "unknown related",
-        _set("/related", [{"id": "OS-2020-2222-2222", "relation": "follow_up"}]),
+        _set("/related", [{"id": "OS-1999-2222-2222", "relation": "follow_up"}]),
         "/related/0/id",
         "OS310",
     ),

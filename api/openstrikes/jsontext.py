@@ -7,6 +7,7 @@ import re
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -236,10 +237,11 @@ def _find_token(text: str, token: str) -> tuple[int | None, int | None]:
 class KeyShape:
     """Key order of one kind of object and the shapes of its members, compiled from a schema."""
 
-    __slots__ = ("children", "items", "rank")
+    __slots__ = ("children", "items", "rank", "verdicts")
 
     def __init__(self) -> None:
         self.rank: dict[str, int] | None = None
+        self.verdicts: dict[tuple[str, ...], bool] = {}
         self.children: dict[str, KeyShape] = {}
         self.items: KeyShape | None = None
 
@@ -280,17 +282,19 @@ def order_keys(data: Any, shape: KeyShape) -> Any:
 
 
 def in_canonical_order(data: Any, shape: KeyShape) -> bool:
-    """Whether every object's keys are already in canonical order (no copy made)."""
+    """Whether every object's keys are already in canonical order (no copy made).
+
+    The verdict for each key sequence is remembered per object kind, so a record costs one
+    tuple and one dictionary lookup per object."""
     if type(data) is dict:
-        rank, children = shape.rank, shape.children
-        if rank is None:
+        keys = tuple(data)
+        verdict = shape.verdicts.get(keys)
+        if verdict is None:
+            verdict = shape.verdicts[keys] = _keys_in_order(keys, shape.rank)
+        if not verdict:
             return False
-        previous = -1
+        children = shape.children
         for key, value in data.items():
-            position = rank.get(key)
-            if position is None or position <= previous:
-                return False
-            previous = position
             kind = type(value)
             if (kind is dict or kind is list) and not in_canonical_order(value, children.get(key, _ANY)):
                 return False
@@ -302,6 +306,13 @@ def in_canonical_order(data: Any, shape: KeyShape) -> bool:
             if (kind is dict or kind is list) and not in_canonical_order(value, item):
                 return False
     return True
+
+
+def _keys_in_order(keys: tuple[str, ...], rank: dict[str, int] | None) -> bool:
+    if rank is None:
+        return False
+    positions = [rank.get(k, -1) for k in keys]
+    return -1 not in positions and all(a < b for a, b in pairwise(positions))
 
 
 def canonical_bytes(data: Any, shape: KeyShape) -> bytes:
