@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -212,7 +212,3 @@ def validate_event_data(
                 p for p in crosscheck.dataset_problems([facts, *others], actor_facts) if p.file == filename
             )
     return sorted(problems, key=lambda p: (p.pointer, p.code))
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
