@@ -26,6 +26,7 @@ from typing import Any
 from openstrikes import geo
 from openstrikes.paths import repo_root
 from openstrikes.records import canonical
+from openstrikes.schemas import event_schema
 
 ID_ALPHABET = "23456789cfghjmpqrvwx"
 ID_SPACE = len(ID_ALPHABET) ** 8
@@ -34,15 +35,7 @@ EPOCH = date(2000, 1, 1)
 DAYS = 8800  # 2000-01-01 .. 2024-02: every event lies in the past
 ACTORS_PER_SIDE = 24
 COUNTRIES = {"IQ": "Asia/Baghdad", "SY": "Asia/Damascus", "JO": "Asia/Amman", "IR": "Asia/Tehran"}
-STRIKE_TYPES = [
-    "airstrike",
-    "drone_strike",
-    "missile",
-    "rocket",
-    "artillery",
-    "loitering_munition",
-    "unknown",
-]
+STRIKE_TYPES = list(event_schema()["properties"]["strike_type"]["enum"])
 TARGET_TYPES = ["militia_facility", "weapons_storage", "military_base", "command_and_control", "vehicle"]
 WORDS = [
     "strike",

@@ -8,6 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from openstrikes.schemas import event_schema
+
 ID_ALPHABET = "23456789cfghjmpqrvwx"
 ACTOR_IDS = ("us-air-force", "us-centcom", "kataib-hezbollah", "unidentified-attackers")
 # Points well inside their countries (city centres), jittered by at most ~1 km.
@@ -26,6 +28,13 @@ safe_text = st.text(
     max_size=40,
 )
 slug = st.from_regex(r"\A[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}\Z")
+
+
+def schema_enum(field: str, definition: str | None = None) -> list[str]:
+    """The allowed codes of a field, from the canonical schema (top level or a $defs entry)."""
+    schema = event_schema()
+    node = schema["$defs"][definition] if definition else schema
+    return list(node["properties"][field]["enum"])
 
 
 def stamp(dt: datetime) -> str:
@@ -72,7 +81,7 @@ def sources(draw: st.DrawFn, latest: date) -> list[dict[str, Any]]:
             "title": draw(safe_text),
             "publisher": draw(safe_text),
             "published": draw(st.one_of(st.none(), st.dates(date(2000, 1, 1), latest).map(date.isoformat))),
-            "type": draw(st.sampled_from(["official", "news", "ngo", "monitor", "social", "other"])),
+            "type": draw(st.sampled_from(schema_enum("type", "source"))),
         }
         for p in paths
     ]
@@ -130,25 +139,13 @@ def events(draw: st.DrawFn, day: date | None = None, event_id: str | None = None
         "geo_precision": draw(st.sampled_from(["exact", "near"]))
         if located
         else draw(st.sampled_from(["admin2", "admin1", "country"])),
-        "strike_type": draw(
-            st.sampled_from(
-                [
-                    "airstrike",
-                    "drone_strike",
-                    "missile",
-                    "rocket",
-                    "artillery",
-                    "loitering_munition",
-                    "unknown",
-                ]
-            )
-        ),
+        "strike_type": draw(st.sampled_from(schema_enum("strike_type"))),
         "platforms": draw(st.lists(safe_text, max_size=2, unique=True)),
         "munitions": draw(st.lists(safe_text, max_size=2, unique=True)),
-        "outcome": draw(st.sampled_from(["impact", "intercepted", "failed", "unknown"])),
-        "status": draw(st.sampled_from(["declared", "claimed", "alleged", "contested"])),
+        "outcome": draw(st.sampled_from(schema_enum("outcome"))),
+        "status": draw(st.sampled_from(schema_enum("status"))),
         "attackers": [
-            {"actor": a, "attribution": draw(st.sampled_from(["declared", "claimed", "suspected"]))}
+            {"actor": a, "attribution": draw(st.sampled_from(schema_enum("attribution", "attacker")))}
             for a in draw(st.lists(st.sampled_from(ACTOR_IDS), min_size=1, max_size=2, unique=True))
         ],
         "targets": [

@@ -14,17 +14,10 @@ from hypothesis import strategies as st
 from client_fakes import Built
 from openstrikes_client import Client, open_release
 from openstrikes_client._filters import to_params
+from strategies import schema_enum
 
-STRIKE_TYPES = [
-    "airstrike",
-    "drone_strike",
-    "missile",
-    "rocket",
-    "artillery",
-    "loitering_munition",
-    "unknown",
-]
-STATUSES = ["declared", "claimed", "alleged", "contested"]
+STRIKE_TYPES = schema_enum("strike_type")
+STATUSES = schema_enum("status")
 OUTCOMES = ["impact", "intercepted", "failed", "unknown"]
 
 
