@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -88,3 +89,60 @@ def test_unknown_actor_parent_is_reported(repo_root: Path) -> None:
     actor = repo_root / "dataset" / "actors" / "kataib-hezbollah.json"
     actor.write_text(actor.read_text().replace('"parent": null', '"parent": "no-such-umbrella"'))
     assert ("kataib-hezbollah.json", "/parent", "OS309") in _codes(repo_root)
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(
+    event=events(),
+    bad=st.sampled_from([{"x": 1}, ["a"], 7, True]),
+    field=st.sampled_from(["attacker", "target", "alias", "related", "distinct", "latitude", "superseded"]),
+)
+def test_wrong_types_reach_the_dataset_checks_without_crashing(
+    tmp_path_factory, event: dict, bad: object, field: str
+) -> None:
+    """A value of the wrong type is reported by the schema; the dataset-wide checks skip it
+    instead of failing on it (unhashable ids, text coordinates)."""
+    root = make_root(tmp_path_factory.mktemp("types"))
+    event = _located(event)
+    twin = copy.deepcopy(event)
+    twin["id"] = event["id"][:-1] + ("2" if event["id"][-1] != "2" else "3")
+    if field == "attacker":
+        event["attackers"].append({"actor": bad, "attribution": "declared"})
+    elif field == "target":
+        event["targets"] = [{"actor": bad, "target_type": "military", "description": None}]
+    elif field == "alias":
+        event["aliases"] = ["acled:1", bad]
+    elif field == "related":
+        event["related"] = [{"id": bad, "relation": "follow_up"}]
+    elif field == "distinct":
+        event["distinct_from"] = [bad]
+    elif field == "latitude":
+        event["latitude"] = str(event["latitude"])
+    else:
+        event["withdrawn"] = {
+            "at": event["modified"],
+            "reason": "duplicate",
+            "superseded_by": bad,
+            "note": None,
+        }
+    write_event(root, event)
+    write_event(root, twin)
+    codes = _codes(root)
+    assert any(code.startswith("OS2") for _, _, code in codes), codes
+
+
+def test_parallel_and_serial_validation_agree(tmp_path: Path) -> None:
+    """The process pool (used for large datasets) reports exactly what one process reports."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from synthetic import write_dataset
+
+    write_dataset(tmp_path, 2500, 7)
+    # Damage a few files in different ways, so there is something to agree on.
+    files = sorted((tmp_path / "dataset" / "events").glob("*/*.json"))
+    files[0].write_text("{")
+    files[10].write_text(files[10].read_text().replace('"day"', '"weekly"'))
+    files[20].write_text(files[11].read_text())  # an id that is not the file name, and repeated
+    serial = validate_dataset(tmp_path / "dataset", now=NOW, workers=1)
+    parallel = validate_dataset(tmp_path / "dataset", now=NOW, workers=2)
+    assert serial.problems == parallel.problems
+    assert {p.code for p in serial.problems} >= {"OS104", "OS204", "OS301", "OS302"}

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import cache
-from typing import Any, Literal
+from functools import cache, lru_cache
+from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import geo
@@ -114,6 +114,45 @@ def _parse_dt(text: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def _has_marker(raw: bytes) -> bool:
+    return any(marker in raw for marker in _CONTROL_MARKERS)
+
+
+class _Limit(NamedTuple):
+    instant: datetime
+    day: date
+    day_text: str  # YYYY-MM-DD
+    instant_text: str  # YYYY-MM-DDTHH:MM:SSZ
+
+
+@lru_cache(maxsize=8)
+def _limits(now: datetime) -> _Limit:
+    """The latest acceptable time for `now`, as values and as the texts records usually hold."""
+    limit = (now + FUTURE_MARGIN).astimezone(UTC)
+    return _Limit(limit, limit.date(), limit.date().isoformat(), limit.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _is_plain_date(text: str) -> bool:
+    return len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii()
+
+
+def _is_plain_instant(text: str) -> bool:
+    """YYYY-MM-DDTHH:MM:SSZ: such texts sort as the instants they name."""
+    return len(text) == 20 and text[19] == "Z" and text[10] == "T" and text.isascii()
+
+
+def _date_after(text: str, limit: _Limit) -> bool:
+    if _is_plain_date(text):
+        return text > limit.day_text
+    return date.fromisoformat(text) > limit.day
+
+
+def _time_after(text: str, limit: _Limit) -> bool:
+    if _is_plain_instant(text):
+        return text > limit.instant_text
+    return _parse_dt(text) > limit.instant
+
+
 def _ranges(ev: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
     """Every casualty range of an event, with its path (joined into a pointer only when needed)."""
     cas = ev.get("casualties") or {}
@@ -200,7 +239,9 @@ def civilians_within_total(ev: dict[str, Any], ctx: Context) -> Iterator[Finding
     "date_end must be on or after date_start; a `day` event starts and ends on one date",
 )
 def dates_in_order(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    start, end = date.fromisoformat(ev["date_start"]), date.fromisoformat(ev["date_end"])
+    start, end = ev["date_start"], ev["date_end"]
+    if not (_is_plain_date(start) and _is_plain_date(end)):  # else they sort as the days they name
+        start, end = date.fromisoformat(start), date.fromisoformat(end)
     if end < start:
         yield "/date_end", f"date_end {end} is before date_start {start}"
     elif ev.get("date_precision") == "day" and end != start:
@@ -215,17 +256,17 @@ def dates_in_order(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
     "OS307", "Date in the future", "use the date the sources report; events are recorded after they happen"
 )
 def no_future_dates(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    limit = ctx.now + FUTURE_MARGIN
+    limit = _limits(ctx.now)
     for key in ("date_start", "date_end"):
-        if date.fromisoformat(ev[key]) > limit.date():
+        if _date_after(ev[key], limit):
             yield "/" + key, f"{key} {ev[key]} is in the future"
     for key in ("published", "modified", "datetime_utc"):
-        if ev.get(key) and _parse_dt(ev[key]) > limit:
+        if ev.get(key) and _time_after(ev[key], limit):
             yield "/" + key, f"{key} {ev[key]} is in the future"
-    if ev.get("withdrawn") and _parse_dt(ev["withdrawn"]["at"]) > limit:
+    if ev.get("withdrawn") and _time_after(ev["withdrawn"]["at"], limit):
         yield "/withdrawn/at", "withdrawal time is in the future"
     for i, src in enumerate(ev.get("sources") or []):
-        if src.get("published") and date.fromisoformat(src["published"]) > limit.date():
+        if src.get("published") and _date_after(src["published"], limit):
             yield (
                 pointer_join("sources", i, "published"),
                 f"source published date {src['published']} is in the future",
@@ -325,7 +366,9 @@ def claims_cite_sources(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
 
 @register("OS314", "Control character in text", "remove the invisible control character (copy-paste residue)")
 def no_control_characters(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    if ctx.raw is not None and not any(marker in ctx.raw for marker in _CONTROL_MARKERS):
+    raw = ctx.raw
+    # Every marker but DEL starts with a backslash, which most records do not contain.
+    if raw is not None and b"\x7f" not in raw and (b"\\" not in raw or not _has_marker(raw)):
         return
     for ptr, text in _strings(ev):
         m = _CONTROL.search(text)
@@ -360,7 +403,11 @@ def utc_time_matches_dates(ev: dict[str, Any], ctx: Context) -> Iterator[Finding
     "OS317", "Modified before published", "modified is the time of the last change, on or after published"
 )
 def modified_after_published(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    if _parse_dt(ev["modified"]) < _parse_dt(ev["published"]):
+    modified, published = ev["modified"], ev["published"]
+    if _is_plain_instant(modified) and _is_plain_instant(published):
+        if modified < published:
+            yield "/modified", f"modified {modified} is before published {published}"
+    elif _parse_dt(modified) < _parse_dt(published):
         yield "/modified", f"modified {ev['modified']} is before published {ev['published']}"
 
 

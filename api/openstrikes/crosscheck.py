@@ -1,13 +1,17 @@
 """Dataset-wide checks over compact per-file facts: unique ids and aliases, known actors,
-existing links, likely duplicates."""
+existing links, likely duplicates.
+
+`DatasetIndex` takes the facts of one file at a time, as validation workers produce them, and
+does most of its work on arrival (duplicate pairs are compared as their second event arrives),
+so a million events cost one pass and a few compact entries each."""
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from .checks import REGISTRY
 from .geo import haversine_km
@@ -15,66 +19,85 @@ from .problems import Problem, pointer_join
 
 DUPLICATE_DAYS = 1
 DUPLICATE_KM = 25.0
+_WITHDRAWN_LINK = "/withdrawn/superseded_by"
 
 
-@dataclass(frozen=True, slots=True)
-class EventFacts:
-    file: str
+class EventFacts(NamedTuple):
+    """What the dataset-wide checks need of one event (a plain tuple: cheap to send between
+    processes and small to keep)."""
+
     id: str
     day: int | None  # ordinal of date_start (None when unreadable)
     lat: float | None
     lon: float | None
-    attackers: tuple[str, ...]
-    actor_refs: tuple[tuple[str, str], ...]  # (actor id, pointer)
+    attackers: tuple[str | None, ...]  # actor ids of `attackers`, in order (None: not a string)
+    target_actors: tuple[str | None, ...]  # actor ids of `targets`, in order (None: no actor)
     links: tuple[tuple[str, str], ...]  # (event id, pointer): related, distinct_from, superseded_by
-    linked: frozenset[str]  # ids in related or distinct_from
-    aliases: tuple[str, ...]
+    aliases: tuple[str | None, ...]  # None: not a string
     withdrawn: bool
 
+    @property
+    def linked(self) -> frozenset[str]:
+        """Ids this event names in `related` or `distinct_from` (not superseded_by)."""
+        return frozenset(other for other, ptr in self.links if ptr != _WITHDRAWN_LINK)
 
-@dataclass(frozen=True, slots=True)
-class ActorFacts:
-    file: str
+
+class ActorFacts(NamedTuple):
     id: str
-    names: tuple[str, ...]
+    names: tuple[str, ...]  # name, then aliases
     parent: str | None
 
 
-def facts_of(data: dict[str, Any], kind: str, file: str) -> EventFacts | ActorFacts | None:
+def facts_of(data: dict[str, Any], kind: str) -> EventFacts | ActorFacts | None:
     """The facts of one record, or None when its shape is too broken to read them."""
     try:
         if kind == "actor":
             names = (data["name"], *data.get("aliases", []))
-            return ActorFacts(file, str(data["id"]), tuple(str(n) for n in names), data.get("parent"))
-        refs: list[tuple[str, str]] = []
-        for i, a in enumerate(data.get("attackers") or []):
-            refs.append((a["actor"], pointer_join("attackers", i, "actor")))
-        for i, t in enumerate(data.get("targets") or []):
-            if t.get("actor"):
-                refs.append((t["actor"], pointer_join("targets", i, "actor")))
-        links = [(r["id"], pointer_join("related", i, "id")) for i, r in enumerate(data.get("related") or [])]
-        links += [
-            (d, pointer_join("distinct_from", i)) for i, d in enumerate(data.get("distinct_from") or [])
-        ]
+            parent = data.get("parent")
+            return ActorFacts(
+                str(data["id"]), tuple(str(n) for n in names), parent if type(parent) is str else None
+            )
+        # Values of the wrong type are the schema's to report; here they are left out, so that
+        # the dataset-wide checks only ever compare strings and numbers.
+        links: tuple[tuple[str, str], ...] = ()
+        related, distinct = data.get("related"), data.get("distinct_from")
+        if related:
+            links = tuple(
+                (r["id"], f"/related/{i}/id") for i, r in enumerate(related) if type(r["id"]) is str
+            )
+        if distinct:
+            links += tuple((d, f"/distinct_from/{i}") for i, d in enumerate(distinct) if type(d) is str)
         withdrawn = data.get("withdrawn")
-        if withdrawn and withdrawn.get("superseded_by"):
-            links.append((withdrawn["superseded_by"], "/withdrawn/superseded_by"))
-        linked = {r["id"] for r in data.get("related") or []} | set(data.get("distinct_from") or [])
+        if withdrawn and type(withdrawn.get("superseded_by")) is str:
+            links += ((withdrawn["superseded_by"], _WITHDRAWN_LINK),)
+        attackers = tuple([a["actor"] for a in data.get("attackers") or ()])
+        targets = data.get("targets")
+        target_actors = tuple([t.get("actor") for t in targets]) if targets else ()
+        aliases = tuple(data.get("aliases") or ())
+        lat, lon = data.get("latitude"), data.get("longitude")
+        if type(lat) not in _NUMBER or type(lon) not in _NUMBER:
+            lat = lon = None
         return EventFacts(
-            file=file,
-            id=str(data["id"]),
-            day=_day(data.get("date_start")),
-            lat=data.get("latitude"),
-            lon=data.get("longitude"),
-            attackers=tuple(sorted({a["actor"] for a in data.get("attackers") or []})),
-            actor_refs=tuple(refs),
-            links=tuple(links),
-            linked=frozenset(linked),
-            aliases=tuple(data.get("aliases") or []),
-            withdrawn=bool(withdrawn),
+            str(data["id"]),
+            _day(data.get("date_start")),
+            lat,
+            lon,
+            attackers if all(type(a) is str for a in attackers) else _strings_or_none(attackers),
+            tuple(a if type(a) is str and a else None for a in target_actors),  # "": none named
+            links,
+            aliases if all(type(a) is str for a in aliases) else _strings_or_none(aliases),
+            bool(withdrawn),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+_NUMBER = (int, float)
+
+
+def _strings_or_none(values: tuple[Any, ...]) -> tuple[str | None, ...]:
+    """The values, with None in place of any that is not a string (indexes kept for pointers)."""
+    return tuple(v if type(v) is str else None for v in values)
 
 
 def _day(value: Any) -> int | None:
@@ -88,88 +111,143 @@ def _problem(code: str, file: str, pointer: str, message: str, hint: str | None 
     return Problem(file, pointer, code, message, hint or REGISTRY[code].hint)
 
 
-def dataset_problems(events: list[EventFacts], actors: list[ActorFacts]) -> Iterator[Problem]:
-    """Every dataset-wide problem; each names the file it should be fixed in."""
-    yield from _unique_ids(events, "event")
-    yield from _unique_ids(actors, "actor")
-    yield from _unique_aliases(events, actors)
-    actor_ids = {a.id for a in actors}
-    event_ids = {e.id for e in events}
-    for ev in events:
-        for actor, ptr in ev.actor_refs:
-            if actor not in actor_ids:
-                yield _problem("OS309", ev.file, ptr, f"actor {actor!r} is not in dataset/actors/")
-        for other, ptr in ev.links:
-            if other not in event_ids:
-                yield _problem("OS310", ev.file, ptr, f"event {other!r} does not exist")
-    for actor in actors:
-        if actor.parent and actor.parent not in actor_ids:
-            yield _problem(
-                "OS309", actor.file, "/parent", f"parent actor {actor.parent!r} is not in dataset/actors/"
+class DatasetIndex:
+    """Dataset-wide checks, fed one file's facts at a time.
+
+    What it keeps per event is small (a million events are indexed during validation): the id
+    and file strings it is given, and for live located events two floats and a bucket slot."""
+
+    def __init__(self) -> None:
+        self._event_files: dict[str, str] = {}  # id -> first file holding it
+        self._actor_files: dict[str, str] = {}
+        self._repeated: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, id) -> more files
+        self._names: dict[str, list[tuple[str, str]]] = defaultdict(list)  # alias key -> places
+        self._actor_refs: list[tuple[str, str, str]] = []  # (file, actor id, pointer) not yet known
+        self._links: list[tuple[str, str, str]] = []  # (file, event id, pointer) not yet known
+        self._parents: list[tuple[str, str]] = []  # (file, parent id)
+        # Live located events, by slot: id, file, coordinates; ids they link to (when any).
+        self._ids: list[str] = []
+        self._files: list[str] = []
+        self._lat = array("d")
+        self._lon = array("d")
+        self._linked: dict[int, frozenset[str]] = {}
+        self._buckets: dict[tuple[int, str], array[int]] = {}  # (day, attacker) -> slots
+        self._duplicates: list[Problem] = []
+
+    def add_actor(self, file: str, facts: ActorFacts) -> None:
+        if facts.id in self._actor_files:
+            self._repeated[("actor", facts.id)].append(file)
+        else:
+            self._actor_files[facts.id] = file
+        for i, name in enumerate(facts.names):
+            ptr = "/name" if i == 0 else pointer_join("aliases", i - 1)
+            self._names["actor:" + name.casefold()].append((file, ptr))
+        if facts.parent:
+            self._parents.append((file, facts.parent))
+
+    def add_event(self, file: str, facts: EventFacts) -> None:
+        if facts.id in self._event_files:
+            self._repeated[("event", facts.id)].append(file)
+        else:
+            self._event_files[facts.id] = file
+        if facts.aliases:
+            for i, alias in enumerate(facts.aliases):
+                if alias is not None:
+                    self._names["event:" + alias].append((file, f"/aliases/{i}"))
+        known_actors = self._actor_files
+        for i, actor in enumerate(facts.attackers):
+            if actor is not None and actor not in known_actors:
+                self._actor_refs.append((file, actor, f"/attackers/{i}/actor"))
+        for i, actor in enumerate(facts.target_actors):
+            if actor is not None and actor not in known_actors:  # None: no actor named
+                self._actor_refs.append((file, actor, f"/targets/{i}/actor"))
+        if facts.links:
+            known_events = self._event_files
+            for other, ptr in facts.links:
+                if other not in known_events:
+                    self._links.append((file, other, ptr))
+        if not facts.withdrawn and facts.day is not None and facts.lat is not None and facts.lon is not None:
+            self._add_located(file, facts)
+
+    def _add_located(self, file: str, facts: EventFacts) -> None:
+        """Compare with the live events already seen on the day before, the same day and the day
+        after, that share an attacker; then keep the event for those still to come."""
+        assert facts.day is not None and facts.lat is not None and facts.lon is not None
+        slot = len(self._ids)
+        self._ids.append(facts.id)
+        self._files.append(file)
+        self._lat.append(facts.lat)
+        self._lon.append(facts.lon)
+        if facts.links:
+            self._linked[slot] = facts.linked
+        buckets = self._buckets
+        compared: set[int] = set()
+        attackers = sorted({a for a in facts.attackers if a is not None})
+        for attacker in attackers:
+            for day in (facts.day - DUPLICATE_DAYS, facts.day, facts.day + DUPLICATE_DAYS):
+                others = buckets.get((day, attacker))
+                if others:
+                    for other in others:
+                        if other not in compared:
+                            compared.add(other)
+                            self._compare(slot, other, abs(day - facts.day), attacker)
+            bucket = buckets.get((facts.day, attacker))
+            if bucket is None:
+                bucket = buckets[(facts.day, attacker)] = array("I")
+            bucket.append(slot)
+
+    def _compare(self, a: int, b: int, days: int, attacker: str) -> None:
+        ids, linked = self._ids, self._linked
+        if ids[a] == ids[b] or ids[b] in linked.get(a, ()) or ids[a] in linked.get(b, ()):
+            return
+        km = haversine_km(self._lat[a], self._lon[a], self._lat[b], self._lon[b])
+        if km > DUPLICATE_KM:
+            return
+        for this, that in ((a, b), (b, a)):
+            self._duplicates.append(
+                _problem(
+                    "OS401",
+                    self._files[this],
+                    "",
+                    f"likely duplicate of {ids[that]} ({self._files[that]}): {km:.1f} km apart, "
+                    f"{days} day(s) apart, shared attacker {attacker!r}",
+                    f"if they are the same event, withdraw one as `duplicate` (superseded_by); if not, "
+                    f"add {ids[that]!r} to distinct_from or link it in related",
+                )
             )
-    yield from likely_duplicates(events)
 
-
-def _unique_ids(records: list[EventFacts] | list[ActorFacts], kind: str) -> Iterator[Problem]:
-    by_id: dict[str, list[str]] = defaultdict(list)
-    for r in records:
-        by_id[r.id].append(r.file)
-    for rid, files in by_id.items():
-        if len(files) > 1:
+    def problems(self) -> Iterator[Problem]:
+        """Every dataset-wide problem; each names the file it should be fixed in."""
+        for (kind, rid), more in self._repeated.items():
+            files = [self._event_files[rid] if kind == "event" else self._actor_files[rid], *more]
             for f in files:
                 others = ", ".join(x for x in files if x != f)
                 yield _problem("OS302", f, "/id", f"{kind} id {rid!r} is also used by {others}")
+        for key, places in self._names.items():
+            files = {f for f, _ in places}
+            if len(files) > 1:
+                for f, ptr in places:
+                    others = ", ".join(sorted(files - {f}))
+                    yield _problem("OS303", f, ptr, f"{key.split(':', 1)[1]!r} also names {others}")
+        for file, actor, ptr in self._actor_refs:
+            if actor not in self._actor_files:
+                yield _problem("OS309", file, ptr, f"actor {actor!r} is not in dataset/actors/")
+        for file, other, ptr in self._links:
+            if other not in self._event_files:
+                yield _problem("OS310", file, ptr, f"event {other!r} does not exist")
+        for file, parent in self._parents:
+            if parent not in self._actor_files:
+                yield _problem("OS309", file, "/parent", f"parent actor {parent!r} is not in dataset/actors/")
+        yield from self._duplicates
 
 
-def _unique_aliases(events: list[EventFacts], actors: list[ActorFacts]) -> Iterator[Problem]:
-    seen: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for ev in events:
-        for i, alias in enumerate(ev.aliases):
-            seen["event:" + alias].append((ev.file, pointer_join("aliases", i)))
-    for actor in actors:
-        for i, name in enumerate(actor.names):
-            ptr = "/name" if i == 0 else pointer_join("aliases", i - 1)
-            seen["actor:" + name.casefold()].append((actor.file, ptr))
-    for key, places in seen.items():
-        files = {f for f, _ in places}
-        if len(files) > 1:
-            for f, ptr in places:
-                others = ", ".join(sorted(files - {f}))
-                yield _problem("OS303", f, ptr, f"{key.split(':', 1)[1]!r} also names {others}")
-
-
-def likely_duplicates(events: list[EventFacts]) -> Iterator[Problem]:
-    """Pairs of live events within a day of each other, within 25 km, sharing an attacker, and not
-    linked by `related` or `distinct_from` on either side. Both files get a problem naming both ids."""
-    buckets: dict[tuple[int, str], list[EventFacts]] = defaultdict(list)
-    for ev in events:
-        if ev.withdrawn or ev.day is None or ev.lat is None or ev.lon is None:
-            continue
-        for attacker in ev.attackers:
-            buckets[(ev.day, attacker)].append(ev)
-    reported: set[tuple[str, str]] = set()
-    for (day, attacker), group in list(buckets.items()):
-        for delta in range(0, DUPLICATE_DAYS + 1):
-            others = buckets.get((day + delta, attacker), [])
-            for a in group:
-                for b in others:
-                    if a is b or (delta == 0 and a.id >= b.id):
-                        continue
-                    pair = (min(a.id, b.id), max(a.id, b.id))
-                    if pair in reported or b.id in a.linked or a.id in b.linked or a.id == b.id:
-                        continue
-                    assert a.lat is not None and a.lon is not None and b.lat is not None and b.lon is not None
-                    km = haversine_km(a.lat, a.lon, b.lat, b.lon)
-                    if km > DUPLICATE_KM:
-                        continue
-                    reported.add(pair)
-                    for this, that in ((a, b), (b, a)):
-                        yield _problem(
-                            "OS401",
-                            this.file,
-                            "",
-                            f"likely duplicate of {that.id} ({that.file}): {km:.1f} km apart, "
-                            f"{delta} day(s) apart, shared attacker {attacker!r}",
-                            f"if they are the same event, withdraw one as `duplicate` (superseded_by); if not, "
-                            f"add {that.id!r} to distinct_from or link it in related",
-                        )
+def dataset_problems(
+    events: Iterable[tuple[str, EventFacts]], actors: Iterable[tuple[str, ActorFacts]]
+) -> list[Problem]:
+    """Every dataset-wide problem of the given (file, facts) pairs."""
+    index = DatasetIndex()
+    for file, actor in actors:
+        index.add_actor(file, actor)
+    for file, event in events:
+        index.add_event(file, event)
+    return list(index.problems())

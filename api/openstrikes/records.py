@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .jsontext import KeyShape, Parsed, canonical_bytes, compile_shape, read_json_file
 from .schemas import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, key_order, schema_version
@@ -20,13 +19,24 @@ Kind = Literal["event", "actor"]
 ID_ALPHABET = "23456789cfghjmpqrvwx"  # no vowels or look-alikes, as GHSA ids
 
 
-@dataclass(frozen=True)
-class RecordFile:
-    """A record file on disk and the kind of record it should hold."""
+class RecordFile(NamedTuple):
+    """A record file on disk and the kind of record it should hold.
 
-    path: Path
-    kind: Kind
+    Kept small (a million of them are held during validation): the display name, relative to
+    `base`, is stored once and the file's path is derived from the two."""
+
     display: str
+    kind: Kind
+    base: str  # the directory `display` is relative to (one shared string)
+
+    @property
+    def location(self) -> str:
+        """The file's path as a string."""
+        return os.path.normpath(os.path.join(self.base, self.display))
+
+    @property
+    def path(self) -> Path:
+        return Path(self.location)
 
 
 def utc_now() -> str:
@@ -61,43 +71,45 @@ def discover(
     Symlinks and non-regular entries are returned too, so that validation can report them.
     Each file's display name is its path relative to `base` (default: the working directory).
     """
-    base = base or Path.cwd()
+    base_text = os.path.abspath(base or Path.cwd())
     roots = list(paths) if paths else [dataset / "events", dataset / "actors"]
-    found: dict[str, RecordFile] = {}
+    found: list[RecordFile] = []
     for root in roots:
-        shown = _relative(root, base)
-        for path, display in _walk(root, shown):
-            found.setdefault(display, RecordFile(path, kind_of(path), display))
-    return sorted(found.values(), key=lambda r: r.display)
+        for display, kind in _walk(root, _relative(root, base_text)):
+            found.append(RecordFile(display, kind, base_text))
+    if paths:  # paths may overlap: keep each file once
+        found = list({rf.display: rf for rf in reversed(found)}.values())
+    found.sort()  # by display (the first field); nearly sorted already, so cheap
+    return found
 
 
-def _relative(path: Path, base: Path) -> str:
+def _relative(path: Path, base: str) -> str:
     try:
         return os.path.relpath(path, base)
     except ValueError:
-        return str(path)
+        return os.path.abspath(path)
 
 
-def _walk(root: Path, shown: str) -> Iterator[tuple[Path, str]]:
-    """(path, display) of every candidate file under root; displays are built by joining
-    names onto the root's display, not recomputed per file (that dominates on 1M files)."""
+def _walk(root: Path, shown: str) -> Iterator[tuple[str, Kind]]:
+    """(display, kind) of every candidate file under root; displays are built by joining names
+    onto the root's display, not recomputed per file (that dominates on 1M files)."""
     if root.is_symlink() or not root.is_dir():
-        yield root, shown
+        yield shown, kind_of(root)
         return
     root_text = str(root)
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         rel = dirpath[len(root_text) :].lstrip(os.sep)
         here_shown = os.path.join(shown, rel) if rel else shown
-        here = Path(dirpath)
-        for name in sorted(filenames):
+        kind = kind_of(Path(dirpath, "_"))
+        filenames.sort()
+        for name in filenames:
             if name.endswith(".json"):
-                yield here / name, os.path.join(here_shown, name)
+                yield os.path.join(here_shown, name), kind
         keep = []
         for name in dirnames:
-            sub = here / name
-            if sub.is_symlink() or name.endswith(".json"):
-                yield sub, os.path.join(here_shown, name)
+            if name.endswith(".json") or os.path.islink(os.path.join(dirpath, name)):
+                yield os.path.join(here_shown, name), kind
             else:
                 keep.append(name)
         dirnames[:] = keep
@@ -105,7 +117,7 @@ def _walk(root: Path, shown: str) -> Iterator[tuple[Path, str]]:
 
 def read_record(rf: RecordFile) -> Parsed:
     """Read a record file; canonical files take the fast path."""
-    return read_json_file(rf.path, rf.display, canonicalize=canonicalizer(rf.kind))
+    return read_json_file(rf.location, rf.display, shape=key_shape(rf.kind))
 
 
 def schema_name(kind: Kind) -> str:
@@ -113,19 +125,14 @@ def schema_name(kind: Kind) -> str:
 
 
 @cache
-def _shape(kind: Kind) -> KeyShape:
+def key_shape(kind: Kind) -> KeyShape:
+    """The compiled canonical key order of one kind of record."""
     return compile_shape(key_order(schema_name(kind)))
-
-
-def canonicalizer(kind: Kind) -> Callable[[Any], bytes]:
-    """The function giving the canonical bytes of a record of this kind."""
-    shape = _shape(kind)
-    return lambda data: canonical_bytes(data, shape)
 
 
 def canonical(data: Any, kind: Kind) -> str:
     """The canonical text of a record of this kind."""
-    return canonical_bytes(data, _shape(kind)).decode("utf-8")
+    return canonical_bytes(data, key_shape(kind)).decode("utf-8")
 
 
 def write_atomic(path: Path, text: str) -> None:

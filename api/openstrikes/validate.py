@@ -6,8 +6,10 @@ runs use a process pool (one worker per core)."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -19,13 +21,13 @@ from .checks import Context, per_record_checks
 from .crosscheck import ActorFacts, EventFacts
 from .jsontext import Parsed, line_of, pointer_lines
 from .problems import Problem
-from .records import RecordFile, discover, read_record, schema_name
+from .records import RecordFile, discover, key_shape, read_record, schema_name
 from .schemacheck import checker
 
 PARALLEL_THRESHOLD = 2000
 # Boundaries loaded before forking; others load in each worker on first use.
 WARM_COUNTRIES = ("IQ", "SY", "JO", "IR", "LB", "TR", "SA", "IL", "YE")
-CHUNK = 256
+CHUNK = 500
 
 
 @dataclass
@@ -45,10 +47,7 @@ class ValidationResult:
         return len(self.event_files) + len(self.actor_files)
 
 
-@dataclass
-class FileOutcome:
-    problems: list[Problem]
-    facts: EventFacts | ActorFacts | None
+Facts = EventFacts | ActorFacts | None
 
 
 def check_record(data: Any, kind: str, display: str, ctx: Context) -> list[Problem]:
@@ -91,36 +90,56 @@ def _locate_in_files(problems: list[Problem], files: dict[str, RecordFile]) -> l
     return located
 
 
-def process_file(rf: RecordFile, now: datetime) -> FileOutcome:
+def process_file(rf: RecordFile, now: datetime) -> tuple[list[Problem], Facts]:
     """Everything that can be checked from one file alone, plus its facts for dataset checks."""
     parsed = read_record(rf)
-    problems = list(parsed.problems)
-    if parsed.data is None:
-        return FileOutcome(problems, None)
+    problems = parsed.problems
     data = parsed.data
-    year_dir = rf.path.parent.name if rf.kind == "event" and rf.path.parent.name.isdigit() else None
-    ctx = Context(now=now, file_stem=rf.path.stem, year_dir=year_dir)
+    if data is None:
+        return problems, None
+    folder, name = os.path.split(rf.display)
+    year = os.path.basename(folder)
+    ctx = Context(
+        now=now,
+        file_stem=name[:-5] if name.endswith(".json") else os.path.splitext(name)[0],
+        year_dir=year if rf.kind == "event" and year.isdigit() else None,
+    )
     if parsed.canonical:
         ctx.raw = parsed.raw
     problems.extend(check_record(data, rf.kind, rf.display, ctx))
     if not parsed.canonical:
         problems.append(
             Problem(
-                rf.display,
-                "",
-                "OS109",
-                "file is not in canonical format",
-                "run `openstrikes fmt` on it",
-                1,
+                rf.display, "", "OS109", "file is not in canonical format", "run `openstrikes fmt` on it", 1
             )
         )
-    facts = crosscheck.facts_of(data, rf.kind, rf.display)
-    return FileOutcome(_locate(parsed, problems), facts)
+    return _locate(parsed, problems), crosscheck.facts_of(data, rf.kind)
 
 
-def _process_chunk(args: tuple[list[RecordFile], datetime]) -> list[FileOutcome]:
-    files, now = args
-    return [process_file(rf, now) for rf in files]
+# Set in each worker process by the pool initializer (inherited, not sent, when forked).
+_worker_files: list[RecordFile] = []
+_worker_now = datetime.min.replace(tzinfo=UTC)
+
+
+def _init_worker(files: list[RecordFile], now: datetime) -> None:
+    global _worker_files, _worker_now
+    _worker_files, _worker_now = files, now
+    # Workers make no reference cycles worth collecting; the collector's passes over the
+    # inherited heap would also copy its pages.
+    gc.disable()
+
+
+def _process_range(bounds: tuple[int, int]) -> tuple[list[Facts], dict[int, list[Problem]]]:
+    """Facts of files[start:end] and, by offset, the problems of those that have any."""
+    start, end = bounds
+    facts: list[Facts] = []
+    problems: dict[int, list[Problem]] = {}
+    for offset, rf in enumerate(_worker_files[start:end]):
+        found, fact = process_file(rf, _worker_now)
+        facts.append(fact)
+        if found:
+            problems[offset] = found
+    return facts, problems
 
 
 def _warm_up() -> None:
@@ -129,18 +148,39 @@ def _warm_up() -> None:
     checker(schema_name("event"))
     checker(schema_name("actor"))
     geo.preload(WARM_COUNTRIES)
+    for kind in ("event", "actor"):
+        per_record_checks(kind)  # type: ignore[arg-type]
+        key_shape(kind)  # type: ignore[arg-type]
 
 
-def _outcomes(files: list[RecordFile], now: datetime, workers: int) -> Iterator[FileOutcome]:
+def _outcomes(files: list[RecordFile], now: datetime, workers: int) -> Iterator[tuple[list[Problem], Facts]]:
+    """(problems, facts) of every file, in order."""
     if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
         for rf in files:
             yield process_file(rf, now)
         return
     _warm_up()  # load boundaries and validators once, before forking, so workers share them
-    chunks = [(files[i : i + CHUNK], now) for i in range(0, len(files), CHUNK)]
-    with get_context("fork" if hasattr(os, "fork") else "spawn").Pool(workers) as pool:
-        for batch in pool.imap(_process_chunk, chunks):
-            yield from batch
+    gc.freeze()  # keep the inherited heap out of the workers' (and our) collections
+    bounds = [(i, min(i + CHUNK, len(files))) for i in range(0, len(files), CHUNK)]
+    context = get_context("fork" if hasattr(os, "fork") else "spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(files, now)) as pool:
+        for facts, problems in pool.imap(_process_range, bounds):
+            for offset, fact in enumerate(facts):
+                yield problems.get(offset, []), fact
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: a million small facts would make its passes costly,
+    and validation creates no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def validate_dataset(
@@ -161,24 +201,26 @@ def validate_dataset(
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     every = discover(dataset)
     selected = discover(dataset, paths) if paths else every
-    selected_display = {rf.display for rf in selected}
-    files = selected + [rf for rf in every if rf.display not in selected_display]
+    selected_display = {rf.display for rf in selected} if paths else None
+    files = (
+        selected + [rf for rf in every if rf.display not in selected_display] if selected_display else every
+    )
 
     result = ValidationResult(
         event_files=[rf for rf in selected if rf.kind == "event"],
         actor_files=[rf for rf in selected if rf.kind == "actor"],
     )
-    events: list[EventFacts] = []
-    actors: list[ActorFacts] = []
-    for rf, outcome in zip(files, _outcomes(files, now, workers), strict=True):
-        if rf.display in selected_display:
-            result.problems.extend(outcome.problems)
-        if isinstance(outcome.facts, EventFacts):
-            events.append(outcome.facts)
-        elif isinstance(outcome.facts, ActorFacts):
-            actors.append(outcome.facts)
-    cross = [p for p in crosscheck.dataset_problems(events, actors) if p.file in selected_display]
-    result.problems.extend(_locate_in_files(cross, {rf.display: rf for rf in selected}))
+    index = crosscheck.DatasetIndex()
+    with _collector_paused():
+        for i, (problems, facts) in enumerate(_outcomes(files, now, workers)):
+            if problems and i < len(selected):
+                result.problems.extend(problems)
+            if type(facts) is EventFacts:
+                index.add_event(files[i].display, facts)
+            elif type(facts) is ActorFacts:
+                index.add_actor(files[i].display, facts)
+        cross = [p for p in index.problems() if selected_display is None or p.file in selected_display]
+    result.problems.extend(_locate_in_files(cross, {rf.display: rf for rf in selected} if cross else {}))
     result.problems.sort(key=lambda p: (p.file, p.line or 0, p.pointer, p.code))
     return result
 
@@ -196,19 +238,21 @@ def validate_event_data(
     ctx = Context(now=now or datetime.now(UTC))
     problems = check_record(data, "event", filename, ctx)
     if isinstance(data, dict):
-        facts = crosscheck.facts_of(data, "event", filename)
+        facts = crosscheck.facts_of(data, "event")
         if isinstance(facts, EventFacts):
             others = [
-                f
-                for f in (crosscheck.facts_of(e, "event", "<dataset>") for e in events)
+                ("<dataset>", f)
+                for f in (crosscheck.facts_of(e, "event") for e in events)
                 if isinstance(f, EventFacts) and f.id != facts.id
             ]
             actor_facts = [
-                f
-                for f in (crosscheck.facts_of(a, "actor", "<dataset>") for a in actors)
+                ("<dataset>", f)
+                for f in (crosscheck.facts_of(a, "actor") for a in actors)
                 if isinstance(f, ActorFacts)
             ]
             problems.extend(
-                p for p in crosscheck.dataset_problems([facts, *others], actor_facts) if p.file == filename
+                p
+                for p in crosscheck.dataset_problems([(filename, facts), *others], actor_facts)
+                if p.file == filename
             )
     return sorted(problems, key=lambda p: (p.pointer, p.code))
