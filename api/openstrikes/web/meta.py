@@ -143,10 +143,10 @@ class Validate(MethodView):
         aliases: list[str] = []
         day = None
         if isinstance(data, dict):
-            facts = facts_of(data, "event", "<request>")
+            facts = facts_of(data, "event")
             if isinstance(facts, EventFacts):
                 links = [i for i, _ in facts.links]
-                aliases = list(facts.aliases)
+                aliases = [a for a in facts.aliases if a is not None]
             day = data.get("date_start") if isinstance(data.get("date_start"), str) else None
         events, actors = rel.store.validation_context(day, links, aliases)
         problems = validate_event_data(data, actors=actors, events=events, filename="<request>")
