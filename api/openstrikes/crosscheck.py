@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -111,14 +111,20 @@ def _problem(code: str, file: str, pointer: str, message: str, hint: str | None 
     return Problem(file, pointer, code, message, hint or REGISTRY[code].hint)
 
 
+# A record file: its display name, or the group number of a file named after the event's id.
+FileRef = str | int
+
+
 class DatasetIndex:
     """Dataset-wide checks, fed one file's facts at a time.
 
     What it keeps per event is small (a million events are indexed during validation): the id
     and file strings it is given, and for live located events two floats and a bucket slot."""
 
-    def __init__(self) -> None:
-        self._event_files: dict[str, str] = {}  # id -> first file holding it
+    def __init__(self, display: Callable[[int, str], str] | None = None) -> None:
+        """`display(group, file name)` names a file given by a group number (see add_event)."""
+        self._display = display
+        self._event_files: dict[str, FileRef] = {}  # id -> first file holding it
         self._actor_files: dict[str, str] = {}
         self._repeated: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, id) -> more files
         self._names: dict[str, list[tuple[str, str]]] = defaultdict(list)  # alias key -> places
@@ -127,7 +133,7 @@ class DatasetIndex:
         self._parents: list[tuple[str, str]] = []  # (file, parent id)
         # Live located events, by slot: id, file, coordinates; ids they link to (when any).
         self._ids: list[str] = []
-        self._files: list[str] = []
+        self._files: list[FileRef] = []
         self._lat = array("d")
         self._lon = array("d")
         self._linked: dict[int, frozenset[str]] = {}
@@ -145,11 +151,33 @@ class DatasetIndex:
         if facts.parent:
             self._parents.append((file, facts.parent))
 
-    def add_event(self, file: str, facts: EventFacts) -> None:
+    def file(self, ref: FileRef, event_id: str) -> str:
+        """The display name of a file reference."""
+        if isinstance(ref, str):
+            return ref
+        assert self._display is not None, "group references need a display function"
+        return self._display(ref, event_id + ".json")
+
+    def add_event(self, ref: FileRef, facts: EventFacts) -> None:
+        """Index one event. `ref` is its file's display name or, for a file named `<id>.json`,
+        the number of its directory's group (an int costs nothing to keep; a name would)."""
         if facts.id in self._event_files:
-            self._repeated[("event", facts.id)].append(file)
+            self._repeated[("event", facts.id)].append(self.file(ref, facts.id))
         else:
-            self._event_files[facts.id] = file
+            self._event_files[facts.id] = ref
+        known = self._actor_files
+        if (
+            facts.aliases
+            or facts.links
+            or facts.target_actors
+            or not all(a in known for a in facts.attackers)
+        ):
+            # The usual event (known attackers, nothing else named) needs nothing more kept.
+            self._add_references(self.file(ref, facts.id), facts)
+        if not facts.withdrawn and facts.day is not None and facts.lat is not None and facts.lon is not None:
+            self._add_located(ref, facts)
+
+    def _add_references(self, file: str, facts: EventFacts) -> None:
         if facts.aliases:
             for i, alias in enumerate(facts.aliases):
                 if alias is not None:
@@ -166,16 +194,14 @@ class DatasetIndex:
             for other, ptr in facts.links:
                 if other not in known_events:
                     self._links.append((file, other, ptr))
-        if not facts.withdrawn and facts.day is not None and facts.lat is not None and facts.lon is not None:
-            self._add_located(file, facts)
 
-    def _add_located(self, file: str, facts: EventFacts) -> None:
+    def _add_located(self, ref: FileRef, facts: EventFacts) -> None:
         """Compare with the live events already seen on the day before, the same day and the day
         after, that share an attacker; then keep the event for those still to come."""
         assert facts.day is not None and facts.lat is not None and facts.lon is not None
         slot = len(self._ids)
         self._ids.append(facts.id)
-        self._files.append(file)
+        self._files.append(ref)
         self._lat.append(facts.lat)
         self._lon.append(facts.lon)
         if facts.links:
@@ -207,9 +233,10 @@ class DatasetIndex:
             self._duplicates.append(
                 _problem(
                     "OS401",
-                    self._files[this],
+                    self.file(self._files[this], ids[this]),
                     "",
-                    f"likely duplicate of {ids[that]} ({self._files[that]}): {km:.1f} km apart, "
+                    f"likely duplicate of {ids[that]} ({self.file(self._files[that], ids[that])}): "
+                    f"{km:.1f} km apart, "
                     f"{days} day(s) apart, shared attacker {attacker!r}",
                     f"if they are the same event, withdraw one as `duplicate` (superseded_by); if not, "
                     f"add {ids[that]!r} to distinct_from or link it in related",
@@ -219,7 +246,8 @@ class DatasetIndex:
     def problems(self) -> Iterator[Problem]:
         """Every dataset-wide problem; each names the file it should be fixed in."""
         for (kind, rid), more in self._repeated.items():
-            files = [self._event_files[rid] if kind == "event" else self._actor_files[rid], *more]
+            first = self.file(self._event_files[rid], rid) if kind == "event" else self._actor_files[rid]
+            files = [first, *more]
             for f in files:
                 others = ", ".join(x for x in files if x != f)
                 yield _problem("OS302", f, "/id", f"{kind} id {rid!r} is also used by {others}")

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -264,13 +264,13 @@ class Progress:
             self.stream.flush()
 
 
-def _sorted_event_files(files: list[RecordFile], base: Path) -> list[str]:
+def _sorted_event_files(files: Iterable[RecordFile], base: Path) -> list[str]:
     """Event file paths relative to `base` (short strings: a million of them stay small), in id
     order: a valid event's id is its file name."""
     prefix = os.path.abspath(base) + os.sep
     paths = []
     for rf in files:
-        full = os.path.abspath(rf.path)
+        full = os.path.abspath(rf.location)
         paths.append(full.removeprefix(prefix) if full.startswith(prefix) else full)
     paths.sort(key=os.path.basename)
     return paths
@@ -644,7 +644,7 @@ def build_lock(out: Path) -> Iterator[None]:
 # --- build ----------------------------------------------------------------------------------------
 
 
-def validated_files(dataset: Path) -> tuple[list[RecordFile], list[RecordFile]]:
+def validated_files(dataset: Path) -> tuple[Iterable[RecordFile], Iterable[RecordFile]]:
     """Validate the dataset; its event and actor files, or InvalidDataset with every problem."""
     from .validate import validate_dataset
 
@@ -663,7 +663,7 @@ def build_package(
     progress: bool = True,
     workers: int | None = None,
     on_stage: Callable[[str], None] | None = None,
-    validated: tuple[list[RecordFile], list[RecordFile]] | None = None,
+    validated: tuple[Iterable[RecordFile], Iterable[RecordFile]] | None = None,
 ) -> Path:
     """Validate the dataset and build `out/<name>-<version>/`; return that directory.
 
@@ -683,7 +683,7 @@ def build_package(
         event_files, actor_files = validated_files(dataset)
     else:  # the caller has just validated these files (and must not have found problems)
         event_files, actor_files = validated
-    validated = None  # hold no reference to the file lists: a million RecordFiles are large
+    validated = None  # hold no reference to the file lists once they are turned into paths
     events_dir = dataset / "events"
     event_paths = _sorted_event_files(event_files, events_dir)
     del event_files

@@ -63,24 +63,84 @@ def kind_of(path: Path) -> Kind:
     return "actor" if "actors" in path.parts[:-1] else "event"
 
 
-def discover(
-    dataset: Path, paths: Iterable[Path] | None = None, base: Path | None = None
-) -> list[RecordFile]:
+class FileTable:
+    """Record files grouped by directory: each file costs one name string, so a million of them
+    stay small. Iterating gives RecordFiles, in directory then name order."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.dirs: list[str] = []  # display of each directory
+        self.kinds: list[Kind] = []
+        self.names: list[list[str]] = []  # sorted file names, per directory
+        self._count = 0
+
+    def add(self, directory: str, kind: Kind, names: list[str]) -> None:
+        if names:
+            self.dirs.append(directory)
+            self.kinds.append(kind)
+            self.names.append(names)
+            self._count += len(names)
+
+    @classmethod
+    def of(cls, files: Iterable[RecordFile], base: str) -> FileTable:
+        """The table of a list of record files (grouped by their directory)."""
+        groups: dict[tuple[str, Kind], list[str]] = {}
+        for rf in files:
+            directory, name = os.path.split(rf.display)
+            groups.setdefault((directory, rf.kind), []).append(name)
+        table = cls(base)
+        for (directory, kind), names in sorted(groups.items()):
+            table.add(directory, kind, sorted(names))
+        return table
+
+    def only(self, kind: Kind) -> FileTable:
+        """The files of one kind (sharing this table's name lists)."""
+        table = FileTable(self.base)
+        for directory, k, names in zip(self.dirs, self.kinds, self.names, strict=True):
+            if k == kind:
+                table.add(directory, k, names)
+        return table
+
+    def display(self, group: int, name: str) -> str:
+        return os.path.join(self.dirs[group], name)
+
+    def record_file(self, group: int, name: str) -> RecordFile:
+        return RecordFile(os.path.join(self.dirs[group], name), self.kinds[group], self.base)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[RecordFile]:
+        for group, names in enumerate(self.names):
+            for name in names:
+                yield self.record_file(group, name)
+
+
+def discover_table(dataset: Path, paths: Iterable[Path] | None = None, base: Path | None = None) -> FileTable:
     """Record files under the given paths (files or directories), or the whole dataset.
 
-    Symlinks and non-regular entries are returned too, so that validation can report them.
+    Symlinks and non-regular entries are listed too, so that validation can report them.
     Each file's display name is its path relative to `base` (default: the working directory).
     """
     base_text = os.path.abspath(base or Path.cwd())
-    roots = list(paths) if paths else [dataset / "events", dataset / "actors"]
-    found: list[RecordFile] = []
-    for root in roots:
-        for display, kind in _walk(root, _relative(root, base_text)):
-            found.append(RecordFile(display, kind, base_text))
-    if paths:  # paths may overlap: keep each file once
-        found = list({rf.display: rf for rf in reversed(found)}.values())
-    found.sort()  # by display (the first field); nearly sorted already, so cheap
-    return found
+    if paths:  # paths may overlap or name single files: list them, keep each once, then group
+        found = {
+            display: RecordFile(display, kind, base_text)
+            for root in paths
+            for display, kind in _walk(root, _relative(root, base_text))
+        }
+        return FileTable.of(found.values(), base_text)
+    table = FileTable(base_text)
+    for root in (dataset / "actors", dataset / "events"):
+        _walk_into(table, root, _relative(root, base_text))
+    return table
+
+
+def discover(
+    dataset: Path, paths: Iterable[Path] | None = None, base: Path | None = None
+) -> list[RecordFile]:
+    """`discover_table` as a list of RecordFiles, sorted by display name."""
+    return sorted(discover_table(dataset, paths, base))
 
 
 def _relative(path: Path, base: str) -> str:
@@ -91,28 +151,35 @@ def _relative(path: Path, base: str) -> str:
 
 
 def _walk(root: Path, shown: str) -> Iterator[tuple[str, Kind]]:
-    """(display, kind) of every candidate file under root; displays are built by joining names
-    onto the root's display, not recomputed per file (that dominates on 1M files)."""
+    """(display, kind) of every candidate file under root."""
+    table = FileTable("")
+    _walk_into(table, root, shown)
+    for rf in table:
+        yield rf.display, rf.kind
+
+
+def _walk_into(table: FileTable, root: Path, shown: str) -> None:
+    """Add every candidate file under root to the table, one group per directory; displays are
+    built by joining names onto the root's display, not recomputed per file."""
     if root.is_symlink() or not root.is_dir():
-        yield shown, kind_of(root)
+        directory, name = os.path.split(shown)
+        table.add(directory, kind_of(root), [name])
         return
     root_text = str(root)
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         rel = dirpath[len(root_text) :].lstrip(os.sep)
         here_shown = os.path.join(shown, rel) if rel else shown
-        kind = kind_of(Path(dirpath, "_"))
-        filenames.sort()
-        for name in filenames:
-            if name.endswith(".json"):
-                yield os.path.join(here_shown, name), kind
+        names = [name for name in filenames if name.endswith(".json")]
         keep = []
         for name in dirnames:
             if name.endswith(".json") or os.path.islink(os.path.join(dirpath, name)):
-                yield os.path.join(here_shown, name), kind
+                names.append(name)  # reported as not a regular file
             else:
                 keep.append(name)
         dirnames[:] = keep
+        names.sort()
+        table.add(here_shown, kind_of(Path(dirpath, "_")), names)
 
 
 def read_record(rf: RecordFile) -> Parsed:

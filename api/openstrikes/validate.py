@@ -21,7 +21,7 @@ from .checks import Context, per_record_checks
 from .crosscheck import ActorFacts, EventFacts
 from .jsontext import Parsed, line_of, pointer_lines
 from .problems import Problem
-from .records import RecordFile, discover, key_shape, read_record, schema_name
+from .records import FileTable, RecordFile, discover_table, key_shape, kind_of, read_record, schema_name
 from .schemacheck import checker
 
 PARALLEL_THRESHOLD = 2000
@@ -35,8 +35,8 @@ class ValidationResult:
     """All problems found, and the files that were checked."""
 
     problems: list[Problem] = field(default_factory=list)
-    event_files: list[RecordFile] = field(default_factory=list)
-    actor_files: list[RecordFile] = field(default_factory=list)
+    event_files: FileTable = field(default_factory=lambda: FileTable(""))
+    actor_files: FileTable = field(default_factory=lambda: FileTable(""))
 
     @property
     def ok(self) -> bool:
@@ -79,14 +79,15 @@ def _with_line(p: Problem, line: int | None) -> Problem:
     return Problem(p.file, p.pointer, p.code, p.message, p.hint, line, p.column)
 
 
-def _locate_in_files(problems: list[Problem], files: dict[str, RecordFile]) -> list[Problem]:
+def _locate_in_files(problems: list[Problem], base: str) -> list[Problem]:
     """Fill in line numbers of dataset-wide problems (re-reads only the files concerned)."""
     by_file: dict[str, list[Problem]] = {}
     for p in problems:
         by_file.setdefault(p.file, []).append(p)
     located: list[Problem] = []
     for name, group in by_file.items():
-        located.extend(_locate(read_record(files[name]), group) if name in files else group)
+        rf = RecordFile(name, kind_of(Path(name)), base)
+        located.extend(_locate(read_record(rf), group))
     return located
 
 
@@ -116,30 +117,45 @@ def process_file(rf: RecordFile, now: datetime) -> tuple[list[Problem], Facts]:
     return _locate(parsed, problems), crosscheck.facts_of(data, rf.kind)
 
 
+# A run of files of one directory of the table: (group, start, end).
+Task = tuple[int, int, int]
+Outcome = tuple[list[Facts], dict[int, list[Problem]]]  # facts by offset; problems of those with any
+
 # Set in each worker process by the pool initializer (inherited, not sent, when forked).
-_worker_files: list[RecordFile] = []
+_worker_table = FileTable("")
 _worker_now = datetime.min.replace(tzinfo=UTC)
 
 
-def _init_worker(files: list[RecordFile], now: datetime) -> None:
-    global _worker_files, _worker_now
-    _worker_files, _worker_now = files, now
+def _init_worker(table: FileTable, now: datetime) -> None:
+    global _worker_table, _worker_now
+    _worker_table, _worker_now = table, now
     # Workers make no reference cycles worth collecting; the collector's passes over the
     # inherited heap would also copy its pages.
     gc.disable()
 
 
-def _process_range(bounds: tuple[int, int]) -> tuple[list[Facts], dict[int, list[Problem]]]:
-    """Facts of files[start:end] and, by offset, the problems of those that have any."""
-    start, end = bounds
+def _process_task(task: Task) -> Outcome:
+    return _run_task(_worker_table, task, _worker_now)
+
+
+def _run_task(table: FileTable, task: Task, now: datetime) -> Outcome:
+    group, start, end = task
     facts: list[Facts] = []
     problems: dict[int, list[Problem]] = {}
-    for offset, rf in enumerate(_worker_files[start:end]):
-        found, fact = process_file(rf, _worker_now)
+    for offset, name in enumerate(table.names[group][start:end]):
+        found, fact = process_file(table.record_file(group, name), now)
         facts.append(fact)
         if found:
             problems[offset] = found
     return facts, problems
+
+
+def _tasks(table: FileTable) -> list[Task]:
+    return [
+        (group, start, min(start + CHUNK, len(names)))
+        for group, names in enumerate(table.names)
+        for start in range(0, len(names), CHUNK)
+    ]
 
 
 def _warm_up() -> None:
@@ -153,20 +169,17 @@ def _warm_up() -> None:
         key_shape(kind)  # type: ignore[arg-type]
 
 
-def _outcomes(files: list[RecordFile], now: datetime, workers: int) -> Iterator[tuple[list[Problem], Facts]]:
-    """(problems, facts) of every file, in order."""
-    if workers <= 1 or len(files) < PARALLEL_THRESHOLD:
-        for rf in files:
-            yield process_file(rf, now)
+def _outcomes(table: FileTable, tasks: list[Task], now: datetime, workers: int) -> Iterator[Outcome]:
+    """The outcome of every task, in order."""
+    if workers <= 1 or len(table) < PARALLEL_THRESHOLD:
+        for task in tasks:
+            yield _run_task(table, task, now)
         return
     _warm_up()  # load boundaries and validators once, before forking, so workers share them
     gc.freeze()  # keep the inherited heap out of the workers' (and our) collections
-    bounds = [(i, min(i + CHUNK, len(files))) for i in range(0, len(files), CHUNK)]
     context = get_context("fork" if hasattr(os, "fork") else "spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(files, now)) as pool:
-        for facts, problems in pool.imap(_process_range, bounds):
-            for offset, fact in enumerate(facts):
-                yield problems.get(offset, []), fact
+    with context.Pool(workers, initializer=_init_worker, initargs=(table, now)) as pool:
+        yield from pool.imap(_process_task, tasks)
 
 
 @contextmanager
@@ -183,6 +196,11 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _named_after(name: str, event_id: str) -> bool:
+    """Whether a file name is `<id>.json` (then the index keeps a directory number, not a name)."""
+    return len(name) == len(event_id) + 5 and name.startswith(event_id) and name.endswith(".json")
+
+
 def validate_dataset(
     dataset: Path,
     paths: list[Path] | None = None,
@@ -194,33 +212,41 @@ def validate_dataset(
     checks and the rest of the dataset (ids, actors, links, likely duplicates).
 
     Problems are reported only for the selected files; the rest of the dataset is read for
-    context. The result's file lists let a caller (the package builder) re-read the records
+    context. The result's file tables let a caller (the package builder) re-read the records
     in a streaming way instead of holding them all.
     """
     now = now or datetime.now(UTC)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    every = discover(dataset)
-    selected = discover(dataset, paths) if paths else every
-    selected_display = {rf.display for rf in selected} if paths else None
-    files = (
-        selected + [rf for rf in every if rf.display not in selected_display] if selected_display else every
-    )
-
-    result = ValidationResult(
-        event_files=[rf for rf in selected if rf.kind == "event"],
-        actor_files=[rf for rf in selected if rf.kind == "actor"],
-    )
-    index = crosscheck.DatasetIndex()
+    table = discover_table(dataset)
+    selected = table
+    chosen: set[str] | None = None  # displays of the selected files, when not all are
+    if paths:
+        selected = discover_table(dataset, paths)
+        chosen = {rf.display for rf in selected}
+        every = {rf.display: rf for rf in table}
+        every.update((rf.display, rf) for rf in selected)
+        table = FileTable.of(every.values(), table.base)
+        del every
+    result = ValidationResult(event_files=selected.only("event"), actor_files=selected.only("actor"))
+    index = crosscheck.DatasetIndex(table.display)
+    tasks = _tasks(table)
     with _collector_paused():
-        for i, (problems, facts) in enumerate(_outcomes(files, now, workers)):
-            if problems and i < len(selected):
-                result.problems.extend(problems)
-            if type(facts) is EventFacts:
-                index.add_event(files[i].display, facts)
-            elif type(facts) is ActorFacts:
-                index.add_actor(files[i].display, facts)
-        cross = [p for p in index.problems() if selected_display is None or p.file in selected_display]
-    result.problems.extend(_locate_in_files(cross, {rf.display: rf for rf in selected} if cross else {}))
+        for (group, start, _), (facts, problems) in zip(
+            tasks, _outcomes(table, tasks, now, workers), strict=True
+        ):
+            for found in problems.values():
+                result.problems.extend(p for p in found if chosen is None or p.file in chosen)
+            names = table.names[group]
+            for offset, fact in enumerate(facts):
+                if type(fact) is EventFacts:
+                    name = names[start + offset]
+                    index.add_event(
+                        group if _named_after(name, fact.id) else table.display(group, name), fact
+                    )
+                elif type(fact) is ActorFacts:
+                    index.add_actor(table.display(group, names[start + offset]), fact)
+        cross = [p for p in index.problems() if chosen is None or p.file in chosen]
+    result.problems.extend(_locate_in_files(cross, table.base))
     result.problems.sort(key=lambda p: (p.file, p.line or 0, p.pointer, p.code))
     return result
 
