@@ -61,6 +61,14 @@ def _geometry(code: str) -> Any:
     return geom
 
 
+@cache
+def _shapely() -> Any:
+    """The shapely module, imported on first need (it takes a while; most commands never use it)."""
+    import shapely
+
+    return shapely
+
+
 def preload(codes: tuple[str, ...]) -> None:
     """Load the boundaries of these countries now (e.g. before forking worker processes)."""
     for code in codes:
@@ -70,14 +78,14 @@ def preload(codes: tuple[str, ...]) -> None:
 def distance_outside_km(code: str, lat: float, lon: float) -> float | None:
     """0 when the point lies inside the country, else the distance in km to its boundary;
     None when the country is unknown to the boundary data."""
-    import shapely
-    from shapely.ops import nearest_points
-
     geom = _geometry(code)
     if geom is None:
         return None
+    shapely = _shapely()
     if shapely.contains_xy(geom, lon, lat) or shapely.intersects_xy(geom, lon, lat):
         return 0.0
+    from shapely.ops import nearest_points
+
     point = shapely.Point(lon, lat)
     nearest = nearest_points(geom, point)[0]
     return haversine_km(lat, lon, nearest.y, nearest.x)

@@ -332,7 +332,8 @@ def _keys_in_order(keys: tuple[str, ...], rank: dict[str, int] | None) -> bool:
 
 def _ordered_objects(data: dict[str, Any], shape: KeyShape) -> int:
     """How many non-empty objects of `data` are in canonical key order, walking only the members
-    the schema gives a shape to; -1 as soon as one is out of order."""
+    the schema gives a shape to; -1 as soon as one is out of order. Objects with no shaped
+    members of their own (sources, ranges, attackers) are checked inline: they are most of them."""
     keys = tuple(data)
     verdict = shape.verdicts.get(keys)
     if verdict is None:
@@ -342,19 +343,36 @@ def _ordered_objects(data: dict[str, Any], shape: KeyShape) -> int:
     count = 1
     for key, child in shape.children.items():
         value = data.get(key)
-        if value:
-            if type(value) is dict:
-                inner = _ordered_objects(value, child)
+        if not value:
+            continue
+        kind = type(value)
+        if kind is list:
+            child = child.items  # type: ignore[assignment]
+            if child is None:
+                continue
+            items = value
+        elif kind is dict:
+            items = (value,)
+        else:
+            continue
+        leaf = not child.children
+        verdicts = child.verdicts
+        for item in items:
+            if type(item) is not dict or not item:
+                continue
+            if leaf:
+                keys = tuple(item)
+                verdict = verdicts.get(keys)
+                if verdict is None:
+                    verdict = verdicts[keys] = _keys_in_order(keys, child.rank)
+                if not verdict:
+                    return -1
+                count += 1
+            else:
+                inner = _ordered_objects(item, child)
                 if inner < 0:
                     return -1
                 count += inner
-            elif type(value) is list and child.items is not None:
-                for item in value:
-                    if type(item) is dict and item:
-                        inner = _ordered_objects(item, child.items)
-                        if inner < 0:
-                            return -1
-                        count += inner
     return count
 
 

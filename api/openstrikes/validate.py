@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -55,16 +56,21 @@ def check_record(data: Any, kind: str, display: str, ctx: Context) -> list[Probl
     problems = checker(schema_name(kind)).problems(data, display)  # type: ignore[arg-type]
     if not isinstance(data, dict):
         return problems
-    for check in per_record_checks(kind):  # type: ignore[arg-type]
-        assert check.func is not None
+    for func, code, hint in _check_functions(kind):
         try:
-            for finding in check.func(data, ctx):
-                hint = finding[2] if len(finding) == 3 else check.hint  # type: ignore[misc]
-                problems.append(Problem(display, finding[0], check.code, finding[1], hint))
+            for finding in func(data, ctx):
+                problems.append(
+                    Problem(display, finding[0], code, finding[1], finding[2] if len(finding) == 3 else hint)
+                )  # type: ignore[misc]
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             # The record's shape is wrong here; the schema problems above already say how.
             continue
     return problems
+
+
+@cache
+def _check_functions(kind: str) -> tuple[tuple[Callable[..., Iterator[Any]], str, str], ...]:
+    return tuple((c.func, c.code, c.hint) for c in per_record_checks(kind) if c.func is not None)  # type: ignore[arg-type]
 
 
 def _locate(parsed: Parsed, problems: list[Problem]) -> list[Problem]:
