@@ -59,9 +59,8 @@ def check_record(data: Any, kind: str, display: str, ctx: Context) -> list[Probl
     for func, code, hint in _check_functions(kind):
         try:
             for finding in func(data, ctx):
-                problems.append(
-                    Problem(display, finding[0], code, finding[1], finding[2] if len(finding) == 3 else hint)
-                )  # type: ignore[misc]
+                fix = finding[2] if len(finding) == 3 else hint  # a finding may bring its own hint
+                problems.append(Problem(display, finding[0], code, finding[1], fix))
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             # The record's shape is wrong here; the schema problems above already say how.
             continue
