@@ -46,11 +46,11 @@ WRITE_CHILD = """
 import sys, time
 from pathlib import Path
 from openstrikes.package import build_package
-from openstrikes.records import discover
+from openstrikes.records import discover_table
 dataset = Path(sys.argv[1])
 def listed():
-    files = discover(dataset)
-    return [f for f in files if f.kind == "event"], [f for f in files if f.kind == "actor"]
+    files = discover_table(dataset)
+    return files.only("event"), files.only("actor")
 t0 = time.monotonic()
 target = build_package(dataset, Path(sys.argv[2]), progress=False, validated=listed())
 print(f"{time.monotonic() - t0:.3f} {target}")
