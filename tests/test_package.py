@@ -448,3 +448,22 @@ def test_an_empty_dataset_builds_a_valid_package(tmp_path: Path) -> None:
     assert "created" not in json.loads((package / "datapackage.json").read_text())
     proc = frictionless_validate(package / "datapackage.json")
     assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+def test_progress_bar_learns_its_total_and_draws_only_for_long_runs() -> None:
+    from openstrikes.progress import ProgressBar
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    long_run, short_run = Tty(), Tty()
+    bar = ProgressBar("validating", long_run)
+    for done in range(500, 5001, 500):
+        bar.update(done, 5000)
+    bar.close()
+    assert "validating [" in long_run.getvalue() and "5,000/5,000" in long_run.getvalue()
+    small = ProgressBar("validating", short_run)
+    small.update(10, 10)
+    small.close()
+    assert short_run.getvalue() == ""

@@ -13,6 +13,7 @@ from .cli import EXIT_OK, EXIT_PROBLEMS, UsageError
 from .jsontext import read_json_file
 from .paths import dataset_dir
 from .problems import Problem, format_github, format_human, format_json
+from .progress import ProgressBar
 from .records import canonical, discover, event_path, new_event_id, scaffold_event, write_atomic
 from .schemas import event_schema
 from .validate import validate_dataset
@@ -42,7 +43,9 @@ def _print_problems(problems: list[Problem], fmt: str) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """`openstrikes validate [PATHS] [--format human|json|github]`."""
-    result = validate_dataset(dataset_dir(), _paths(args.paths))
+    bar = ProgressBar("validating")  # on a terminal's stderr, for large datasets only
+    result = validate_dataset(dataset_dir(), _paths(args.paths), progress=bar.update)
+    bar.close()
     _print_problems(result.problems, args.output_format)
     if args.output_format == "human":
         files = len({p.file for p in result.problems})

@@ -23,19 +23,19 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import orjson
 
 from .flatten import actor_header, child_header, event_header, flatten_actor, flatten_event
 from .paths import schema_dir
 from .problems import Problem
+from .progress import Progress, ProgressBar
 from .records import RecordFile
 from .schemas import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, schema_version
 from .tableschema import (
@@ -217,51 +217,6 @@ class CsvOut:
     def close(self) -> FileInfo:
         self.flush()
         return self.file.close()
-
-
-class Progress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
-
-    def __init__(self, total: int, label: str, stream: IO[str] | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.enabled = total > 0 and self.stream.isatty()
-        self.total, self.label = total, label
-        self.done = 0
-        self.start = time.monotonic()
-        self.last = 0.0
-        self.drawn = -1  # progress shown by the last draw
-
-    def advance(self, n: int = 1) -> None:
-        self.done += n
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self.last < 0.1 and self.done < self.total:
-            return
-        self.last = now
-        self.drawn = self.done
-        self.stream.write("\r" + self.render(now))
-        self.stream.flush()
-
-    def render(self, now: float) -> str:
-        frac = min(1.0, self.done / self.total) if self.total else 1.0
-        width = 28
-        filled = int(frac * width)
-        elapsed = max(now - self.start, 1e-9)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate > 0 else 0.0
-        bar = "#" * filled + "-" * (width - filled)
-        return (
-            f"{self.label} [{bar}] {frac * 100:5.1f}% {self.done:,}/{self.total:,} "
-            f"{rate:,.0f}/s ETA {int(eta) // 60}:{int(eta) % 60:02d}"
-        )
-
-    def close(self) -> None:
-        if self.enabled:
-            if self.drawn != self.done:
-                self.stream.write("\r" + self.render(time.monotonic()))
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _sorted_event_files(files: Iterable[RecordFile], base: Path) -> list[str]:
@@ -644,11 +599,15 @@ def build_lock(out: Path) -> Iterator[None]:
 # --- build ----------------------------------------------------------------------------------------
 
 
-def validated_files(dataset: Path) -> tuple[Iterable[RecordFile], Iterable[RecordFile]]:
+def validated_files(
+    dataset: Path, progress: bool = False
+) -> tuple[Iterable[RecordFile], Iterable[RecordFile]]:
     """Validate the dataset; its event and actor files, or InvalidDataset with every problem."""
     from .validate import validate_dataset
 
-    result = validate_dataset(dataset)
+    bar = ProgressBar("validating")
+    result = validate_dataset(dataset, progress=bar.update if progress else None)
+    bar.close()
     if not result.ok:
         raise InvalidDataset(result.problems)
     return result.event_files, result.actor_files
@@ -680,7 +639,7 @@ def build_package(
     stage = on_stage or (lambda _msg: None)
     if validated is None:
         stage("validating")
-        event_files, actor_files = validated_files(dataset)
+        event_files, actor_files = validated_files(dataset, progress=progress)
     else:  # the caller has just validated these files (and must not have found problems)
         event_files, actor_files = validated
     validated = None  # hold no reference to the file lists once they are turned into paths

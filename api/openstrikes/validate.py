@@ -212,13 +212,15 @@ def validate_dataset(
     *,
     now: datetime | None = None,
     workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ValidationResult:
     """Validate the given files (default: the whole dataset) against the schema, the coded
     checks and the rest of the dataset (ids, actors, links, likely duplicates).
 
     Problems are reported only for the selected files; the rest of the dataset is read for
     context. The result's file tables let a caller (the package builder) re-read the records
-    in a streaming way instead of holding them all.
+    in a streaming way instead of holding them all. `progress(done, total)` is called as files
+    are checked.
     """
     now = now or datetime.now(UTC)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
@@ -236,6 +238,7 @@ def validate_dataset(
     index = crosscheck.DatasetIndex(table.display)
     tasks = _tasks(table)
     with _collector_paused():
+        done = 0
         for (group, start, _), (facts, problems) in zip(
             tasks, _outcomes(table, tasks, now, workers), strict=True
         ):
@@ -250,6 +253,9 @@ def validate_dataset(
                     )
                 elif type(fact) is ActorFacts:
                     index.add_actor(table.display(group, names[start + offset]), fact)
+            if progress is not None:
+                done += len(facts)
+                progress(done, len(table))
         cross = [p for p in index.problems() if chosen is None or p.file in chosen]
     result.problems.extend(_locate_in_files(cross, table.base))
     result.problems.sort(key=lambda p: (p.file, p.line or 0, p.pointer, p.code))
