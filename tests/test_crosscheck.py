@@ -146,3 +146,49 @@ def test_parallel_and_serial_validation_agree(tmp_path: Path) -> None:
     parallel = validate_dataset(tmp_path / "dataset", now=NOW, workers=2)
     assert serial.problems == parallel.problems
     assert {p.code for p in serial.problems} >= {"OS104", "OS204", "OS301", "OS302"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),  # day
+            st.lists(st.sampled_from(["a", "b", "c"]), max_size=2),  # attackers
+            st.floats(33.0, 33.5),  # latitude: points up to ~55 km apart
+            st.floats(44.0, 44.3),
+            st.booleans(),  # withdrawn
+        ),
+        max_size=25,
+    ),
+    st.data(),
+)
+def test_likely_duplicates_match_a_pairwise_oracle(rows: list, data: st.DataObject) -> None:
+    """The sorted sweep finds exactly the pairs a plain comparison of every pair finds."""
+    from openstrikes.crosscheck import DUPLICATE_KM, DatasetIndex, EventFacts
+    from openstrikes.geo import haversine_km
+
+    facts = [
+        EventFacts(f"E{i}", 738000 + day, lat, lon, tuple(att), (), (), (), withdrawn)
+        for i, (day, att, lat, lon, withdrawn) in enumerate(rows)
+    ]
+    # Some events name others as distinct.
+    facts = [
+        f._replace(links=tuple((f"E{j}", "/distinct_from/0") for j in data.draw(st.sets(st.integers(0, 24)))))
+        for f in facts
+    ]
+    index = DatasetIndex()
+    for f in facts:
+        index.add_event(f"{f.id}.json", f)
+    found = {
+        tuple(sorted((p.file[:-5], p.message.split()[3]))) for p in index.problems() if p.code == "OS401"
+    }
+    expected = set()
+    for i, a in enumerate(facts):
+        for b in facts[i + 1 :]:
+            if a.withdrawn or b.withdrawn or abs(a.day - b.day) > 1:
+                continue
+            if not set(a.attackers) & set(b.attackers) or a.id in b.linked or b.id in a.linked:
+                continue
+            if haversine_km(a.lat, a.lon, b.lat, b.lon) <= DUPLICATE_KM:
+                expected.add(tuple(sorted((a.id, b.id))))
+    assert found == expected

@@ -8,7 +8,7 @@ so a million events cost one pass and a few compact entries each."""
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
@@ -118,8 +118,9 @@ FileRef = str | int
 class DatasetIndex:
     """Dataset-wide checks, fed one file's facts at a time.
 
-    What it keeps per event is small (a million events are indexed during validation): the id
-    and file strings it is given, and for live located events two floats and a bucket slot."""
+    What it keeps per event is small (a million events are indexed during validation): the id,
+    a file reference, and for live located events a few numbers in arrays. Likely duplicates are
+    found at the end, in one sweep over those events sorted by attacker and day."""
 
     def __init__(self, display: Callable[[int, str], str] | None = None) -> None:
         """`display(group, file name)` names a file given by a group number (see add_event)."""
@@ -137,8 +138,10 @@ class DatasetIndex:
         self._lat = array("d")
         self._lon = array("d")
         self._linked: dict[int, frozenset[str]] = {}
-        self._buckets: dict[tuple[int, str], array[int]] = {}  # (day, attacker) -> slots
-        self._duplicates: list[Problem] = []
+        # One row per (slot, attacker): attacker number << 32 | day, and the slot.
+        self._attacker_numbers: dict[str, int] = {}
+        self._row_keys = array("q")
+        self._row_slots = array("I")
 
     def add_actor(self, file: str, facts: ActorFacts) -> None:
         if facts.id in self._actor_files:
@@ -196,8 +199,6 @@ class DatasetIndex:
                     self._links.append((file, other, ptr))
 
     def _add_located(self, ref: FileRef, facts: EventFacts) -> None:
-        """Compare with the live events already seen on the day before, the same day and the day
-        after, that share an attacker; then keep the event for those still to come."""
         assert facts.day is not None and facts.lat is not None and facts.lon is not None
         slot = len(self._ids)
         self._ids.append(facts.id)
@@ -206,41 +207,53 @@ class DatasetIndex:
         self._lon.append(facts.lon)
         if facts.links:
             self._linked[slot] = facts.linked
-        buckets = self._buckets
-        compared: set[int] = set()
-        attackers = sorted({a for a in facts.attackers if a is not None})
-        for attacker in attackers:
-            for day in (facts.day - DUPLICATE_DAYS, facts.day, facts.day + DUPLICATE_DAYS):
-                others = buckets.get((day, attacker))
-                if others:
-                    for other in others:
-                        if other not in compared:
-                            compared.add(other)
-                            self._compare(slot, other, abs(day - facts.day), attacker)
-            bucket = buckets.get((facts.day, attacker))
-            if bucket is None:
-                bucket = buckets[(facts.day, attacker)] = array("I")
-            bucket.append(slot)
+        numbers = self._attacker_numbers
+        for attacker in {a for a in facts.attackers if a is not None}:
+            number = numbers.setdefault(attacker, len(numbers))
+            self._row_keys.append(number << 32 | facts.day)
+            self._row_slots.append(slot)
 
-    def _compare(self, a: int, b: int, days: int, attacker: str) -> None:
+    def likely_duplicates(self) -> Iterator[Problem]:
+        """Pairs of live events within a day of each other, within 25 km, sharing an attacker,
+        and not linked by `related` or `distinct_from` on either side; both files get a problem
+        naming both ids."""
+        keys, slots = self._row_keys, self._row_slots
+        attackers = sorted(self._attacker_numbers, key=self._attacker_numbers.__getitem__)
+        reported: set[tuple[int, int]] = set()
+        window: deque[int] = deque()  # rows of the current attacker, at most a day before this one
+        # Sort (key, row) packed into one int each: half the memory of sorting rows by a key.
+        for packed in sorted(key << 32 | row for row, key in enumerate(keys)):
+            key, row = packed >> 32, packed & 0xFFFFFFFF
+            while window and (keys[window[0]] >> 32 != key >> 32 or key - keys[window[0]] > DUPLICATE_DAYS):
+                window.popleft()
+            for other in window:
+                a, b = slots[other], slots[row]
+                pair = (min(a, b), max(a, b))
+                if pair not in reported and self._near(a, b) is not None:
+                    reported.add(pair)
+                    yield from self._duplicate(a, b, int(key - keys[other]), attackers[key >> 32])
+            window.append(row)
+
+    def _near(self, a: int, b: int) -> float | None:
+        """The distance of two located events when they may be one event, else None."""
         ids, linked = self._ids, self._linked
         if ids[a] == ids[b] or ids[b] in linked.get(a, ()) or ids[a] in linked.get(b, ()):
-            return
+            return None
         km = haversine_km(self._lat[a], self._lon[a], self._lat[b], self._lon[b])
-        if km > DUPLICATE_KM:
-            return
+        return km if km <= DUPLICATE_KM else None
+
+    def _duplicate(self, a: int, b: int, days: int, attacker: str) -> Iterator[Problem]:
+        ids = self._ids
+        km = haversine_km(self._lat[a], self._lon[a], self._lat[b], self._lon[b])
         for this, that in ((a, b), (b, a)):
-            self._duplicates.append(
-                _problem(
-                    "OS401",
-                    self.file(self._files[this], ids[this]),
-                    "",
-                    f"likely duplicate of {ids[that]} ({self.file(self._files[that], ids[that])}): "
-                    f"{km:.1f} km apart, "
-                    f"{days} day(s) apart, shared attacker {attacker!r}",
-                    f"if they are the same event, withdraw one as `duplicate` (superseded_by); if not, "
-                    f"add {ids[that]!r} to distinct_from or link it in related",
-                )
+            yield _problem(
+                "OS401",
+                self.file(self._files[this], ids[this]),
+                "",
+                f"likely duplicate of {ids[that]} ({self.file(self._files[that], ids[that])}): "
+                f"{km:.1f} km apart, {days} day(s) apart, shared attacker {attacker!r}",
+                f"if they are the same event, withdraw one as `duplicate` (superseded_by); if not, "
+                f"add {ids[that]!r} to distinct_from or link it in related",
             )
 
     def problems(self) -> Iterator[Problem]:
@@ -266,7 +279,7 @@ class DatasetIndex:
         for file, parent in self._parents:
             if parent not in self._actor_files:
                 yield _problem("OS309", file, "/parent", f"parent actor {parent!r} is not in dataset/actors/")
-        yield from self._duplicates
+        yield from self.likely_duplicates()
 
 
 def dataset_problems(

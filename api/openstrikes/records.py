@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from functools import cache
@@ -64,22 +65,34 @@ def kind_of(path: Path) -> Kind:
 
 
 class FileTable:
-    """Record files grouped by directory: each file costs one name string, so a million of them
-    stay small. Iterating gives RecordFiles, in directory then name order."""
+    """Record files grouped by directory. The names of a directory are kept as one string (NUL
+    separated, NUL cannot be in a file name) with an array of offsets, so a million files cost
+    a few dozen bytes each, and worker processes that read them share the pages instead of
+    copying them (touching a million small strings would write to every page holding them).
+    Iterating gives RecordFiles, in directory then name order."""
 
     def __init__(self, base: str) -> None:
         self.base = base
         self.dirs: list[str] = []  # display of each directory
         self.kinds: list[Kind] = []
-        self.names: list[list[str]] = []  # sorted file names, per directory
+        self._blobs: list[str] = []  # names of each directory, sorted, joined by NUL
+        self._offsets: list[array[int]] = []  # where each name starts in its blob, then the end
         self._count = 0
 
     def add(self, directory: str, kind: Kind, names: list[str]) -> None:
-        if names:
-            self.dirs.append(directory)
-            self.kinds.append(kind)
-            self.names.append(names)
-            self._count += len(names)
+        """Add one directory's file names (in the order they should be checked)."""
+        if not names:
+            return
+        offsets = array("Q", [0])
+        end = 0
+        for name in names:
+            end += len(name) + 1
+            offsets.append(end)
+        self.dirs.append(directory)
+        self.kinds.append(kind)
+        self._blobs.append("\0".join(names) + "\0")
+        self._offsets.append(offsets)
+        self._count += len(names)
 
     @classmethod
     def of(cls, files: Iterable[RecordFile], base: str) -> FileTable:
@@ -94,12 +107,32 @@ class FileTable:
         return table
 
     def only(self, kind: Kind) -> FileTable:
-        """The files of one kind (sharing this table's name lists)."""
+        """The files of one kind (sharing this table's name storage)."""
         table = FileTable(self.base)
-        for directory, k, names in zip(self.dirs, self.kinds, self.names, strict=True):
+        for group, k in enumerate(self.kinds):
             if k == kind:
-                table.add(directory, k, names)
+                table.dirs.append(self.dirs[group])
+                table.kinds.append(k)
+                table._blobs.append(self._blobs[group])
+                table._offsets.append(self._offsets[group])
+                table._count += self.count(group)
         return table
+
+    @property
+    def groups(self) -> int:
+        return len(self.dirs)
+
+    def count(self, group: int) -> int:
+        """How many files the group holds."""
+        return len(self._offsets[group]) - 1
+
+    def names(self, group: int, start: int = 0, end: int | None = None) -> list[str]:
+        """File names of one group, from `start` to `end` (default: all)."""
+        offsets = self._offsets[group]
+        end = len(offsets) - 1 if end is None else end
+        if end <= start:
+            return []
+        return self._blobs[group][offsets[start] : offsets[end] - 1].split("\0")
 
     def display(self, group: int, name: str) -> str:
         return os.path.join(self.dirs[group], name)
@@ -111,8 +144,8 @@ class FileTable:
         return self._count
 
     def __iter__(self) -> Iterator[RecordFile]:
-        for group, names in enumerate(self.names):
-            for name in names:
+        for group in range(self.groups):
+            for name in self.names(group):
                 yield self.record_file(group, name)
 
 

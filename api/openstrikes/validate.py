@@ -147,7 +147,7 @@ def _run_task(table: FileTable, task: Task, now: datetime) -> Outcome:
     group, start, end = task
     facts: list[Facts] = []
     problems: dict[int, list[Problem]] = {}
-    for offset, name in enumerate(table.names[group][start:end]):
+    for offset, name in enumerate(table.names(group, start, end)):
         found, fact = process_file(table.record_file(group, name), now)
         facts.append(fact)
         if found:
@@ -157,9 +157,9 @@ def _run_task(table: FileTable, task: Task, now: datetime) -> Outcome:
 
 def _tasks(table: FileTable) -> list[Task]:
     return [
-        (group, start, min(start + CHUNK, len(names)))
-        for group, names in enumerate(table.names)
-        for start in range(0, len(names), CHUNK)
+        (group, start, min(start + CHUNK, table.count(group)))
+        for group in range(table.groups)
+        for start in range(0, table.count(group), CHUNK)
     ]
 
 
@@ -244,15 +244,15 @@ def validate_dataset(
         ):
             for found in problems.values():
                 result.problems.extend(p for p in found if chosen is None or p.file in chosen)
-            names = table.names[group]
+            names = table.names(group, start, start + len(facts)) if facts else []
             for offset, fact in enumerate(facts):
                 if type(fact) is EventFacts:
-                    name = names[start + offset]
+                    name = names[offset]
                     index.add_event(
                         group if _named_after(name, fact.id) else table.display(group, name), fact
                     )
                 elif type(fact) is ActorFacts:
-                    index.add_actor(table.display(group, names[start + offset]), fact)
+                    index.add_actor(table.display(group, names[offset]), fact)
             if progress is not None:
                 done += len(facts)
                 progress(done, len(table))
