@@ -7,6 +7,7 @@ so a million events cost one pass and a few compact entries each."""
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -14,11 +15,15 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from .checks import REGISTRY
-from .geo import haversine_km
+from .geo import EARTH_RADIUS_KM, haversine_km
 from .problems import Problem, pointer_join
 
 DUPLICATE_DAYS = 1
 DUPLICATE_KM = 25.0
+# Two points more than this many degrees of latitude apart are more than DUPLICATE_KM apart
+# (a great circle is never shorter than the meridian arc between the two latitudes); the small
+# margin keeps rounding on the safe side.
+_LATITUDE_SPAN = math.degrees(DUPLICATE_KM / EARTH_RADIUS_KM) + 1e-6
 _WITHDRAWN_LINK = "/withdrawn/superseded_by"
 
 
@@ -217,7 +222,7 @@ class DatasetIndex:
         """Pairs of live events within a day of each other, within 25 km, sharing an attacker,
         and not linked by `related` or `distinct_from` on either side; both files get a problem
         naming both ids."""
-        keys, slots = self._row_keys, self._row_slots
+        keys, slots, lats = self._row_keys, self._row_slots, self._lat
         attackers = sorted(self._attacker_numbers, key=self._attacker_numbers.__getitem__)
         reported: set[tuple[int, int]] = set()
         window: deque[int] = deque()  # rows of the current attacker, at most a day before this one
@@ -226,8 +231,12 @@ class DatasetIndex:
             key, row = packed >> 32, packed & 0xFFFFFFFF
             while window and (keys[window[0]] >> 32 != key >> 32 or key - keys[window[0]] > DUPLICATE_DAYS):
                 window.popleft()
+            b = slots[row]
+            lat_b = lats[b]
             for other in window:
-                a, b = slots[other], slots[row]
+                a = slots[other]
+                if abs(lats[a] - lat_b) > _LATITUDE_SPAN:
+                    continue  # farther apart along the meridian alone than the limit
                 pair = (min(a, b), max(a, b))
                 if pair not in reported and self._near(a, b) is not None:
                     reported.add(pair)
