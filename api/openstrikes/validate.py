@@ -20,9 +20,9 @@ from typing import Any
 from . import crosscheck
 from .checks import Context, per_record_checks
 from .crosscheck import ActorFacts, EventFacts
-from .jsontext import Parsed, line_of, pointer_lines
+from .jsontext import Parsed, line_of, pointer_lines, read_json_file
 from .problems import Problem
-from .records import FileTable, RecordFile, discover_table, key_shape, kind_of, read_record, schema_name
+from .records import FileTable, Kind, RecordFile, discover_table, key_shape, kind_of, read_record, schema_name
 from .schemacheck import checker
 
 PARALLEL_THRESHOLD = 2000
@@ -96,30 +96,30 @@ def _locate_in_files(problems: list[Problem], base: str) -> list[Problem]:
     return located
 
 
-def process_file(rf: RecordFile, now: datetime) -> tuple[list[Problem], Facts]:
+def _year_folder(folder: str, kind: str) -> str | None:
+    year = os.path.basename(folder)
+    return year if kind == "event" and year.isdigit() else None
+
+
+def _check_file(
+    location: str, display: str, kind: Kind, name: str, year_dir: str | None, now: datetime
+) -> tuple[list[Problem], Facts]:
     """Everything that can be checked from one file alone, plus its facts for dataset checks."""
-    parsed = read_record(rf)
+    parsed = read_json_file(location, display, shape=key_shape(kind))
     problems = parsed.problems
     data = parsed.data
     if data is None:
         return problems, None
-    folder, name = os.path.split(rf.display)
-    year = os.path.basename(folder)
-    ctx = Context(
-        now=now,
-        file_stem=name[:-5] if name.endswith(".json") else os.path.splitext(name)[0],
-        year_dir=year if rf.kind == "event" and year.isdigit() else None,
-    )
+    stem = name[:-5] if name.endswith(".json") else os.path.splitext(name)[0]
+    ctx = Context(now=now, file_stem=stem, year_dir=year_dir)
     if parsed.canonical:
         ctx.raw = parsed.raw
-    problems.extend(check_record(data, rf.kind, rf.display, ctx))
+    problems.extend(check_record(data, kind, display, ctx))
     if not parsed.canonical:
         problems.append(
-            Problem(
-                rf.display, "", "OS109", "file is not in canonical format", "run `openstrikes fmt` on it", 1
-            )
+            Problem(display, "", "OS109", "file is not in canonical format", "run `openstrikes fmt` on it", 1)
         )
-    return _locate(parsed, problems), crosscheck.facts_of(data, rf.kind)
+    return _locate(parsed, problems), crosscheck.facts_of(data, kind)
 
 
 # A run of files of one directory of the table: (group, start, end).
@@ -147,8 +147,13 @@ def _run_task(table: FileTable, task: Task, now: datetime) -> Outcome:
     group, start, end = task
     facts: list[Facts] = []
     problems: dict[int, list[Problem]] = {}
+    shown, kind = table.dirs[group], table.kinds[group]
+    directory = os.path.normpath(os.path.join(table.base, shown))
+    year_dir = _year_folder(shown, kind)
     for offset, name in enumerate(table.names(group, start, end)):
-        found, fact = process_file(table.record_file(group, name), now)
+        found, fact = _check_file(
+            os.path.join(directory, name), os.path.join(shown, name), kind, name, year_dir, now
+        )
         facts.append(fact)
         if found:
             problems[offset] = found
