@@ -6,6 +6,8 @@
 Builds a synthetic release of N events in a temporary directory (never in dataset/), starts
 `openstrikes serve` on a free port, walks every page both ways (same page size, same cursor),
 and prints events/s of each and the ratio. Targets: client >= 0.8x raw, >= 50k events/s.
+For orientation it also prints the decode floor: stdlib json.loads alone over the same page bodies
+held in memory (no HTTP, no models), which bounds any client that decodes with the standard library.
 """
 
 from __future__ import annotations
@@ -73,7 +75,16 @@ def start_server(releases: Path, port: int, log: Path) -> subprocess.Popen[bytes
     raise SystemExit("the server did not come up within 600 s")
 
 
-def walk_raw(base: str, page_size: int, headers: dict[str, str] | None = None) -> int:
+def warm(path: Path) -> None:
+    """Read a file once (the SQLite index), so the first pages do not wait on a cold disk."""
+    with path.open("rb") as fh:
+        while fh.read(1 << 24):
+            pass
+
+
+def walk_raw(
+    base: str, page_size: int, headers: dict[str, str] | None = None, keep: list[bytes] | None = None
+) -> int:
     """Every event with plain requests + json: follow next_cursor until it is null."""
     params = {"page_size": str(page_size)}
     n = 0
@@ -82,6 +93,8 @@ def walk_raw(base: str, page_size: int, headers: dict[str, str] | None = None) -
         while True:
             resp = session.get(f"{base}/v1/events", params=params, timeout=(5, 120))
             resp.raise_for_status()
+            if keep is not None:
+                keep.append(resp.content)
             body = json.loads(resp.content)
             n += len(body["items"])
             cursor = body.get("next_cursor")
@@ -103,6 +116,14 @@ def walk_client(base: str, page_size: int) -> int:
             n += 1
             _ = event.id
     return n
+
+
+def decode_floor(pages: list[bytes]) -> tuple[int, float]:
+    """json.loads alone over page bodies already in memory: no HTTP, no models (the CPU floor of
+    any stdlib-json client on this machine)."""
+    t0 = time.perf_counter()
+    n = sum(len(json.loads(p)["items"]) for p in pages)
+    return n, time.perf_counter() - t0
 
 
 def timed(fn: Callable[[str, int], int], base: str, page_size: int) -> tuple[int, float]:
@@ -136,15 +157,21 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             proc = start_server(releases, port, Path(tmp) / "serve.log")
             base = f"http://127.0.0.1:{port}"
+            for index in sorted((releases.parent / "cache").glob("*.sqlite")):
+                warm(index)  # a warm page cache, not a cold disk, for every walker alike
         try:
-            walk_raw_identity(base, args.page_size)  # warm caches (SQLite pages, the OS) once
-            times: dict[str, list[float]] = {"raw": [], "raw_identity": [], "client": []}
+            pages: list[bytes] = []  # warm caches (SQLite pages, the OS) once, keeping the bodies
+            walk_raw(base, args.page_size, {"Accept-Encoding": "identity"}, keep=pages)
+            times: dict[str, list[float]] = {"raw": [], "raw_identity": [], "client": [], "floor": []}
             counts: dict[str, int] = {}
             walkers = {"raw": walk_raw, "raw_identity": walk_raw_identity, "client": walk_client}
             for _ in range(args.rounds):  # interleaved, so drift hits all alike
                 for name, fn in walkers.items():
                     counts[name], t = timed(fn, base, args.page_size)
                     times[name].append(t)
+                counts["floor"], t = decode_floor(pages)
+                times["floor"].append(t)
+            del pages
         finally:
             if proc is not None:
                 proc.terminate()
@@ -170,9 +197,14 @@ def main(argv: list[str] | None = None) -> int:
         f"({statistics.median(times['client']):.2f} s)"
     )
     print(
+        f"decode floor: json.loads, no HTTP  : {rates['floor']:10,.0f} events/s  "
+        f"({statistics.median(times['floor']):.2f} s)  (the decode floor; not a target)"
+    )
+    print(
         f"ratio client / best raw            : {rates['client'] / best_raw:.2f}x   "
         "(targets: >= 0.80x and >= 50,000 events/s)"
     )
+    print(f"load average at the end            : {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

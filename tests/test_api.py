@@ -843,6 +843,125 @@ def test_the_fast_path_answers_exactly_as_the_flask_view(
         assert sorted(a.headers.items()) == sorted(b.headers.items())
 
 
+def _list_urls(flask_only: Any, rel: Release, pinned: bool) -> list[str]:
+    base = ("/v1/releases/0.1.0" if pinned else "/v1") + "/events"
+    first = json.loads(flask_only.get(base + "?page_size=7&sort=-date_start").get_data())
+    attacker = next(a["actor"] for e in rel.events.values() for a in e["attackers"])
+    return [
+        base,
+        base + "?page_size=7&sort=-date_start",
+        base + f"?page_size=7&sort=-date_start&cursor={first['next_cursor']}",
+        base + "?country=IQ&sort=date_start&page=2&page_size=5",
+        base + "?country__in=IQ,SY&killed__gte=1&fields=country,casualties&page_size=3",
+        base + f"?attacker={attacker}&include_withdrawn=true&page_size=1000",
+        base + "?q=strike+drone&page_size=4",
+        base + "?format=json&page=1",
+        base + "?date_start__gte=2020-01-01&date_start__lte=2024-12-31&page_size=1000",
+    ]
+
+
+@pytest.mark.parametrize("pinned", [False, True])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Accept-Encoding": "gzip"},
+        {"Accept": "*/*"},
+        {"Accept": "application/json", "Accept-Encoding": "br"},
+    ],
+)
+def test_the_fast_list_path_answers_exactly_as_the_flask_view(
+    app: Any, rel: Release, pinned: bool, headers: dict[str, str]
+) -> None:
+    from werkzeug.test import Client
+    from werkzeug.wrappers import Response as WResponse
+
+    import openstrikes.web.fast as fast_module
+
+    flask_only = Client(app.extensions["openstrikes.flask_wsgi"], WResponse)
+    fast = Client(app.wsgi_app, WResponse)
+    answered: list[str] = []
+    real = fast_module.FastPaths.answer
+
+    def spy(self: Any, *args: Any) -> Any:
+        answered.append(args[0]["QUERY_STRING"])
+        return real(self, *args)
+
+    fast_module.FastPaths.answer = spy  # type: ignore[method-assign]
+    try:
+        urls = _list_urls(flask_only, rel, pinned)
+        for url in urls:
+            a, b = fast.get(url, headers=headers), flask_only.get(url, headers=headers)
+            assert a.status_code == b.status_code == 200, url
+            assert a.get_data() == b.get_data(), url
+            assert sorted(a.headers.items()) == sorted(b.headers.items()), url
+    finally:
+        fast_module.FastPaths.answer = real  # type: ignore[method-assign]
+    assert len(answered) == len(urls)  # every one of them was answered by the fast path
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page_size=5&bogus=1",
+        "page_size=0",
+        "page_size=5&page_size=6",
+        "country=iq",
+        "cursor=%%%",
+        "cursor=AAAA",
+        "near=10,10",
+        "fields=nope",
+        "format=ndjson&page=2",
+        "sort=size",
+        "q=%FF%FE",
+        "admin1=Caf%C3%A9",
+    ],
+)
+def test_list_errors_and_oddities_are_the_views_own(app: Any, query: str) -> None:
+    """Whatever the fast path does not answer itself goes to the view: same status, body, headers."""
+    from werkzeug.test import Client
+    from werkzeug.wrappers import Response as WResponse
+
+    flask_only = Client(app.extensions["openstrikes.flask_wsgi"], WResponse)
+    fast = Client(app.wsgi_app, WResponse)
+    a, b = fast.get("/v1/events?" + query), flask_only.get("/v1/events?" + query)
+    assert a.status_code == b.status_code
+    assert a.get_data() == b.get_data()
+    assert sorted(a.headers.items()) == sorted(b.headers.items())
+    if a.status_code >= 400:
+        jsonschema.validate(json.loads(a.get_data()), ERROR_SHAPE)
+
+
+def test_a_timeout_on_the_fast_path_is_the_views_503(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.test import Client
+    from werkzeug.wrappers import Response as WResponse
+
+    from openstrikes.store import QueryTimeout, Store
+
+    def slow(self: Store, where: str, params: tuple[Any, ...]) -> int:
+        raise QueryTimeout(f"the query took longer than {self.timeout:g} s")
+
+    monkeypatch.setattr(Store, "count", slow)
+    flask_only = Client(app.extensions["openstrikes.flask_wsgi"], WResponse)
+    fast = Client(app.wsgi_app, WResponse)
+    a, b = fast.get("/v1/events?country=IQ"), flask_only.get("/v1/events?country=IQ")
+    assert a.status_code == b.status_code == 503
+    assert a.get_data() == b.get_data()
+    assert sorted(a.headers.items()) == sorted(b.headers.items())
+    jsonschema.validate(json.loads(a.get_data()), ERROR_SHAPE)
+
+
+def test_a_page_splices_the_stored_lines_of_the_package(client: Any, rel: Release) -> None:
+    """The items of a page are byte for byte the package's events.ndjson lines."""
+    lines = _lines_of_package(rel)
+    raw = client.get("/v1/events?include_withdrawn=true&page_size=1000").get_data()
+    body = json.loads(raw)
+    assert len(body["items"]) == len(rel.events)
+    want = b'{"items":[' + b",".join(lines[e["id"]] for e in body["items"]) + b"],"
+    assert raw.startswith(want)
+    assert set(lines) == {e["id"] for e in body["items"]}
+
+
 def test_aggregate_rows_declare_every_group_key(client: Any) -> None:
     """Schemathesis found rows with group keys the response schema did not declare."""
     from openstrikes.query import GROUP_KEYS

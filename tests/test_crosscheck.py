@@ -37,8 +37,6 @@ def test_two_nearby_events_a_day_apart_with_a_shared_attacker_are_flagged_until_
     b["date_start"] = b["date_end"] = a["date_start"]
     b["date_precision"] = "day"
     b["datetime_utc"] = None
-    if b["id"] == a["id"]:
-        b["id"] = b["id"][:-1] + ("2" if b["id"][-1] != "2" else "3")
     if gap:
         from datetime import date, timedelta
 
@@ -46,6 +44,8 @@ def test_two_nearby_events_a_day_apart_with_a_shared_attacker_are_flagged_until_
             date.fromisoformat(a["date_start"]) + timedelta(days=1)
         ).isoformat()
         b["id"] = f"OS-{b['date_start'][:4]}{b['id'][7:]}"
+    if b["id"] == a["id"]:  # checked last: moving b to the next day can make the ids equal
+        b["id"] = b["id"][:-1] + ("2" if b["id"][-1] != "2" else "3")
     write_event(root, a)
     path_b = write_event(root, b)
     flagged = [c for c in _codes(root) if c[2] == "OS401"]

@@ -500,9 +500,22 @@ def docs_rows(params: list[Param]) -> list[tuple[str, str, str]]:
 # --- parsing -------------------------------------------------------------------------------------
 
 
+_KNOWN: dict[int, tuple[list[Param], dict[str, Param]]] = {}
+
+
+def _known(params: list[Param]) -> dict[str, Param]:
+    """`params` by name, memoised per list object (the endpoints' lists are module constants)."""
+    hit = _KNOWN.get(id(params))
+    if hit is None or hit[0] is not params or len(hit[1]) != len(params):
+        if len(_KNOWN) > 64:
+            _KNOWN.clear()
+        hit = _KNOWN[id(params)] = (params, {p.name: p for p in params})
+    return hit[1]
+
+
 def parse_args(args: Mapping[str, list[str]], params: list[Param]) -> dict[str, Any]:
     """Read query arguments strictly: unknown or repeated -> 400, bad value -> 422 (naming it)."""
-    known = {p.name: p for p in params}
+    known = _known(params)
     out: dict[str, Any] = {}
     for name, values in args.items():
         p = known.get(name)
@@ -552,11 +565,14 @@ def _column(f: Filter, op: str, value: Any) -> Built:
     return f"{col} {'>=' if op == 'gte' else '<='} ?", [value]
 
 
+BY_PARAM: dict[str, tuple[Filter, str]] = {f.param(op): (f, op) for f in FILTERS for op in f.ops}
+
+
 def where_clause(values: Mapping[str, Any], actor_ids: Callable[[str], list[str]]) -> Where:
     """The WHERE clause over `events` for parsed filter values (non-filter values are ignored)."""
     parts: list[str] = []
     params: list[Any] = []
-    by_param = {f.param(op): (f, op) for f in FILTERS for op in f.ops}
+    by_param = BY_PARAM
     if not values.get("include_withdrawn", False):
         parts.append("events.withdrawn = 0")
     for name in sorted(values):

@@ -6,7 +6,6 @@ import builtins
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Unpack
@@ -29,15 +28,16 @@ from ._models import (
     event_from_json,
     format_datetime,
 )
+from ._pages import walk_pages
 from ._transport import (
     DEFAULT_TIMEOUT,
     Retries,
     Timeout,
     Transport,
-    decode_body,
     decode_json,
     parse_json,
     read_error,
+    read_streamed,
 )
 
 ITER_PAGE_SIZE = 1000
@@ -207,39 +207,13 @@ class Client:
 
     def _walk(self, path: str, params: dict[str, str]) -> Iterator[Any]:
         """Every page of a paginated resource (decoded JSON), following `next_cursor` (or `next`),
-        with the next page requested in a background thread while the current one is used."""
+        with the next page in flight while the current one is decoded and used (see _pages)."""
 
         def fetch(target: str, query: dict[str, str] | None) -> tuple[bytes, str]:
-            resp = self._transport.request("GET", target, params=query)
-            return decode_body(resp), resp.url
+            resp = self._transport.request("GET", target, params=query, stream=True)
+            return read_streamed(resp), resp.url
 
-        seen: set[str] = set()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="openstrikes-prefetch") as pool:
-            pending: Future[tuple[bytes, str]] | None = pool.submit(fetch, self._path(path), params)
-            while pending is not None:
-                content, url = pending.result()
-                body = parse_json(content, url)
-                pending = None
-                cursor = body.get("next_cursor") if isinstance(body, dict) else None
-                link = body.get("next") if isinstance(body, dict) else None
-                if cursor:
-                    if cursor in seen:
-                        raise IntegrityError(f"the server sent the same cursor twice ({cursor!r}); stopping")
-                    seen.add(cursor)
-                    query = {k: v for k, v in params.items() if k != "page"}
-                    query["cursor"] = cursor
-                    pending = pool.submit(fetch, self._path(path), query)
-                elif link:
-                    if link in seen:
-                        raise IntegrityError(f"the server sent the same next link twice ({link!r}); stopping")
-                    seen.add(link)
-                    pending = pool.submit(fetch, link, None)
-                try:
-                    yield body
-                except GeneratorExit:
-                    if pending is not None:
-                        pending.cancel()
-                    raise
+        return walk_pages(fetch, parse_json, self._path(path), params)
 
     # -- endpoints -------------------------------------------------------------------------------
 

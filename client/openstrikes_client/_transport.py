@@ -7,6 +7,7 @@ honouring `Retry-After`. Every `requests` exception becomes a TransportError nam
 from __future__ import annotations
 
 import email.utils
+import gc
 import json
 import random
 import time
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
 from ._errors import APIError, TransportError, error_for_status
 from ._version import __version__
@@ -25,6 +27,7 @@ Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
 USER_AGENT = f"openstrikes-client/{__version__} python-requests/{requests.__version__}"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "testserver"})
+GC_PAUSE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -198,12 +201,42 @@ def decode_body(resp: requests.Response) -> bytes:
         raise TransportError(f"the response broke off: {_describe(exc)}", url=resp.url) from exc
 
 
+def read_streamed(resp: requests.Response) -> bytes:
+    """The whole body of a response requested with `stream=True`, read in one call (the C-level
+    read loop, not requests' 10 KiB chunks); a short or broken body is a TransportError."""
+    raw = resp.raw
+    if not isinstance(raw, urllib3.response.HTTPResponse):  # e.g. an in-process test adapter
+        return decode_body(resp)
+    try:
+        data = raw.read(decode_content=True)
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        resp.close()
+        raise TransportError(f"the response broke off: {type(exc).__name__}: {exc}", url=resp.url) from exc
+    length = resp.headers.get("Content-Length")
+    identity = "Content-Encoding" not in resp.headers
+    if identity and length is not None and length.isdigit() and len(data) != int(length):
+        resp.close()  # urllib3 1.x does not check this: never hand on a short page
+        raise TransportError(f"the response broke off after {len(data)} of {length} bytes", url=resp.url)
+    return bytes(data)
+
+
 def parse_json(content: bytes, url: str) -> Any:
-    """Decode a JSON body; TransportError (naming the URL) if it is not JSON."""
+    """Decode a JSON body; TransportError (naming the URL) if it is not JSON.
+
+    The cyclic garbage collector is paused while a large body is decoded: decoding allocates tens
+    of thousands of containers, which would trigger dozens of collections that can find nothing to
+    free (a fresh document has no cycles). The previous state is restored afterwards.
+    """
+    pause = len(content) > GC_PAUSE_BYTES and gc.isenabled()
+    if pause:
+        gc.disable()
     try:
         return json.loads(content)
     except ValueError as exc:
         raise TransportError(f"the server sent a body that is not JSON ({exc})", url=url) from exc
+    finally:
+        if pause:
+            gc.enable()
 
 
 def decode_json(resp: requests.Response) -> Any:

@@ -71,6 +71,11 @@ def error_response(err: ApiError) -> Response:
     return resp
 
 
+def timeout_error(err: QueryTimeout) -> ApiError:
+    """The 503 for a query that ran past its time bound."""
+    return ApiError(503, f"{err}; narrow the filters", code="query_timeout", headers={"Retry-After": "1"})
+
+
 def install(app: Flask) -> None:
     """Route every error (HTTP, parameter, timeout, unexpected) to the one JSON shape."""
 
@@ -84,9 +89,7 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(QueryTimeout)
     def _timeout(err: QueryTimeout) -> Response:
-        return error_response(
-            ApiError(503, f"{err}; narrow the filters", code="query_timeout", headers={"Retry-After": "1"})
-        )
+        return error_response(timeout_error(err))
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response:

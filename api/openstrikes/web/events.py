@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import sqlite3
 from collections.abc import Iterator
@@ -58,13 +59,17 @@ def _trim(body: bytes, keep: set[str]) -> bytes:
     return orjson.dumps({k: v for k, v in record.items() if k in keep})
 
 
+@functools.lru_cache(maxsize=1024)
+def _prefix(path: str, keep: tuple[tuple[str, str], ...]) -> str:
+    qs = urlencode(keep)
+    return path + "?" + (qs + "&" if qs else "")
+
+
 class _Urls:
     """URLs of other pages of this query: the request's arguments with `page` or `cursor` replaced."""
 
-    def __init__(self) -> None:
-        keep = [(k, v) for k, vs in request.args.lists() for v in vs if k not in ("page", "cursor")]
-        qs = urlencode(keep)
-        self.prefix = request.path + "?" + (qs + "&" if qs else "")
+    def __init__(self, path: str, pairs: list[tuple[str, str]]) -> None:
+        self.prefix = _prefix(path, tuple((k, v) for k, v in pairs if k not in ("page", "cursor")))
 
     def page(self, n: int) -> str:
         return f"{self.prefix}page={n}"
@@ -87,13 +92,19 @@ def _list_sql(where: Where, col: str, direction: str, keyset: str) -> str:
     )
 
 
-def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
+def page_answer(
+    store: Store, values: dict[str, Any], where: Where, path: str, pairs: list[tuple[str, str]]
+) -> tuple[bytes, dict[str, str]]:
+    """The JSON body of one page of events and its X-Pagination and Link headers.
+
+    `pairs` are the request's query arguments in order (for the links). The events are the stored
+    bytes of each record (its line of events.ndjson), spliced into the page without decoding
+    unless `fields` trims them. Shared by the Flask view and the WSGI fast path."""
     sort = values.get("sort", "id")
     col, direction, cmp = _order(sort)
     page_size = int(values.get("page_size", DEFAULT_PAGE_SIZE))
     fp = fingerprint(store.sha256, where, sort)
     params: list[Any] = list(where.params)
-    keyset = ""
     cursor = values.get("cursor")
     if cursor is not None:
         if "page" in values:
@@ -117,18 +128,20 @@ def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
     rows = store.query(sql, params)
     total = store.count(where.sql, where.params)
     more = len(rows) > page_size
-    rows = rows[:page_size]
-    bodies = [bytes(r[2]) for r in rows]
+    if more:
+        rows = rows[:page_size]
     if "fields" in values:
         keep = {"id", *values["fields"]}
-        bodies = [_trim(b, keep) for b in bodies]
+        bodies = [_trim(r[2], keep) for r in rows]
+    else:
+        bodies = [r[2] for r in rows]
     next_cursor = None
     if more:
         last_value = rows[-1][1]
         last_value = last_value.decode() if isinstance(last_value, bytes) else last_value
         next_cursor = encode_cursor(fp, last_value, int(rows[-1][0]), offset + len(rows))
     page_no = offset // page_size + 1
-    urls = _Urls()
+    urls = _Urls(path, pairs)
     if next_cursor is None:
         next_url = None
     elif cursor is not None:
@@ -144,7 +157,7 @@ def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
             "next": next_url,
         }
     )
-    resp = Response(b'{"items":[' + b",".join(bodies) + b"]," + head[1:], mimetype="application/json")
+    body = b"".join((b'{"items":[', b",".join(bodies), b"],", head[1:]))
     last_page = max(1, -(-total // page_size))
     pagination = {
         "total": total,
@@ -164,9 +177,17 @@ def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
             links.append(f'<{urls.page(page_no - 1)}>; rel="prev"')
         links.append(f'<{urls.page(1)}>; rel="first"')
         links.append(f'<{urls.page(last_page)}>; rel="last"')
-    resp.headers["X-Pagination"] = orjson.dumps(pagination).decode()
+    headers = {"X-Pagination": orjson.dumps(pagination).decode()}
     if links:
-        resp.headers["Link"] = ", ".join(links)
+        headers["Link"] = ", ".join(links)
+    return body, headers
+
+
+def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
+    pairs = [(k, v) for k, vs in request.args.lists() for v in vs]
+    body, headers = page_answer(store, values, where, request.path, pairs)
+    resp = Response(body, mimetype="application/json")
+    resp.headers.update(headers)
     return resp
 
 
