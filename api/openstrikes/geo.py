@@ -69,6 +69,15 @@ def _shapely() -> Any:
     return shapely
 
 
+@cache
+def _contains_xy() -> Any:
+    """shapely's point-in-polygon test for one point of an already prepared geometry: the
+    ufunc itself when shapely exposes it (`shapely.contains_xy` adds a few microseconds of
+    argument handling per call, which a million events feel)."""
+    shapely = _shapely()
+    return getattr(getattr(shapely, "lib", None), "contains_xy", None) or shapely.contains_xy
+
+
 def preload(codes: tuple[str, ...]) -> None:
     """Load the boundaries of these countries now (e.g. before forking worker processes)."""
     for code in codes:
@@ -82,7 +91,7 @@ def distance_outside_km(code: str, lat: float, lon: float) -> float | None:
     if geom is None:
         return None
     shapely = _shapely()
-    if shapely.contains_xy(geom, lon, lat) or shapely.intersects_xy(geom, lon, lat):
+    if _contains_xy()(geom, lon, lat) or shapely.intersects_xy(geom, lon, lat):
         return 0.0
     from shapely.ops import nearest_points
 

@@ -102,18 +102,17 @@ def _year_folder(folder: str, kind: str) -> str | None:
 
 
 def _check_file(
-    location: str, display: str, kind: Kind, name: str, year_dir: str | None, now: datetime
+    location: str, display: str, kind: Kind, name: str, ctx: Context
 ) -> tuple[list[Problem], Facts]:
-    """Everything that can be checked from one file alone, plus its facts for dataset checks."""
+    """Everything that can be checked from one file alone, plus its facts for dataset checks.
+    `ctx` carries the clock and the file's folder; its file fields are set here."""
     parsed = read_json_file(location, display, shape=key_shape(kind))
     problems = parsed.problems
     data = parsed.data
     if data is None:
         return problems, None
-    stem = name[:-5] if name.endswith(".json") else os.path.splitext(name)[0]
-    ctx = Context(now=now, file_stem=stem, year_dir=year_dir)
-    if parsed.canonical:
-        ctx.raw = parsed.raw
+    ctx.file_stem = name[:-5] if name.endswith(".json") else os.path.splitext(name)[0]
+    ctx.raw = parsed.raw if parsed.canonical else None
     problems.extend(check_record(data, kind, display, ctx))
     if not parsed.canonical:
         problems.append(
@@ -149,11 +148,9 @@ def _run_task(table: FileTable, task: Task, now: datetime) -> Outcome:
     problems: dict[int, list[Problem]] = {}
     shown, kind = table.dirs[group], table.kinds[group]
     directory = os.path.normpath(os.path.join(table.base, shown))
-    year_dir = _year_folder(shown, kind)
+    ctx = Context(now=now, year_dir=_year_folder(shown, kind))
     for offset, name in enumerate(table.names(group, start, end)):
-        found, fact = _check_file(
-            os.path.join(directory, name), os.path.join(shown, name), kind, name, year_dir, now
-        )
+        found, fact = _check_file(os.path.join(directory, name), os.path.join(shown, name), kind, name, ctx)
         facts.append(fact)
         if found:
             problems[offset] = found
