@@ -33,10 +33,10 @@ def _reader() -> Any:
 def _index() -> dict[str, list[int]]:
     """ISO 3166-1 alpha-2 code -> shape record numbers (a country may have several)."""
     index: dict[str, list[int]] = {}
-    for i, rec in enumerate(_reader().records()):
-        fields = rec.as_dict()
-        for key in ("ISO_A2_EH", "ISO_A2", "WB_A2"):
-            code = str(fields.get(key) or "")
+    keys = ("ISO_A2_EH", "ISO_A2", "WB_A2")
+    for i, rec in enumerate(_reader().iterRecords(fields=list(keys))):  # only these columns: fast
+        for key in keys:
+            code = str(rec[key] or "")
             if len(code) == 2 and code.isalpha() and code.isupper():
                 index.setdefault(code, []).append(i)
                 break
