@@ -6,8 +6,10 @@
 Builds a synthetic release of N events in a temporary directory (never in dataset/), starts
 `openstrikes serve` on a free port, walks every page both ways (same page size, same cursor),
 and prints events/s of each and the ratio. Targets: client >= 0.8x raw, >= 50k events/s.
-For orientation it also prints the decode floor: stdlib json.loads alone over the same page bodies
-held in memory (no HTTP, no models), which bounds any client that decodes with the standard library.
+It also walks with the client decoding by the standard library alone (a plain install,
+without the optional `fast` extra). For orientation it also prints the decode floor: stdlib
+json.loads alone over the same page bodies held in memory (no HTTP, no models), which bounds
+any client that decodes with the standard library.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 
 import requests
 
-from openstrikes_client import Client
+from openstrikes_client import Client, _transport
 from openstrikes_client._client import ITER_PAGE_SIZE
 
 HERE = Path(__file__).resolve().parent
@@ -118,6 +120,17 @@ def walk_client(base: str, page_size: int) -> int:
     return n
 
 
+def walk_client_stdlib(base: str, page_size: int) -> int:
+    """As walk_client, with the client decoding by the standard library even when orjson (the
+    optional `fast` extra) is installed: what a plain `pip install openstrikes-client` gets."""
+    chosen = _transport.loads
+    _transport.loads = _transport._stdlib_loads
+    try:
+        return walk_client(base, page_size)
+    finally:
+        _transport.loads = chosen
+
+
 def decode_floor(pages: list[bytes]) -> tuple[int, float]:
     """json.loads alone over page bodies already in memory: no HTTP, no models (the CPU floor of
     any stdlib-json client on this machine)."""
@@ -162,9 +175,20 @@ def main(argv: list[str] | None = None) -> int:
         try:
             pages: list[bytes] = []  # warm caches (SQLite pages, the OS) once, keeping the bodies
             walk_raw(base, args.page_size, {"Accept-Encoding": "identity"}, keep=pages)
-            times: dict[str, list[float]] = {"raw": [], "raw_identity": [], "client": [], "floor": []}
+            times: dict[str, list[float]] = {
+                "raw": [],
+                "raw_identity": [],
+                "client": [],
+                "client_stdlib": [],
+                "floor": [],
+            }
             counts: dict[str, int] = {}
-            walkers = {"raw": walk_raw, "raw_identity": walk_raw_identity, "client": walk_client}
+            walkers = {
+                "raw": walk_raw,
+                "raw_identity": walk_raw_identity,
+                "client": walk_client,
+                "client_stdlib": walk_client_stdlib,
+            }
             for _ in range(args.rounds):  # interleaved, so drift hits all alike
                 for name, fn in walkers.items():
                     counts[name], t = timed(fn, base, args.page_size)
@@ -194,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"client events.iter (typed Events)  : {rates['client']:10,.0f} events/s  "
-        f"({statistics.median(times['client']):.2f} s)"
+        f"({statistics.median(times['client']):.2f} s)  decoder: {_transport.JSON_DECODER}"
+    )
+    print(
+        f"client events.iter, stdlib json    : {rates['client_stdlib']:10,.0f} events/s  "
+        f"({statistics.median(times['client_stdlib']):.2f} s)  (a plain install, without the fast extra)"
     )
     print(
         f"decode floor: json.loads, no HTTP  : {rates['floor']:10,.0f} events/s  "
