@@ -21,8 +21,9 @@ from typing import Any
 
 import orjson
 
+from .geo import EARTH_RADIUS_KM
 from .schemas import event_schema
-from .store import EARTH_RADIUS_KM, search_words, utc_key
+from .store import search_words, utc_key
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
@@ -572,13 +573,12 @@ def where_clause(values: Mapping[str, Any], actor_ids: Callable[[str], list[str]
     """The WHERE clause over `events` for parsed filter values (non-filter values are ignored)."""
     parts: list[str] = []
     params: list[Any] = []
-    by_param = BY_PARAM
     if not values.get("include_withdrawn", False):
         parts.append("events.withdrawn = 0")
     for name in sorted(values):
-        if name not in by_param:
+        if name not in BY_PARAM:
             continue
-        f, op = by_param[name]
+        f, op = BY_PARAM[name]
         value = values[name]
         if f.sql == "column":
             sql, ps = _column(f, op, value)
@@ -626,7 +626,7 @@ def where_clause(values: Mapping[str, Any], actor_ids: Callable[[str], list[str]
             continue
         parts.append(sql)
         params.extend(ps)
-    key = orjson.dumps({k: values[k] for k in sorted(values) if k in by_param}).decode()
+    key = orjson.dumps({k: values[k] for k in sorted(values) if k in BY_PARAM}).decode()
     return Where(" AND ".join(parts) or "1", tuple(params), key)
 
 

@@ -33,12 +33,12 @@ from typing import Any
 
 import orjson
 
+from .geo import haversine_km
 from .package import PackageError, PackageInfo, package_actors, read_package
 
 LAYOUT_VERSION = 2
 DEFAULT_TIMEOUT_S = 5.0
 PROGRESS_STEPS = 5000  # SQLite VM instructions between two deadline checks
-EARTH_RADIUS_KM = 6371.0088
 CASUALTY_FIELDS = ("killed", "injured", "civilians_killed", "civilians_injured")
 
 
@@ -57,14 +57,6 @@ def utc_key(stamp: str) -> str:
         dt = dt.replace(tzinfo=UTC)
     u = dt.astimezone(UTC)
     return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km (the same formula as the client's offline filter)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
 def _sql_distance(lat1: float | None, lon1: float | None, lat2: float, lon2: float) -> float | None:
@@ -392,16 +384,8 @@ class Store:
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """All rows of a statement, under the time bound."""
         conn = self.connect()
-        deadline = conn.deadline  # as bounded(), inlined: this runs on every request
-        deadline.at = time.monotonic() + self.timeout
-        try:
+        with self.bounded(conn):
             return conn.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc):
-                raise QueryTimeout(f"the query took longer than {self.timeout:g} s") from None
-            raise
-        finally:
-            deadline.at = math.inf
 
     def count(self, where: str, params: tuple[Any, ...]) -> int:
         """How many events match; cached per query (a release never changes)."""

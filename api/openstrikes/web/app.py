@@ -16,6 +16,7 @@ from flask_smorest import Api
 from .. import __version__
 from ..store import DEFAULT_TIMEOUT_S
 from . import errors
+from .common import MIN_GZIP_BYTES
 from .docs import docs_blueprint
 from .events import blp as events_blp
 from .fast import FastPaths
@@ -184,7 +185,7 @@ def _finish(resp: Response) -> Response:
         resp.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
     if "HTTP_IF_NONE_MATCH" in req.environ and _matches(resp, req):
         return _not_modified(resp)
-    if gzip_ok and len(body) >= 1024:
+    if gzip_ok and len(body) >= MIN_GZIP_BYTES:
         resp.set_data(_gzip(body))
         h["Content-Encoding"] = "gzip"
         _gz_etag(resp)

@@ -12,6 +12,8 @@ from ..query import Param, parse_args
 from .errors import ApiError
 from .registry import Registry, Release
 
+MIN_GZIP_BYTES = 1024  # smaller bodies are sent as they are, even when gzip is asked for
+
 JSON = "application/json"
 ERROR_CODES = (400, 404, 406, 422, 503)
 

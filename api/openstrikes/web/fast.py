@@ -22,7 +22,7 @@ from werkzeug.http import parse_accept_header
 
 from ..query import EVENTS_PARAMS, parse_args, where_clause
 from ..store import QueryTimeout
-from .common import etag_for
+from .common import MIN_GZIP_BYTES, etag_for
 from .errors import error_response, timeout_error
 from .events import page_answer
 from .registry import Registry
@@ -31,7 +31,6 @@ EVENT_PATH = re.compile(r"^/v1/(?:releases/([^/]+)/)?events/([^/]+)$")
 EVENTS_PATH = re.compile(r"^/v1/(?:releases/([^/]+)/)?events$")
 PLAIN_QUERY = re.compile(r"^[A-Za-z0-9_.,:%+=&~-]*$")  # anything else: the Flask app reads it
 JSON_ACCEPT = frozenset({"", "*/*", "application/json"})  # what the view answers with JSON
-MIN_GZIP = 1024
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -51,16 +50,12 @@ class FastPaths:
         if environ.get("REQUEST_METHOD") != "GET" or "HTTP_IF_NONE_MATCH" in environ:
             return self.app(environ, start_response)
         path = environ.get("PATH_INFO", "")
-        if environ.get("QUERY_STRING"):
-            m = EVENTS_PATH.match(path)
-            if m is None:
-                return self.app(environ, start_response)
-            return self.events(environ, start_response, path, m.group(1))
-        m = EVENT_PATH.match(path) or EVENTS_PATH.match(path)
+        listing = EVENTS_PATH.match(path)
+        if listing is not None:
+            return self.events(environ, start_response, path, listing.group(1))
+        m = None if environ.get("QUERY_STRING") else EVENT_PATH.match(path)
         if m is None:
             return self.app(environ, start_response)
-        if m.re is EVENTS_PATH:
-            return self.events(environ, start_response, path, m.group(1))
         version, event_id = m.groups()
         rel = self.registry.get(version)
         if rel is None:
@@ -118,7 +113,7 @@ class FastPaths:
     ) -> Iterable[bytes]:
         """A 200 with the headers every API answer carries (as app._finish adds them)."""
         accept = environ.get("HTTP_ACCEPT_ENCODING")
-        if accept and len(body) >= MIN_GZIP and parse_accept_header(accept)["gzip"] > 0:
+        if accept and len(body) >= MIN_GZIP_BYTES and parse_accept_header(accept)["gzip"] > 0:
             body = self.gzip(body)
             etag += "-gz"
             extra = [*extra, ("Content-Encoding", "gzip")]
