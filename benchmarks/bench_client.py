@@ -3,8 +3,10 @@
 
     python benchmarks/bench_client.py [--events 100000] [--rounds 3] [--releases DIR]
 
-Builds a synthetic release of N events in a temporary directory (never in dataset/), starts
-`openstrikes serve` on a free port, walks every page both ways (same page size, same cursor),
+Builds a synthetic release of N events in a temporary directory (never in dataset/), serves it on
+a free port the way the API is deployed (gunicorn, one gthread worker, keep-alive; `--server serve`
+uses `openstrikes serve`, whose development server closes every connection), walks every page both
+ways (same page size, same cursor),
 and prints events/s of each and the ratio. Targets: client >= 0.8x raw, >= 50k events/s.
 It also walks with the client decoding by the standard library alone (a plain install,
 without the optional `fast` extra). For orientation it also prints the decode floor: stdlib
@@ -55,12 +57,19 @@ def build_release(workdir: Path, n: int, seed: int) -> Path:
     return releases
 
 
-def start_server(releases: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`openstrikes serve` on 127.0.0.1:port, its log to a file (a pipe nobody reads would fill
-    up and stall the server)."""
-    exe = Path(sys.executable).with_name("openstrikes")
-    cmd = [str(exe), "serve", "--host", "127.0.0.1", "--port", str(port), "--releases", str(releases)]
+def start_server(releases: Path, port: int, log: Path, kind: str = "gunicorn") -> subprocess.Popen[bytes]:
+    """The API on 127.0.0.1:port, its log to a file (a pipe nobody reads would fill up and stall
+    the server): under gunicorn (one gthread worker, the other core is the client's) or with
+    `openstrikes serve`."""
+    bin_dir = Path(sys.executable).parent
+    if kind == "serve":
+        cmd = [str(bin_dir / "openstrikes"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--releases", str(releases)]
+    else:
+        cmd = [str(bin_dir / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", "4", "--keep-alive", "30"]
+        cmd += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "openstrikes.web:create_app()"]
     env = dict(os.environ, OPENSTRIKES_CACHE=str(releases.parent / "cache"))  # the SQLite index
+    env["OPENSTRIKES_RELEASES"] = str(releases)
     with log.open("wb") as sink:
         proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT, env=env)
     deadline = time.time() + 600
@@ -154,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--releases", type=Path, help="serve these built releases instead of building one")
     parser.add_argument("--workdir", type=Path, help="build here and keep it (reused by a later run)")
     parser.add_argument("--url", help="benchmark a server already running at this URL")
+    parser.add_argument("--server", choices=["gunicorn", "serve"], default="gunicorn")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="bench-client-") as tmp:
@@ -168,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                 work.mkdir(parents=True, exist_ok=True)
                 releases = build_release(work, args.events, args.seed)
             port = free_port()
-            proc = start_server(releases, port, Path(tmp) / "serve.log")
+            proc = start_server(releases, port, Path(tmp) / "serve.log", args.server)
             base = f"http://127.0.0.1:{port}"
             for index in sorted((releases.parent / "cache").glob("*.sqlite")):
                 warm(index)  # a warm page cache, not a cold disk, for every walker alike
@@ -208,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     best_raw = max(rates["raw"], rates["raw_identity"])
     print(
         f"events: {n_raw:,}  page_size: {args.page_size}  rounds: {args.rounds} (median)  cpus: {os.cpu_count()}"
+        f"  server: {args.url or args.server}"
     )
     print(
         f"raw requests+json (default gzip)   : {rates['raw']:10,.0f} events/s  ({statistics.median(times['raw']):.2f} s)"

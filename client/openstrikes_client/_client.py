@@ -100,8 +100,8 @@ class Events:
     ) -> Iterator[Event]:
         """Every matching event, page after page, following the cursor (no cap).
 
-        Lazy, with one page fetched ahead in a background thread while the current one is
-        consumed, so the network and the server overlap with your loop.
+        Lazy, with the next pages (two at most) fetched in a background thread while the current
+        one is consumed, so the network and the server overlap with your loop.
         """
         check_filters(filters)
         base = to_params(filters)

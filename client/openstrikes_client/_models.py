@@ -176,13 +176,14 @@ def _adopt(cls: type[M], d: Any) -> M:
     if type(d) is not dict:
         raise IntegrityError(f"expected a JSON object for {cls.__name__}, got {type(d).__name__}")
     keys = d.keys()
-    if not cls._required <= keys:
-        missing = sorted(cls._required - keys)
-        raise IntegrityError(
-            f"{cls.__name__} {d.get('id', '')!r} lacks required field(s) {missing}".replace(" ''", "")
-        )
-    if not keys <= cls._fields:
-        d = {k: v for k, v in d.items() if k in cls._fields}
+    if keys != cls._fields:  # the common case (every field, nothing more) is one comparison
+        if not keys >= cls._required:
+            missing = sorted(cls._required - keys)
+            raise IntegrityError(
+                f"{cls.__name__} {d.get('id', '')!r} lacks required field(s) {missing}".replace(" ''", "")
+            )
+        if not keys <= cls._fields:
+            d = {k: v for k, v in d.items() if k in cls._fields}
     obj: M = _new(cls)
     _set(obj, "__dict__", d)
     return obj

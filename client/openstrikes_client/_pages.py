@@ -5,7 +5,10 @@ next cursor from the end of the body (where the API writes it) and requests page
 server prepares it while this thread decodes page N. The guess is only a head start: every page
 is decoded in full and its `next_cursor` compared with the cursor the feed went on with; when
 they differ (or the server gives only a `next` link) the feed is dropped and a new one starts from
-the page the body names. The feed runs one page ahead of the consumer, no more.
+the page the body names. The feed runs at most two pages ahead of the consumer: one waiting in
+the hand-over queue, one being fetched. Two, not one, so that the request for the next page is
+on its way while the consumer decodes (a decode holds the GIL for milliseconds at a time, and the
+feed would otherwise wait for it before even sending the request).
 """
 
 from __future__ import annotations
@@ -44,7 +47,6 @@ class _Feed:
         self._fetch = fetch
         self._queue: queue.Queue[tuple[bytes, str, str | None, BaseException | None]] = queue.Queue(1)
         self._stop = threading.Event()
-        self._took = threading.Semaphore(0)
         self._thread = threading.Thread(
             target=self._run, args=(target, query), name="openstrikes-prefetch", daemon=True
         )
@@ -55,7 +57,7 @@ class _Feed:
             while not self._stop.is_set():
                 content, url = self._fetch(target, query)
                 guess = tail_cursor(content) if query is not None else None  # not after a `next` link
-                if not self._put((content, url, guess, None)) or guess is None or not self._taken():
+                if not self._put((content, url, guess, None)) or guess is None:
                     return
                 query = {**{k: v for k, v in (query or {}).items() if k != "page"}, "cursor": guess}
         except BaseException as exc:  # handed to the consumer, raised there
@@ -70,17 +72,9 @@ class _Feed:
                 continue
         return False
 
-    def _taken(self) -> bool:
-        """Wait until the consumer has taken the page handed over (one page ahead, no more)."""
-        while not self._stop.is_set():
-            if self._took.acquire(timeout=0.2):
-                return True
-        return False
-
     def get(self) -> tuple[bytes, str, str | None]:
         """The next page's bytes, its URL and the cursor the feed went on with (None: it stopped)."""
         content, url, guess, exc = self._queue.get()
-        self._took.release()
         if exc is not None:
             raise exc
         return content, url, guess

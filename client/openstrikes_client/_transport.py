@@ -250,7 +250,22 @@ def parse_json(content: bytes, url: str) -> Any:
         raise TransportError(f"the server sent a body that is not JSON ({exc})", url=url) from exc
     finally:
         if pause:
+            promote_young_objects()
             gc.enable()
+
+
+def promote_young_objects() -> None:
+    """Move every object the cyclic collector tracks into its oldest generation.
+
+    A freshly decoded page is tens of thousands of live containers in the youngest generation:
+    the next young collection would walk all of them (about 4 ms a page, a sixth of a walk's
+    time) only to find them alive. Promoting them is what that collection would do anyway, at no
+    cost. Done with freeze() and unfreeze() (which merges the frozen objects into the oldest
+    generation), and only when nothing else in the process has frozen objects.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def decode_json(resp: requests.Response) -> Any:

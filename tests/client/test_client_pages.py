@@ -73,21 +73,22 @@ def test_a_wrong_guess_is_dropped_and_the_body_decides() -> None:
 
 
 def test_the_feed_follows_the_api_cursor_without_waiting_for_the_decode() -> None:
-    evs = _events(12)
+    evs = _events(16)
     pages = [
         json.dumps(
-            {"items": evs[i * 4 : (i + 1) * 4], "total": 12, "next_cursor": f"c{i + 1}" if i < 2 else None}
+            {"items": evs[i * 4 : (i + 1) * 4], "total": 16, "next_cursor": f"c{i + 1}" if i < 3 else None}
         ).encode()
-        for i in range(3)
+        for i in range(4)
     ]
     with fake_server() as srv:
         srv.routes["/v1/events"] = _route(pages)
         it = Client(srv.url, retries=FAST).events.iter()
         first = next(it)
         deadline = time.monotonic() + 5
-        while len(srv.hits("/v1/events")) < 2 and time.monotonic() < deadline:
+        while len(srv.hits("/v1/events")) < 3 and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert len(srv.hits("/v1/events")) == 2  # page 2 is in flight while page 1 is used, no more
+        time.sleep(0.3)  # time enough for a fourth request, were the feed unbounded
+        assert len(srv.hits("/v1/events")) == 3  # pages 2 and 3 are fetched while page 1 is used, no more
         rest = [e.id for e in it]
     assert [first.id, *rest] == [e["id"] for e in evs]
 
@@ -120,7 +121,7 @@ def test_closing_the_iterator_stops_the_feed_thread() -> None:
         ):
             time.sleep(0.05)
         assert not any(t.name == "openstrikes-prefetch" for t in threading.enumerate())
-        assert len(srv.hits("/v1/events")) <= 2
+        assert len(srv.hits("/v1/events")) <= 3
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -136,4 +137,32 @@ def test_decoding_a_large_body_restores_the_collector_state(enabled: bool) -> No
             parse_json(body[:-1], "u")
         assert gc.isenabled() is enabled
     finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_a_decoded_page_is_promoted_to_the_oldest_generation() -> None:
+    body = json.dumps({"items": _events(200)}).encode()
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        items = parse_json(body, "u")["items"]
+        oldest = {id(o) for o in gc.get_objects(generation=2)}
+        # promoted at once, not left for young collections to walk them (and find them alive)
+        assert id(items) in oldest and id(items[-1]["sources"]) in oldest
+        assert gc.get_freeze_count() == 0  # nothing left frozen
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_objects_someone_else_froze_stay_frozen() -> None:
+    body = json.dumps({"items": _events(200)}).encode()
+    was = gc.isenabled()
+    gc.enable()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert len(parse_json(body, "u")["items"]) == 200
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
         (gc.enable if was else gc.disable)()
