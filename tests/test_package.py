@@ -256,6 +256,53 @@ def test_rebuild_is_byte_identical_and_replaces_in_place(
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(f".{built.name}")]
 
 
+def test_each_event_file_is_read_once(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openstrikes import package
+    from openstrikes.validate import validate_dataset
+
+    result = validate_dataset(synthetic / "dataset")
+    twice = build_package(
+        synthetic / "dataset",
+        tmp_path / "twice",
+        progress=False,
+        validated=(result.event_files, result.actor_files),  # the events are read a second time
+    )
+
+    def second_reading(*args: Any) -> Any:
+        raise AssertionError("an event file was read again after validation")
+
+    monkeypatch.setattr(package, "render_chunk", second_reading)
+    once = build_package(synthetic / "dataset", tmp_path / "once", progress=False, workers=1)
+    assert file_bytes(once) == file_bytes(twice)
+
+
+def test_events_in_folders_out_of_id_order_still_come_out_in_id_order(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openstrikes import package
+
+    second_readings: list[int] = []
+    render_chunk = package.render_chunk
+    monkeypatch.setattr(
+        package,
+        "render_chunk",
+        lambda base, paths: second_readings.append(len(paths)) or render_chunk(base, paths),
+    )
+    root = tmp_path / "repo"
+    shutil.copytree(synthetic, root)
+    late = dataset_events(root / "dataset")[-1]  # in the last folder
+    early = {**late, "id": "OS-1999-2222-3333", "distinct_from": [late["id"]]}  # sorts first, filed late
+    write_event(root, early)
+    assert f"/{late['date_start'][:4]}/" in str(next((root / "dataset").rglob("OS-1999-2222-3333.json")))
+    package = build_package(root / "dataset", tmp_path / "dist", progress=False, workers=1)
+    assert [e["id"] for e in read_events(package)] == sorted(
+        e["id"] for e in dataset_events(root / "dataset")
+    )
+    assert sum(second_readings) == 401  # written from a second reading, in id order
+
+
 @st.composite
 def datasets(draw: st.DrawFn) -> list[dict[str, Any]]:
     evs = draw(st.lists(events(), min_size=0, max_size=6, unique_by=lambda e: e["id"]))

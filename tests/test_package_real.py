@@ -61,3 +61,8 @@ def test_ten_thousand_synthetic_events_pass_frictionless(tmp_path: Path) -> None
     dataset = write_dataset(root, 10_000, seed=11)
     package = build_package(dataset, tmp_path / "dist", progress=False)
     _check_package(package, dataset)
+    result = validate_dataset(dataset)  # the same package from a second reading of every file
+    again = build_package(
+        dataset, tmp_path / "again", progress=False, validated=(result.event_files, result.actor_files)
+    )
+    assert file_bytes(again) == file_bytes(package)

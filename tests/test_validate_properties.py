@@ -192,8 +192,47 @@ def test_the_fast_canonical_check_agrees_with_the_canonical_bytes(
     shape = key_shape("event")
     if data.draw(st.booleans()):
         event["tags"] = [{"b": 1, "a": {"d": 2, "c": 3}}]  # objects with no shape (sorted when canonical)
+    if data.draw(st.booleans()):
+        event["summary"] += " {not an object} {}"  # braces that open no object
+        event["figures"] = {}  # an empty object
     shuffled = _shuffle_some_keys(event, data)
     raw = orjson.dumps(shuffled, option=orjson.OPT_INDENT_2) + b"\n"
     assert is_canonical(shuffled, raw, shape) == (canonical_bytes(shuffled, shape) == raw)
     canonical = canonical_bytes(event, shape)
     assert is_canonical(orjson.loads(canonical), canonical, shape)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "plain",
+        "tab\there\nnewline",
+        'quote " and \\ backslash',
+        "literal \\u0001 and \\b and \\f",
+        "bell\x07",
+        "back\bspace",
+        "form\ffeed",
+        "del\x7f",
+        "nul\x00",
+        "\\\x01",
+    ],
+)
+def test_control_character_check_agrees_with_and_without_the_canonical_bytes(text: str) -> None:
+    """OS314 skips the walk over the strings only when the canonical bytes prove it needless."""
+    import orjson
+
+    from openstrikes.checks import no_control_characters
+
+    record = {"summary": text, "sources": [{"title": text}]}
+    raw = orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"
+    fast = list(no_control_characters(record, Context(now=NOW, raw=raw)))
+    assert fast == list(no_control_characters(record, Context(now=NOW)))
+
+
+@settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
+@given(events())
+def test_a_check_keeps_what_it_found_before_a_wrongly_shaped_part(event: dict[str, Any]) -> None:
+    """A check stops at the first wrongly shaped part and reports what it found before it."""
+    event["sources"] = [{"url": "ftp://example.org/a", "archive_url": None}, "not an object"]
+    problems = check_record(event, "event", "x.json", Context(now=NOW))
+    assert ("/sources/0/url", "OS312") in {(p.pointer, p.code) for p in problems}

@@ -8,7 +8,7 @@ compact facts of every record. CONTRIBUTING.md documents every code (a test enfo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
@@ -21,17 +21,21 @@ from .problems import pointer_join
 Scope = Literal["event", "actor", "dataset"]
 # A finding: (pointer, message) or (pointer, message, hint) when the hint depends on the record.
 Finding = tuple[str, str] | tuple[str, str, str]
+Findings = Sequence[Finding]
+# The errors a wrongly shaped record raises in a check (validate.check_record stops a check on them).
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 COUNTRY_TOLERANCE_KM = 10.0
 FUTURE_MARGIN = timedelta(hours=14)  # the furthest time zone ahead of UTC
 CASUALTY_FIELDS = ("killed", "injured", "civilians_killed", "civilians_injured")
+_CIVILIAN_TOTALS = (("civilians_killed", "killed"), ("civilians_injured", "injured"))
 # An absolute http(s) URL with a host; no whitespace anywhere (urlsplit is too slow per source).
 _HTTP_URL = re.compile(r"(?i)https?://[^\s/?#@:]+(?::[0-9]{1,5})?(?:[/?#]\S*)?\Z")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# How a control character can appear in canonical bytes (orjson escapes no other character as
-# \u00XX): escaped, as \b or \f, or DEL raw. A miss proves the record has none; a hit (an
-# allowed tab, or a backslash in the text) sends it to the exact walk.
-_CONTROL_MARKERS = (b"\\u00", b"\\b", b"\\f", b"\x7f")
+# How a control character can appear in canonical bytes: raw DEL, or escaped by orjson as
+# \u00XX, \b or \f (it escapes nothing else that way; \t, \n and \r are allowed). A miss
+# proves the record has none; a hit sends it to the exact walk.
+_CONTROL_ESCAPES = (b"u", b"b", b"f")
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class Check:
     title: str
     hint: str
     scope: Scope
-    func: Callable[..., Iterator[Finding]] | None = None
+    func: Callable[..., Findings] | None = None
 
 
 REGISTRY: dict[str, Check] = {}
@@ -49,7 +53,7 @@ REGISTRY: dict[str, Check] = {}
 def register(code: str, title: str, hint: str, scope: Scope = "event") -> Callable[..., Any]:
     """Register a check function under a stable code."""
 
-    def wrap(func: Callable[..., Iterator[Finding]]) -> Callable[..., Iterator[Finding]]:
+    def wrap(func: Callable[..., Findings]) -> Callable[..., Findings]:
         if code in REGISTRY:
             raise ValueError(f"check code {code} registered twice")
         REGISTRY[code] = Check(code, title, hint, scope, func)
@@ -114,8 +118,17 @@ def _parse_dt(text: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def _has_marker(raw: bytes) -> bool:
-    return any(marker in raw for marker in _CONTROL_MARKERS)
+def _may_hold_control(raw: bytes) -> bool:
+    """Whether canonical bytes may hold a control character (backslashes are found by memchr;
+    a substring search per escape would scan the whole text each time)."""
+    if b"\x7f" in raw:
+        return True
+    at = raw.find(b"\\")
+    while at >= 0:
+        if raw[at + 1 : at + 2] in _CONTROL_ESCAPES:
+            return True
+        at = raw.find(b"\\", at + 2)  # past the escaped character (it may be a backslash)
+    return False
 
 
 class _Limit(NamedTuple):
@@ -153,19 +166,6 @@ def _time_after(text: str, limit: _Limit) -> bool:
     return _parse_dt(text) > limit.instant
 
 
-def _ranges(ev: dict[str, Any]) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
-    """Every casualty range of an event, with its path (joined into a pointer only when needed)."""
-    cas = ev.get("casualties") or {}
-    for name in CASUALTY_FIELDS:
-        rng = cas.get(name)
-        if type(rng) is dict:
-            yield ("casualties", name), rng
-    for i, claim in enumerate(ev.get("casualty_claims") or ()):
-        for name, rng in (claim.get("figures") or {}).items():
-            if type(rng) is dict:
-                yield ("casualty_claims", i, "figures", name), rng
-
-
 def _strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
         yield pointer, value
@@ -179,33 +179,56 @@ def _strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
 
 
 # --- per-record checks ----------------------------------------------------------------------
+#
+# A check returns its findings as a tuple or list (cheaper than a generator; most records have
+# none). A check that can report several findings stops at the first sign of a wrongly shaped
+# record, keeping what it found before, as a generator stopped by check_record would.
 
 
 @register("OS301", "Id differs from the file name", "rename the file to <id>.json, or fix the id", "event")
-def id_matches_file(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    if ctx.file_stem is not None and "id" in ev and ev["id"] != ctx.file_stem:
-        yield "/id", f"id {ev.get('id')!r} differs from the file name {ctx.file_stem!r}.json"
+def id_matches_file(ev: dict[str, Any], ctx: Context) -> Findings:
+    stem = ctx.file_stem
+    if stem is not None and "id" in ev and ev["id"] != stem:
+        return (("/id", f"id {ev['id']!r} differs from the file name {stem!r}.json"),)
+    return ()
 
 
 @register(
     "OS320", "Event file in the wrong year folder", "move the file to dataset/events/<year of date_start>/"
 )
-def file_in_year_folder(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def file_in_year_folder(ev: dict[str, Any], ctx: Context) -> Findings:
     year = str(ev["date_start"])[:4]
     if ctx.year_dir is not None and ctx.year_dir != year:
-        yield "/date_start", f"file is in folder {ctx.year_dir!r} but date_start is in {year}"
+        return (("/date_start", f"file is in folder {ctx.year_dir!r} but date_start is in {year}"),)
+    return ()
+
+
+def _range_order(found: list[Finding], path: tuple[str | int, ...], rng: dict[str, Any]) -> None:
+    lo, hi, best = rng.get("min"), rng.get("max"), rng.get("best")
+    if type(lo) is not int or type(hi) is not int:
+        return
+    if lo > hi:
+        found.append((pointer_join(*path, "min"), f"min {lo} is greater than max {hi}"))
+    if type(best) is int and not lo <= best <= hi:
+        found.append((pointer_join(*path, "best"), f"best {best} is outside [{lo}, {hi}]"))
 
 
 @register("OS304", "Casualty range out of order", "keep min <= best <= max")
-def range_order(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    for path, rng in _ranges(ev):
-        lo, hi, best = rng.get("min"), rng.get("max"), rng.get("best")
-        if type(lo) is not int or type(hi) is not int:
-            continue
-        if lo > hi:
-            yield pointer_join(*path, "min"), f"min {lo} is greater than max {hi}"
-        if type(best) is int and not lo <= best <= hi:
-            yield pointer_join(*path, "best"), f"best {best} is outside [{lo}, {hi}]"
+def range_order(ev: dict[str, Any], ctx: Context) -> Findings:
+    found: list[Finding] = []
+    try:
+        cas = ev.get("casualties") or {}
+        for name in CASUALTY_FIELDS:
+            rng = cas.get(name)
+            if type(rng) is dict:
+                _range_order(found, ("casualties", name), rng)
+        for i, claim in enumerate(ev.get("casualty_claims") or ()):
+            for name, rng in (claim.get("figures") or {}).items():
+                if type(rng) is dict:
+                    _range_order(found, ("casualty_claims", i, "figures", name), rng)
+    except SHAPE_ERRORS:
+        pass
+    return found
 
 
 @register(
@@ -213,24 +236,35 @@ def range_order(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
     "More civilians than people",
     "civilian counts are part of the totals: raise the total or lower the civilian count",
 )
-def civilians_within_total(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def civilians_within_total(ev: dict[str, Any], ctx: Context) -> Findings:
     cas = ev.get("casualties") or {}
-    for civ_name, total_name in (("civilians_killed", "killed"), ("civilians_injured", "injured")):
-        civ, total = cas.get(civ_name), cas.get(total_name)
-        if civ is None:
-            continue
-        ptr = pointer_join("casualties", civ_name)
-        if total is None:
-            yield (
-                ptr,
-                f"{civ_name} is known but {total_name} is null",
-                f"set {total_name} to at least the civilian range",
-            )
-        elif civ["max"] > total["max"] or civ["min"] > total["min"]:
-            yield (
-                ptr,
-                f"{civ_name} [{civ['min']}, {civ['max']}] exceeds {total_name} [{total['min']}, {total['max']}]",
-            )
+    found: list[Finding] = []
+    try:
+        for civ_name, total_name in _CIVILIAN_TOTALS:
+            civ = cas.get(civ_name)
+            if civ is None:
+                continue
+            total = cas.get(total_name)
+            ptr = "/casualties/" + civ_name
+            if total is None:
+                found.append(
+                    (
+                        ptr,
+                        f"{civ_name} is known but {total_name} is null",
+                        f"set {total_name} to at least the civilian range",
+                    )
+                )
+            elif civ["max"] > total["max"] or civ["min"] > total["min"]:
+                found.append(
+                    (
+                        ptr,
+                        f"{civ_name} [{civ['min']}, {civ['max']}] exceeds {total_name} "
+                        f"[{total['min']}, {total['max']}]",
+                    )
+                )
+    except SHAPE_ERRORS:
+        pass
+    return found
 
 
 @register(
@@ -238,39 +272,53 @@ def civilians_within_total(ev: dict[str, Any], ctx: Context) -> Iterator[Finding
     "Dates out of order",
     "date_end must be on or after date_start; a `day` event starts and ends on one date",
 )
-def dates_in_order(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def dates_in_order(ev: dict[str, Any], ctx: Context) -> Findings:
     start, end = ev["date_start"], ev["date_end"]
     if not (_is_plain_date(start) and _is_plain_date(end)):  # else they sort as the days they name
         start, end = date.fromisoformat(start), date.fromisoformat(end)
     if end < start:
-        yield "/date_end", f"date_end {end} is before date_start {start}"
-    elif ev.get("date_precision") == "day" and end != start:
-        yield (
-            "/date_end",
-            "date_precision is `day` but date_end differs from date_start",
-            "set date_precision to `days`, or split into one event per day",
+        return (("/date_end", f"date_end {end} is before date_start {start}"),)
+    if end != start and ev.get("date_precision") == "day":
+        return (
+            (
+                "/date_end",
+                "date_precision is `day` but date_end differs from date_start",
+                "set date_precision to `days`, or split into one event per day",
+            ),
         )
+    return ()
 
 
 @register(
     "OS307", "Date in the future", "use the date the sources report; events are recorded after they happen"
 )
-def no_future_dates(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def no_future_dates(ev: dict[str, Any], ctx: Context) -> Findings:
     limit = _limits(ctx.now)
-    for key in ("date_start", "date_end"):
-        if _date_after(ev[key], limit):
-            yield "/" + key, f"{key} {ev[key]} is in the future"
-    for key in ("published", "modified", "datetime_utc"):
-        if ev.get(key) and _time_after(ev[key], limit):
-            yield "/" + key, f"{key} {ev[key]} is in the future"
-    if ev.get("withdrawn") and _time_after(ev["withdrawn"]["at"], limit):
-        yield "/withdrawn/at", "withdrawal time is in the future"
-    for i, src in enumerate(ev.get("sources") or []):
-        if src.get("published") and _date_after(src["published"], limit):
-            yield (
-                pointer_join("sources", i, "published"),
-                f"source published date {src['published']} is in the future",
-            )
+    found: list[Finding] = []
+    try:
+        for key in ("date_start", "date_end"):
+            text = ev[key]
+            if _date_after(text, limit):
+                found.append(("/" + key, f"{key} {text} is in the future"))
+        for key in ("published", "modified", "datetime_utc"):
+            text = ev.get(key)
+            if text and _time_after(text, limit):
+                found.append(("/" + key, f"{key} {text} is in the future"))
+        withdrawn = ev.get("withdrawn")
+        if withdrawn and _time_after(withdrawn["at"], limit):
+            found.append(("/withdrawn/at", "withdrawal time is in the future"))
+        for i, src in enumerate(ev.get("sources") or ()):
+            published = src.get("published")
+            if published and _date_after(published, limit):
+                found.append(
+                    (
+                        pointer_join("sources", i, "published"),
+                        f"source published date {published} is in the future",
+                    )
+                )
+    except SHAPE_ERRORS:
+        pass
+    return found
 
 
 @register(
@@ -278,32 +326,38 @@ def no_future_dates(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
     "Coordinates outside the declared country",
     "fix latitude/longitude (not swapped?) or the country code",
 )
-def coordinates_in_country(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def coordinates_in_country(ev: dict[str, Any], ctx: Context) -> Findings:
     lat, lon, country = ev.get("latitude"), ev.get("longitude"), ev.get("country")
     if lat is None or lon is None or not geo.known_country(country):
-        return
+        return ()
     km = geo.distance_outside_km(country, lat, lon)
-    if km is not None and km > COUNTRY_TOLERANCE_KM:
-        swapped = geo.distance_outside_km(country, lon, lat) if -90 <= lon <= 90 else None
-        hint = (
-            "latitude and longitude look swapped"
-            if swapped == 0.0
-            else f"the point is {km:.0f} km outside {country}: check the coordinates and the country code"
-        )
-        yield (
+    if not (km is not None and km > COUNTRY_TOLERANCE_KM):
+        return ()
+    swapped = geo.distance_outside_km(country, lon, lat) if -90 <= lon <= 90 else None
+    hint = (
+        "latitude and longitude look swapped"
+        if swapped == 0.0
+        else f"the point is {km:.0f} km outside {country}: check the coordinates and the country code"
+    )
+    return (
+        (
             "/latitude",
             f"({lat}, {lon}) lies {km:.1f} km outside {country} (tolerance {COUNTRY_TOLERANCE_KM:.0f} km)",
             hint,
-        )
+        ),
+    )
 
 
 @register("OS318", "Unknown country code", "use an ISO 3166-1 alpha-2 code (e.g. IQ, SY, JO)")
-def country_known(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    if not geo.known_country(ev["country"]):
-        yield (
+def country_known(ev: dict[str, Any], ctx: Context) -> Findings:
+    if geo.known_country(ev["country"]):
+        return ()
+    return (
+        (
             "/country",
             f"{ev['country']!r} is not an ISO 3166-1 alpha-2 code known to the Natural Earth boundaries",
-        )
+        ),
+    )
 
 
 @register(
@@ -311,12 +365,15 @@ def country_known(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
     "Coordinates incomplete or precision inconsistent",
     "give both latitude and longitude, or neither; `exact` and `near` need coordinates",
 )
-def coordinates_complete(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def coordinates_complete(ev: dict[str, Any], ctx: Context) -> Findings:
     lat, lon = ev.get("latitude"), ev.get("longitude")
     if (lat is None) != (lon is None):
-        yield ("/longitude" if lon is None else "/latitude"), "only one of latitude and longitude is given"
-    elif lat is None and ev.get("geo_precision") in ("exact", "near"):
-        yield "/geo_precision", f"geo_precision is {ev['geo_precision']!r} but there are no coordinates"
+        return (
+            (("/longitude" if lon is None else "/latitude"), "only one of latitude and longitude is given"),
+        )
+    if lat is None and ev.get("geo_precision") in ("exact", "near"):
+        return (("/geo_precision", f"geo_precision is {ev['geo_precision']!r} but there are no coordinates"),)
+    return ()
 
 
 @register(
@@ -324,29 +381,38 @@ def coordinates_complete(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
     "Withdrawal incomplete",
     "a `duplicate` or `merged` withdrawal names the event that supersedes it in superseded_by",
 )
-def withdrawal_complete(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def withdrawal_complete(ev: dict[str, Any], ctx: Context) -> Findings:
     w = ev.get("withdrawn")
     if not w:
-        return
-    if w.get("reason") in ("duplicate", "merged") and not w.get("superseded_by"):
-        yield "/withdrawn/superseded_by", f"reason {w['reason']!r} needs superseded_by"
-    if w.get("superseded_by") == ev.get("id"):
-        yield "/withdrawn/superseded_by", "an event cannot supersede itself"
-    if _parse_dt(w["at"]) < _parse_dt(ev["published"]):
-        yield "/withdrawn/at", "withdrawn before it was published"
+        return ()
+    found: list[Finding] = []
+    try:
+        if w.get("reason") in ("duplicate", "merged") and not w.get("superseded_by"):
+            found.append(("/withdrawn/superseded_by", f"reason {w['reason']!r} needs superseded_by"))
+        if w.get("superseded_by") == ev.get("id"):
+            found.append(("/withdrawn/superseded_by", "an event cannot supersede itself"))
+        if _parse_dt(w["at"]) < _parse_dt(ev["published"]):
+            found.append(("/withdrawn/at", "withdrawn before it was published"))
+    except SHAPE_ERRORS:
+        pass
+    return found
 
 
 @register(
     "OS312", "Source URL not absolute http(s)", "use the full address, starting with https:// or http://"
 )
-def source_urls_absolute(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    for i, src in enumerate(ev.get("sources") or []):
-        for key in ("url", "archive_url"):
-            url = src.get(key)
-            if url is None:
-                continue
-            if not _HTTP_URL.match(url):
-                yield pointer_join("sources", i, key), f"{url!r} is not an absolute http(s) URL"
+def source_urls_absolute(ev: dict[str, Any], ctx: Context) -> Findings:
+    found: list[Finding] = []
+    match = _HTTP_URL.match
+    try:
+        for i, src in enumerate(ev.get("sources") or ()):
+            for key in ("url", "archive_url"):
+                url = src.get(key)
+                if url is not None and not match(url):
+                    found.append((pointer_join("sources", i, key), f"{url!r} is not an absolute http(s) URL"))
+    except SHAPE_ERRORS:
+        pass
+    return found
 
 
 @register(
@@ -354,26 +420,37 @@ def source_urls_absolute(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
     "Casualty claim cites no listed source",
     "add the page to `sources`, or cite a URL that is listed there",
 )
-def claims_cite_sources(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    urls = {s.get("url") for s in ev.get("sources") or []}
-    for i, claim in enumerate(ev.get("casualty_claims") or []):
-        if claim.get("source") not in urls:
-            yield (
-                pointer_join("casualty_claims", i, "source"),
-                f"{claim.get('source')!r} is not among the event's sources",
-            )
+def claims_cite_sources(ev: dict[str, Any], ctx: Context) -> Findings:
+    claims = ev.get("casualty_claims")
+    if not claims:
+        return ()
+    urls = {s.get("url") for s in ev.get("sources") or ()}
+    found: list[Finding] = []
+    try:
+        for i, claim in enumerate(claims):
+            if claim.get("source") not in urls:
+                found.append(
+                    (
+                        pointer_join("casualty_claims", i, "source"),
+                        f"{claim.get('source')!r} is not among the event's sources",
+                    )
+                )
+    except SHAPE_ERRORS:
+        pass
+    return found
 
 
 @register("OS314", "Control character in text", "remove the invisible control character (copy-paste residue)")
-def no_control_characters(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def no_control_characters(ev: dict[str, Any], ctx: Context) -> Findings:
     raw = ctx.raw
-    # Every marker but DEL starts with a backslash, which most records do not contain.
-    if raw is not None and b"\x7f" not in raw and (b"\\" not in raw or not _has_marker(raw)):
-        return
+    if raw is not None and not _may_hold_control(raw):
+        return ()
+    found: list[Finding] = []
     for ptr, text in _strings(ev):
         m = _CONTROL.search(text)
         if m:
-            yield ptr, f"contains control character U+{ord(m.group()):04X}"
+            found.append((ptr, f"contains control character U+{ord(m.group()):04X}"))
+    return found
 
 
 @register(
@@ -381,9 +458,9 @@ def no_control_characters(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]
     "UTC time outside the local dates",
     "check datetime_utc and timezone: the local date of that instant must fall within date_start..date_end",
 )
-def utc_time_matches_dates(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def utc_time_matches_dates(ev: dict[str, Any], ctx: Context) -> Findings:
     if not ev.get("datetime_utc"):
-        return
+        return ()
     instant = _parse_dt(ev["datetime_utc"])
     start, end = date.fromisoformat(ev["date_start"]), date.fromisoformat(ev["date_end"])
     tzname = ev.get("timezone")
@@ -391,42 +468,55 @@ def utc_time_matches_dates(ev: dict[str, Any], ctx: Context) -> Iterator[Finding
         try:
             local = instant.astimezone(ZoneInfo(tzname)).date()
         except (ZoneInfoNotFoundError, ValueError):
-            yield "/timezone", f"unknown time zone {tzname!r}", "use an IANA zone name such as Asia/Baghdad"
-            return
+            return (
+                ("/timezone", f"unknown time zone {tzname!r}", "use an IANA zone name such as Asia/Baghdad"),
+            )
         if not start <= local <= end:
-            yield "/datetime_utc", f"{ev['datetime_utc']} is {local} in {tzname}, outside {start}..{end}"
+            return (
+                ("/datetime_utc", f"{ev['datetime_utc']} is {local} in {tzname}, outside {start}..{end}"),
+            )
     elif not start - timedelta(days=1) <= instant.date() <= end + timedelta(days=1):
-        yield "/datetime_utc", f"{ev['datetime_utc']} is more than a day away from {start}..{end}"
+        return (("/datetime_utc", f"{ev['datetime_utc']} is more than a day away from {start}..{end}"),)
+    return ()
 
 
 @register(
     "OS317", "Modified before published", "modified is the time of the last change, on or after published"
 )
-def modified_after_published(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def modified_after_published(ev: dict[str, Any], ctx: Context) -> Findings:
     modified, published = ev["modified"], ev["published"]
     if _is_plain_instant(modified) and _is_plain_instant(published):
         if modified < published:
-            yield "/modified", f"modified {modified} is before published {published}"
+            return (("/modified", f"modified {modified} is before published {published}"),)
     elif _parse_dt(modified) < _parse_dt(published):
-        yield "/modified", f"modified {ev['modified']} is before published {ev['published']}"
+        return (("/modified", f"modified {modified} is before published {published}"),)
+    return ()
 
 
 @register("OS319", "Link to itself", "remove the link: an event is not related to or distinct from itself")
-def no_self_links(ev: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    for i, rel in enumerate(ev.get("related") or []):
-        if rel.get("id") == ev.get("id"):
-            yield pointer_join("related", i, "id"), "event links to itself"
-    for i, other in enumerate(ev.get("distinct_from") or []):
-        if other == ev.get("id"):
-            yield pointer_join("distinct_from", i), "event is marked distinct from itself"
+def no_self_links(ev: dict[str, Any], ctx: Context) -> Findings:
+    related, distinct = ev.get("related"), ev.get("distinct_from")
+    if not related and not distinct:
+        return ()
+    own = ev.get("id")
+    found: list[Finding] = []
+    try:
+        for i, rel in enumerate(related or ()):
+            if rel.get("id") == own:
+                found.append((pointer_join("related", i, "id"), "event links to itself"))
+        for i, other in enumerate(distinct or ()):
+            if other == own:
+                found.append((pointer_join("distinct_from", i), "event is marked distinct from itself"))
+    except SHAPE_ERRORS:
+        pass
+    return found
 
 
 @register(
     "OS321", "Actor id differs from the file name", "rename the file to <id>.json, or fix the id", "actor"
 )
-def actor_id_matches_file(actor: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    if ctx.file_stem is not None and "id" in actor and actor["id"] != ctx.file_stem:
-        yield "/id", f"id {actor.get('id')!r} differs from the file name {ctx.file_stem!r}.json"
+def actor_id_matches_file(actor: dict[str, Any], ctx: Context) -> Findings:
+    return id_matches_file(actor, ctx)
 
 
 @register(
@@ -435,14 +525,15 @@ def actor_id_matches_file(actor: dict[str, Any], ctx: Context) -> Iterator[Findi
     "set parent to the umbrella or command the actor belongs to, or null",
     "actor",
 )
-def actor_parent_not_self(actor: dict[str, Any], ctx: Context) -> Iterator[Finding]:
+def actor_parent_not_self(actor: dict[str, Any], ctx: Context) -> Findings:
     if actor.get("parent") is not None and actor.get("parent") == actor.get("id"):
-        yield "/parent", "actor names itself as parent"
+        return (("/parent", "actor names itself as parent"),)
+    return ()
 
 
 @register("OS323", "Control character in actor text", "remove the invisible control character", "actor")
-def actor_no_control_characters(actor: dict[str, Any], ctx: Context) -> Iterator[Finding]:
-    yield from no_control_characters(actor, ctx)
+def actor_no_control_characters(actor: dict[str, Any], ctx: Context) -> Findings:
+    return no_control_characters(actor, ctx)
 
 
 @cache

@@ -77,7 +77,8 @@ def facts_of(data: dict[str, Any], kind: str) -> EventFacts | ActorFacts | None:
             links += ((withdrawn["superseded_by"], _WITHDRAWN_LINK),)
         attackers = tuple([a["actor"] for a in data.get("attackers") or ()])
         targets = data.get("targets")
-        target_actors = tuple([t.get("actor") for t in targets]) if targets else ()
+        # "" or a non-string: no actor named
+        target_actors = tuple([a if type(a := t.get("actor")) is str and a else None for t in targets or ()])
         aliases = tuple(data.get("aliases") or ())
         lat, lon = data.get("latitude"), data.get("longitude")
         if type(lat) not in _NUMBER or type(lon) not in _NUMBER:
@@ -88,9 +89,9 @@ def facts_of(data: dict[str, Any], kind: str) -> EventFacts | ActorFacts | None:
             lat,
             lon,
             attackers if all(type(a) is str for a in attackers) else _strings_or_none(attackers),
-            tuple(a if type(a) is str and a else None for a in target_actors),  # "": none named
+            target_actors,
             links,
-            aliases if all(type(a) is str for a in aliases) else _strings_or_none(aliases),
+            aliases if not aliases or all(type(a) is str for a in aliases) else _strings_or_none(aliases),
             bool(withdrawn),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
@@ -133,9 +134,11 @@ class DatasetIndex:
         self._event_files: dict[str, FileRef] = {}  # id -> first file holding it
         self._actor_files: dict[str, str] = {}
         self._repeated: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, id) -> more files
-        self._names: dict[str, list[tuple[str, str]]] = defaultdict(list)  # alias key -> places
-        self._actor_refs: list[tuple[str, str, str]] = []  # (file, actor id, pointer) not yet known
-        self._links: list[tuple[str, str, str]] = []  # (file, event id, pointer) not yet known
+        # Places hold a file reference and the record's id: file names are built when reported.
+        self._names: dict[str, list[tuple[FileRef, str, str]]] = defaultdict(list)  # key -> places
+        # (file, id, actor id, pointer) and (file, id, event id, pointer) of ids not yet known:
+        self._actor_refs: list[tuple[FileRef, str, str, str]] = []
+        self._links: list[tuple[FileRef, str, str, str]] = []
         self._parents: list[tuple[str, str]] = []  # (file, parent id)
         # Live located events, by slot: id, file, coordinates; ids they link to (when any).
         self._ids: list[str] = []
@@ -155,7 +158,7 @@ class DatasetIndex:
             self._actor_files[facts.id] = file
         for i, name in enumerate(facts.names):
             ptr = "/name" if i == 0 else pointer_join("aliases", i - 1)
-            self._names["actor:" + name.casefold()].append((file, ptr))
+            self._names["actor:" + name.casefold()].append((file, facts.id, ptr))
         if facts.parent:
             self._parents.append((file, facts.parent))
 
@@ -173,35 +176,36 @@ class DatasetIndex:
             self._repeated[("event", facts.id)].append(self.file(ref, facts.id))
         else:
             self._event_files[facts.id] = ref
-        known = self._actor_files
+        known = self._actor_files.__contains__
         if (
             facts.aliases
             or facts.links
-            or facts.target_actors
-            or not all(a in known for a in facts.attackers)
+            or not all(map(known, facts.attackers))
+            or not all(map(known, facts.target_actors))
         ):
-            # Only these are kept; the usual event names known attackers and nothing else.
-            self._add_references(self.file(ref, facts.id), facts)
+            # Only these are kept; the usual event names known actors and nothing else.
+            self._add_references(ref, facts)
         if not facts.withdrawn and facts.day is not None and facts.lat is not None and facts.lon is not None:
             self._add_located(ref, facts)
 
-    def _add_references(self, file: str, facts: EventFacts) -> None:
+    def _add_references(self, ref: FileRef, facts: EventFacts) -> None:
+        rid = facts.id
         if facts.aliases:
             for i, alias in enumerate(facts.aliases):
                 if alias is not None:
-                    self._names["event:" + alias].append((file, f"/aliases/{i}"))
+                    self._names["event:" + alias].append((ref, rid, f"/aliases/{i}"))
         known_actors = self._actor_files
         for i, actor in enumerate(facts.attackers):
             if actor is not None and actor not in known_actors:
-                self._actor_refs.append((file, actor, f"/attackers/{i}/actor"))
+                self._actor_refs.append((ref, rid, actor, f"/attackers/{i}/actor"))
         for i, actor in enumerate(facts.target_actors):
             if actor is not None and actor not in known_actors:  # None: no actor named
-                self._actor_refs.append((file, actor, f"/targets/{i}/actor"))
+                self._actor_refs.append((ref, rid, actor, f"/targets/{i}/actor"))
         if facts.links:
             known_events = self._event_files
             for other, ptr in facts.links:
                 if other not in known_events:
-                    self._links.append((file, other, ptr))
+                    self._links.append((ref, rid, other, ptr))
 
     def _add_located(self, ref: FileRef, facts: EventFacts) -> None:
         assert facts.day is not None and facts.lat is not None and facts.lon is not None
@@ -213,7 +217,12 @@ class DatasetIndex:
         if facts.links:
             self._linked[slot] = facts.linked
         numbers = self._attacker_numbers
-        for attacker in {a for a in facts.attackers if a is not None}:
+        attackers: Iterable[str | None] = facts.attackers
+        if len(facts.attackers) > 1:
+            attackers = dict.fromkeys(facts.attackers)  # each once, in the record's order
+        for attacker in attackers:
+            if attacker is None:
+                continue
             number = numbers.setdefault(attacker, len(numbers))
             self._row_keys.append(number << 32 | facts.day)
             self._row_slots.append(slot)
@@ -274,17 +283,22 @@ class DatasetIndex:
                 others = ", ".join(x for x in files if x != f)
                 yield _problem("OS302", f, "/id", f"{kind} id {rid!r} is also used by {others}")
         for key, places in self._names.items():
-            files = {f for f, _ in places}
+            if len(places) < 2:
+                continue  # a name used once
+            named = [(self.file(ref, rid), ptr) for ref, rid, ptr in places]
+            files = {f for f, _ in named}
             if len(files) > 1:
-                for f, ptr in places:
+                for f, ptr in named:
                     others = ", ".join(sorted(files - {f}))
                     yield _problem("OS303", f, ptr, f"{key.split(':', 1)[1]!r} also names {others}")
-        for file, actor, ptr in self._actor_refs:
+        for ref, rid, actor, ptr in self._actor_refs:
             if actor not in self._actor_files:
-                yield _problem("OS309", file, ptr, f"actor {actor!r} is not in dataset/actors/")
-        for file, other, ptr in self._links:
+                yield _problem(
+                    "OS309", self.file(ref, rid), ptr, f"actor {actor!r} is not in dataset/actors/"
+                )
+        for ref, rid, other, ptr in self._links:
             if other not in self._event_files:
-                yield _problem("OS310", file, ptr, f"event {other!r} does not exist")
+                yield _problem("OS310", self.file(ref, rid), ptr, f"event {other!r} does not exist")
         for file, parent in self._parents:
             if parent not in self._actor_files:
                 yield _problem("OS309", file, "/parent", f"parent actor {parent!r} is not in dataset/actors/")

@@ -214,9 +214,12 @@ def read_json_file(
 
 def _read_all(fd: int, size: int) -> bytes:
     """Every byte of an open file (the size is a hint: the file may change while read)."""
+    want = max(size + 1, 1 << 16)
     chunks = []
-    while chunk := os.read(fd, max(size + 1, 1 << 16)):
+    while chunk := os.read(fd, want):
         chunks.append(chunk)
+        if len(chunk) < want:  # a regular file reads short only at its end: spare a read
+            break
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
@@ -381,12 +384,28 @@ def is_canonical(data: dict[str, Any], raw: bytes, shape: KeyShape) -> bool:
 
     orjson writing `data` back as exactly `raw` proves the layout; the key order is then checked
     on the objects the schema describes. Every non-empty object opens with `{` and a newline in
-    canonical text (a newline inside a string is escaped), so when that count matches the
-    objects checked, none was missed; otherwise the full canonical form decides."""
-    if orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n" != raw:
+    canonical text (a newline inside a string is escaped), so when the count of `{`, or of `{`
+    and a newline, matches the objects checked, none was missed; otherwise the full canonical
+    form decides."""
+    written = orjson.dumps(data, option=orjson.OPT_INDENT_2)
+    if len(written) + 1 != len(raw) or not raw.startswith(written) or raw[-1:] != b"\n":
         return False
     checked = _ordered_objects(data, shape)
-    return checked == raw.count(b"{\n") or canonical_bytes(data, shape) == raw
+    return (
+        checked == _count_braces(raw)  # at most the objects: usually no `{` is in a string or `{}`
+        or checked == raw.count(b"{\n")
+        or canonical_bytes(data, shape) == raw
+    )
+
+
+def _count_braces(raw: bytes) -> int:
+    """How many times `{` occurs (found by memchr: bytes.count scans byte by byte)."""
+    count = 0
+    at = raw.find(b"{")
+    while at >= 0:
+        count += 1
+        at = raw.find(b"{", at + 1)
+    return count
 
 
 def canonical_bytes(data: Any, shape: KeyShape) -> bytes:

@@ -1,8 +1,9 @@
 """Build the versioned Frictionless data package from the event files, and read one back.
 
-`build_package(dataset, out)` validates the dataset (an invalid one is refused), then streams
-every event once, in id order, into all the package files at the same time, hashing them as
-they are written; memory holds one event at a time plus the actor registry. The package goes to
+`build_package(dataset, out)` validates the dataset (an invalid one is refused) and streams
+every event, in id order, into all the package files at the same time, hashing them as they are
+written. Each file is read once: the validator's workers render the runs of events they have
+just checked. Memory holds a few runs of events at a time plus the actor registry. The package goes to
 a hidden temporary directory beside the target, is fsynced and then swapped into place, so a
 build killed at any moment leaves the previous build intact and no partial directory visible.
 Nothing in it depends on the clock: `created` is the latest `modified` of the events (or the
@@ -25,7 +26,7 @@ import sys
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -51,6 +52,7 @@ DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 METADATA_FILE = "datapackage.json"
 SUMS_FILE = "SHA256SUMS"
 CITATION_FILE = "CITATION.cff"
+LOCK_FILE = ".openstrikes-build.lock"
 CHUNK_EVENTS = 1000  # events rendered and written together
 PARALLEL_THRESHOLD = 5000  # fewer events than this are rendered in-process
 CC_BY = {
@@ -257,15 +259,22 @@ def _csv_text(rows: list[list[str]]) -> bytes:
 
 def render_chunk(base: str, paths: list[str]) -> Chunk:
     """Read, flatten and serialise a run of event files (runs in a worker process)."""
+    events = []
+    for path in paths:
+        with open(os.path.join(base, path), "rb") as fh:
+            events.append(orjson.loads(fh.read()))
+    return render_events(events)
+
+
+def render_events(events: list[dict[str, Any]]) -> Chunk:
+    """Flatten and serialise a run of valid event records, in the order given."""
     events_rows: list[list[str]] = []
     child_rows: dict[str, list[list[str]]] = {t: [] for t in tables().children}
     changes_rows: list[list[str]] = []
     compact: list[bytes] = []
     features: list[bytes] = []
     best: tuple[str, str] | None = None
-    for path in paths:
-        with open(os.path.join(base, path), "rb") as fh:
-            event = orjson.loads(fh.read())
+    for event in events:
         line = orjson.dumps(event)
         compact.append(line)
         features.append(_geojson_feature(event))
@@ -290,7 +299,7 @@ def render_chunk(base: str, paths: list[str]) -> Chunk:
         parts[table] = _csv_text(rows)
     parts["events-ndjson"] = b"".join(c + b"\n" for c in compact)
     withdrawn_count = sum(1 for row in changes_rows if row[2] == "true")
-    return Chunk(parts, b",\n".join(compact), b",\n".join(features), len(paths), withdrawn_count, best)
+    return Chunk(parts, b",\n".join(compact), b",\n".join(features), len(events), withdrawn_count, best)
 
 
 def _chunks(base: str, event_paths: list[str], workers: int) -> Iterator[Chunk]:
@@ -314,44 +323,53 @@ def _chunks(base: str, event_paths: list[str], workers: int) -> Iterator[Chunk]:
             yield pending.popleft().get()
 
 
-def _write_events(
-    tmp: Path, base: Path, event_paths: list[str], progress: Progress, workers: int = 1
-) -> tuple[dict[str, FileInfo], str | None, int, int]:
-    """Stream every event into the per-event files; return their infos, the latest `modified`,
-    the number of events and of withdrawn ones."""
-    outs: dict[str, HashingFile] = {"events": HashingFile(tmp / "events.csv")}
-    headers: dict[str, list[str]] = {"events": event_header()}
-    for table in tables().children:
-        outs[table] = HashingFile(tmp / f"{table}.csv")
-        headers[table] = child_header(table)
-    outs["changes"] = HashingFile(tmp / "changes.csv")
-    headers["changes"] = list(CHANGES_COLUMNS)
-    for key, header in headers.items():
-        outs[key].write(_csv_text([header]))
-    outs["events-ndjson"] = HashingFile(tmp / "events.ndjson")
-    as_json = HashingFile(tmp / "events.json")
-    as_geojson = HashingFile(tmp / "events.geojson")
-    as_json.write(b"[")
-    as_geojson.write(b'{"type":"FeatureCollection","features":[')
-    best: tuple[str, str] | None = None
-    count = withdrawn = 0
-    for chunk in _chunks(str(base), event_paths, workers):
-        lead = b"\n" if count == 0 else b",\n"
-        as_json.write(lead + chunk.json_items)
-        as_geojson.write(lead + chunk.geo_items)
+class EventWriter:
+    """The per-event files of a package, written chunk after chunk and hashed as they grow."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.outs: dict[str, HashingFile] = {"events": HashingFile(tmp / "events.csv")}
+        headers: dict[str, list[str]] = {"events": event_header()}
+        for table in tables().children:
+            self.outs[table] = HashingFile(tmp / f"{table}.csv")
+            headers[table] = child_header(table)
+        self.outs["changes"] = HashingFile(tmp / "changes.csv")
+        headers["changes"] = list(CHANGES_COLUMNS)
+        for key, header in headers.items():
+            self.outs[key].write(_csv_text([header]))
+        self.outs["events-ndjson"] = HashingFile(tmp / "events.ndjson")
+        self.as_json = HashingFile(tmp / "events.json")
+        self.as_geojson = HashingFile(tmp / "events.geojson")
+        self.as_json.write(b"[")
+        self.as_geojson.write(b'{"type":"FeatureCollection","features":[')
+        self.best: tuple[str, str] | None = None
+        self.count = self.withdrawn = 0
+
+    def add(self, chunk: Chunk) -> None:
+        """Append the next chunk of events (chunks come in id order)."""
+        lead = b"\n" if self.count == 0 else b",\n"
+        self.as_json.write(lead + chunk.json_items)
+        self.as_geojson.write(lead + chunk.geo_items)
         for key, data in chunk.parts.items():
-            outs[key].write(data)
-        if chunk.max_modified is not None and (best is None or chunk.max_modified[0] > best[0]):
-            best = chunk.max_modified
-        count += chunk.count
-        withdrawn += chunk.withdrawn
-        progress.advance(chunk.count)
-    as_json.write(b"\n]\n" if count else b"]\n")
-    as_geojson.write(b"\n]}\n" if count else b"]}\n")
-    infos = {name: out.close() for name, out in outs.items()}
-    infos["events-json"] = as_json.close()
-    infos["events-geojson"] = as_geojson.close()
-    return infos, best[1] if best else None, count, withdrawn
+            self.outs[key].write(data)
+        if chunk.max_modified is not None and (self.best is None or chunk.max_modified[0] > self.best[0]):
+            self.best = chunk.max_modified
+        self.count += chunk.count
+        self.withdrawn += chunk.withdrawn
+
+    def discard(self) -> None:
+        """Close the files unfinished (they are about to be removed or rewritten)."""
+        for out in (*self.outs.values(), self.as_json, self.as_geojson):
+            out.fh.close()
+
+    def close(self) -> tuple[dict[str, FileInfo], str | None, int, int]:
+        """Finish the files; their infos, the latest `modified`, the number of events and of
+        withdrawn ones."""
+        self.as_json.write(b"\n]\n" if self.count else b"]\n")
+        self.as_geojson.write(b"\n]}\n" if self.count else b"]}\n")
+        infos = {name: out.close() for name, out in self.outs.items()}
+        infos["events-json"] = self.as_json.close()
+        infos["events-geojson"] = self.as_geojson.close()
+        return infos, self.best[1] if self.best else None, self.count, self.withdrawn
 
 
 def _instant(stamp: str) -> str:
@@ -583,7 +601,7 @@ def place(tmp: Path, target: Path) -> None:
 def build_lock(out: Path) -> Iterator[None]:
     """One build at a time per output directory; stale temporary directories are removed."""
     out.mkdir(parents=True, exist_ok=True)
-    with (out / ".openstrikes-build.lock").open("a") as fh:
+    with (out / LOCK_FILE).open("a") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             for stale in out.glob(".*.tmp-*"):
@@ -613,6 +631,28 @@ def validated_files(
     return result.event_files, result.actor_files
 
 
+def _validate_and_render(
+    dataset: Path, writer: EventWriter, progress: bool, workers: int
+) -> tuple[Iterable[RecordFile], Iterable[RecordFile], bool]:
+    """Validate the dataset, writing its events into `writer` from the same reading of each
+    file; the event and actor files and whether every event was written (else the events are
+    to be written from a second reading). InvalidDataset with every problem."""
+    from .validate import validate_dataset
+
+    bar = ProgressBar("validating and writing")
+    result = validate_dataset(
+        dataset,
+        workers=workers,
+        progress=bar.update if progress else None,
+        render=render_events,
+        on_rendered=writer.add,
+    )
+    bar.close()
+    if not result.ok:
+        raise InvalidDataset(result.problems)
+    return result.event_files, result.actor_files, result.rendered
+
+
 def build_package(
     dataset: Path,
     out: Path,
@@ -626,8 +666,13 @@ def build_package(
 ) -> Path:
     """Validate the dataset and build `out/<name>-<version>/`; return that directory.
 
+    Each event file is read once: the validator's workers render the events they have just
+    checked, and the package files are written as the runs come back in id order (when the
+    folders do not hold the events in id order, or `validated` is given, the events are read
+    again after validation instead).
+
     `version` and `release_date` override dataset/datapackage.json (used by `release`);
-    `workers` processes render events in parallel (default: one per core, at most 4);
+    `workers` processes check and render events in parallel (default: one per core, at most 4);
     `validated` passes the event and actor files of a validation the caller has just run.
     Raises InvalidDataset (nothing written) or PackageError.
     """
@@ -637,29 +682,56 @@ def build_package(
     if release_date is not None:
         meta["created"] = release_date
     stage = on_stage or (lambda _msg: None)
-    if validated is None:
-        stage("validating")
-        event_files, actor_files = validated_files(dataset, progress=progress)
-    else:  # the caller has just validated these files (and must not have found problems)
-        event_files, actor_files = validated
-    validated = None  # hold no reference to the file lists once they are turned into paths
-    events_dir = dataset / "events"
-    event_paths = _sorted_event_files(event_files, events_dir)
-    del event_files
-    actors = sorted((orjson.loads(rf.path.read_bytes()) for rf in actor_files), key=lambda a: a["id"])
-    del actor_files
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     target = out / package_dirname(meta)
+    fresh_out = not out.exists()
+    try:
+        return _build(dataset, out, target, meta, stage, progress, n_workers, validated)
+    except InvalidDataset:
+        if fresh_out:  # refused: leave no trace, not even the output directory and its lock
+            (out / LOCK_FILE).unlink(missing_ok=True)
+            with suppress(OSError):
+                out.rmdir()
+        raise
+
+
+def _build(
+    dataset: Path,
+    out: Path,
+    target: Path,
+    meta: dict[str, Any],
+    stage: Callable[[str], None],
+    progress: bool,
+    n_workers: int,
+    validated: tuple[Iterable[RecordFile], Iterable[RecordFile]] | None,
+) -> Path:
+    events_dir = dataset / "events"
     with build_lock(out):
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=out))
         os.chmod(tmp, 0o755)
+        writer = EventWriter(tmp)
         try:
+            if validated is None:
+                stage("validating")
+                event_files, actor_files, written = _validate_and_render(dataset, writer, progress, n_workers)
+            else:  # the caller has just validated these files (and must not have found problems)
+                (event_files, actor_files), written = validated, False
+            validated = None  # hold no reference to the file lists once they are used
+            actors = sorted((orjson.loads(rf.path.read_bytes()) for rf in actor_files), key=lambda a: a["id"])
+            del actor_files
             stage("writing")
-            bar = Progress(len(event_paths), "building", sys.stderr) if progress else Progress(0, "")
-            n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-            infos, max_modified, count, withdrawn = _write_events(
-                tmp, events_dir, event_paths, bar, n_workers
-            )
-            bar.close()
+            if not written:
+                writer.discard()
+                event_paths = _sorted_event_files(event_files, events_dir)
+                del event_files
+                bar = Progress(len(event_paths), "building", sys.stderr) if progress else Progress(0, "")
+                writer = EventWriter(tmp)
+                for chunk in _chunks(str(events_dir), event_paths, n_workers):
+                    writer.add(chunk)
+                    bar.advance(chunk.count)
+                bar.close()
+                del event_paths
+            infos, max_modified, count, withdrawn = writer.close()
             actor_csv = CsvOut(tmp / "actors.csv", actor_header())
             actor_csv.rows([flatten_actor(a) for a in actors])
             infos["actors"] = actor_csv.close()
@@ -681,6 +753,7 @@ def build_package(
             _fsync_dir(tmp)
             place(tmp, target)
         except BaseException:
+            writer.discard()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return target

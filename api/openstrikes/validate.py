@@ -2,12 +2,14 @@
 
 `validate_dataset` checks files without holding their records: each file is reduced to the
 compact facts the dataset-wide checks need, so memory stays small at a million events. Large
-runs use a process pool (one worker per core)."""
+runs use a process pool (one worker per core). A caller may also have each run of valid event
+files rendered where it was read (the package builder does, so a build reads every file once)."""
 
 from __future__ import annotations
 
 import gc
 import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import crosscheck
-from .checks import Context, per_record_checks
+from .checks import SHAPE_ERRORS, Context, per_record_checks
 from .crosscheck import ActorFacts, EventFacts
 from .jsontext import Parsed, line_of, pointer_lines, read_json_file
 from .problems import Problem
@@ -29,15 +31,20 @@ PARALLEL_THRESHOLD = 2000
 # Boundaries loaded before forking; others load in each worker on first use.
 WARM_COUNTRIES = ("IQ", "SY", "JO", "IR", "LB", "TR", "SA", "IL", "YE")
 CHUNK = 500
+AHEAD_PER_WORKER = 3  # tasks in flight per worker process
 
 
 @dataclass
 class ValidationResult:
-    """All problems found, and the files that were checked."""
+    """All problems found, and the files that were checked.
+
+    `rendered` is true when a `render` was asked for and every event file went through it, in
+    id order, and was handed to `on_rendered`."""
 
     problems: list[Problem] = field(default_factory=list)
     event_files: FileTable = field(default_factory=lambda: FileTable(""))
     actor_files: FileTable = field(default_factory=lambda: FileTable(""))
+    rendered: bool = False
 
     @property
     def ok(self) -> bool:
@@ -61,14 +68,14 @@ def check_record(data: Any, kind: str, display: str, ctx: Context) -> list[Probl
             for finding in func(data, ctx):
                 fix = finding[2] if len(finding) == 3 else hint  # a finding may bring its own hint
                 problems.append(Problem(display, finding[0], code, finding[1], fix))
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        except SHAPE_ERRORS:
             # The record's shape is wrong here; the schema problems above already say how.
             continue
     return problems
 
 
 @cache
-def _check_functions(kind: str) -> tuple[tuple[Callable[..., Iterator[Any]], str, str], ...]:
+def _check_functions(kind: str) -> tuple[tuple[Callable[..., Iterable[Any]], str, str], ...]:
     return tuple((c.func, c.code, c.hint) for c in per_record_checks(kind) if c.func is not None)  # type: ignore[arg-type]
 
 
@@ -103,14 +110,14 @@ def _year_folder(folder: str, kind: str) -> str | None:
 
 def _check_file(
     location: str, display: str, kind: Kind, name: str, ctx: Context
-) -> tuple[list[Problem], Facts]:
-    """Everything that can be checked from one file alone, plus its facts for dataset checks.
-    `ctx` carries the clock and the file's folder; its file fields are set here."""
+) -> tuple[list[Problem], Facts, Any]:
+    """Everything that can be checked from one file alone, its facts for dataset checks, and
+    its record. `ctx` carries the clock and the file's folder; its file fields are set here."""
     parsed = read_json_file(location, display, shape=key_shape(kind))
     problems = parsed.problems
     data = parsed.data
     if data is None:
-        return problems, None
+        return problems, None, None
     ctx.file_stem = name[:-5] if name.endswith(".json") else os.path.splitext(name)[0]
     ctx.raw = parsed.raw if parsed.canonical else None
     problems.extend(check_record(data, kind, display, ctx))
@@ -118,43 +125,53 @@ def _check_file(
         problems.append(
             Problem(display, "", "OS109", "file is not in canonical format", "run `openstrikes fmt` on it", 1)
         )
-    return _locate(parsed, problems), crosscheck.facts_of(data, kind)
+    return _locate(parsed, problems), crosscheck.facts_of(data, kind), data
 
 
 # A run of files of one directory of the table: (group, start, end).
 Task = tuple[int, int, int]
-Outcome = tuple[list[Facts], dict[int, list[Problem]]]  # facts by offset; problems of those with any
+# Renders the records of a run of valid event files (in a worker); what it returns is handed on.
+Render = Callable[[list[Any]], Any]
+# Facts by offset; problems of the files with any; the rendering of the run, if asked and valid.
+Outcome = tuple[list[Facts], dict[int, list[Problem]], Any]
 
 # Set in each worker process by the pool initializer (inherited, not sent, when forked).
 _worker_table = FileTable("")
 _worker_now = datetime.min.replace(tzinfo=UTC)
+_worker_render: Render | None = None
 
 
-def _init_worker(table: FileTable, now: datetime) -> None:
-    global _worker_table, _worker_now
-    _worker_table, _worker_now = table, now
+def _init_worker(table: FileTable, now: datetime, render: Render | None) -> None:
+    global _worker_table, _worker_now, _worker_render
+    _worker_table, _worker_now, _worker_render = table, now, render
     # Workers make no reference cycles worth collecting; the collector's passes over the
     # inherited heap would also copy its pages.
     gc.disable()
 
 
 def _process_task(task: Task) -> Outcome:
-    return _run_task(_worker_table, task, _worker_now)
+    return _run_task(_worker_table, task, _worker_now, _worker_render)
 
 
-def _run_task(table: FileTable, task: Task, now: datetime) -> Outcome:
+def _run_task(table: FileTable, task: Task, now: datetime, render: Render | None = None) -> Outcome:
     group, start, end = task
     facts: list[Facts] = []
     problems: dict[int, list[Problem]] = {}
     shown, kind = table.dirs[group], table.kinds[group]
     directory = os.path.normpath(os.path.join(table.base, shown))
     ctx = Context(now=now, year_dir=_year_folder(shown, kind))
+    records: list[Any] | None = [] if render is not None and kind == "event" else None
     for offset, name in enumerate(table.names(group, start, end)):
-        found, fact = _check_file(os.path.join(directory, name), os.path.join(shown, name), kind, name, ctx)
+        path = os.path.join(directory, name)
+        found, fact, data = _check_file(path, os.path.join(shown, name), kind, name, ctx)
         facts.append(fact)
         if found:
             problems[offset] = found
-    return facts, problems
+            records = None  # this run cannot go into a package
+        elif records is not None:
+            records.append(data)
+    rendered = render(records) if render is not None and records is not None else None
+    return facts, problems, rendered
 
 
 def _tasks(table: FileTable) -> list[Task]:
@@ -176,17 +193,26 @@ def _warm_up() -> None:
         key_shape(kind)  # type: ignore[arg-type]
 
 
-def _outcomes(table: FileTable, tasks: list[Task], now: datetime, workers: int) -> Iterator[Outcome]:
-    """The outcome of every task, in order."""
+def _outcomes(
+    table: FileTable, tasks: list[Task], now: datetime, workers: int, render: Render | None
+) -> Iterator[Outcome]:
+    """The outcome of every task, in order. A few tasks run ahead of the consumer, no more:
+    outcomes that may carry rendered bytes must not pile up in memory."""
     if workers <= 1 or len(table) < PARALLEL_THRESHOLD:
         for task in tasks:
-            yield _run_task(table, task, now)
+            yield _run_task(table, task, now, render)
         return
     _warm_up()  # load boundaries and validators once, before forking, so workers share them
     gc.freeze()  # keep the inherited heap out of the workers' (and our) collections
     context = get_context("fork" if hasattr(os, "fork") else "spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(table, now)) as pool:
-        yield from pool.imap(_process_task, tasks)
+    with context.Pool(workers, initializer=_init_worker, initargs=(table, now, render)) as pool:
+        pending: deque[Any] = deque()
+        for task in tasks:
+            pending.append(pool.apply_async(_process_task, (task,)))
+            if len(pending) >= AHEAD_PER_WORKER * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 @contextmanager
@@ -215,6 +241,8 @@ def validate_dataset(
     now: datetime | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    render: Render | None = None,
+    on_rendered: Callable[[Any], None] | None = None,
 ) -> ValidationResult:
     """Validate the given files (default: the whole dataset) against the schema, the coded
     checks and the rest of the dataset (ids, actors, links, likely duplicates).
@@ -223,6 +251,11 @@ def validate_dataset(
     context. The result's file tables let a caller (the package builder) re-read the records
     in a streaming way instead of holding them all. `progress(done, total)` is called as files
     are checked.
+
+    With `render` (a picklable function) and the whole dataset, each run of event files is
+    rendered from the records just checked, where they were read, and handed to `on_rendered`
+    in id order, as long as no problem is found; `result.rendered` says whether every event
+    went that way. Nothing is rendered when the folders do not list the events in id order.
     """
     now = now or datetime.now(UTC)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
@@ -239,13 +272,22 @@ def validate_dataset(
     result = ValidationResult(event_files=selected.only("event"), actor_files=selected.only("actor"))
     index = crosscheck.DatasetIndex(table.display)
     tasks = _tasks(table)
+    if render is not None and (paths or on_rendered is None or not _in_id_order(table)):
+        render = None
+    handed_on = render is not None
     with _collector_paused():
         done = 0
-        for (group, start, _), (facts, problems) in zip(
-            tasks, _outcomes(table, tasks, now, workers), strict=True
+        for (group, start, _), (facts, problems, rendered) in zip(
+            tasks, _outcomes(table, tasks, now, workers, render), strict=True
         ):
             for found in problems.values():
                 result.problems.extend(p for p in found if chosen is None or p.file in chosen)
+            if handed_on and table.kinds[group] == "event":
+                if rendered is None or result.problems:
+                    handed_on = False  # a problem: the package will not be built
+                else:
+                    assert on_rendered is not None
+                    on_rendered(rendered)
             names = table.names(group, start, start + len(facts)) if facts else []
             for offset, fact in enumerate(facts):
                 if type(fact) is EventFacts:
@@ -261,7 +303,23 @@ def validate_dataset(
         cross = [p for p in index.problems() if chosen is None or p.file in chosen]
     result.problems.extend(_locate_in_files(cross, table.base))
     result.problems.sort(key=lambda p: (p.file, p.line or 0, p.pointer, p.code))
+    result.rendered = handed_on and not result.problems
     return result
+
+
+def _in_id_order(table: FileTable) -> bool:
+    """Whether the event files, folder after folder (names sorted within each), are in the
+    order of their names, which is id order for valid events."""
+    last = ""
+    for group in range(table.groups):
+        if table.kinds[group] != "event":
+            continue
+        count = table.count(group)
+        first = table.names(group, 0, 1)[0]
+        if first < last:
+            return False
+        last = table.names(group, count - 1, count)[0]
+    return True
 
 
 def validate_event_data(
