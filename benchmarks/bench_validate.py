@@ -11,7 +11,11 @@ times, each in a fresh process:
 and prints seconds, events/s, peak memory and the ratios. Targets (issue 2): validate <= 2x
 the floor, >= 3x faster than frictionless, peak memory <= 1 GiB at 1M events.
 
-    .venv/bin/python benchmarks/bench_validate.py [--events 100000] [--seed 1] [--keep DIR]
+With `--rounds R` (default 3) the jobs run R times, taking turns (floor, validate, frictionless,
+floor, ...), so that the drift of a noisy machine hits each alike; every round is printed, and
+the table and the ratios use the median of each job.
+
+    .venv/bin/python benchmarks/bench_validate.py [--events 100000] [--seed 1] [--keep DIR] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import csv
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,6 +120,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep it")
     parser.add_argument("--skip-frictionless", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each job, taking turns")
     args = parser.parse_args()
 
     tmp = None if args.keep else tempfile.mkdtemp(prefix="openstrikes-bench-validate-")
@@ -132,11 +138,22 @@ def main() -> int:
         cores = os.cpu_count()
         warm = warm_page_cache(root / "dataset")
         print(f"read every event file once to warm the page cache ({warm:.1f} s, untimed)", file=sys.stderr)
-        results = {"floor": run("floor", root), "validate": run("validate", root)}
-        if not args.skip_frictionless:
-            results["frictionless"] = run("frictionless", root)
+        jobs = ["floor", "validate"] + ([] if args.skip_frictionless else ["frictionless"])
+        runs: dict[str, list[dict[str, float]]] = {job: [] for job in jobs}
+        for round_no in range(1, args.rounds + 1):
+            for job in jobs:
+                runs[job].append(run(job, root))
+            line = "  ".join(f"{job} {runs[job][-1]['seconds']:.2f} s" for job in jobs)
+            print(f"round {round_no}: {line}  (load {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
+        results = {
+            job: {key: statistics.median(r[key] for r in rs) for key in ("seconds", "peak_mib")}
+            for job, rs in runs.items()
+        }
         n = args.events
-        print(f"\nbench_validate: {n} events, {cores} cores (validate uses a process per core)")
+        print(
+            f"\nbench_validate: {n} events, {cores} cores (validate uses a process per core), "
+            f"median of {args.rounds} round(s)"
+        )
         print(f"{'job':<14}{'seconds':>10}{'events/s':>12}{'peak MiB':>10}")
         for job, r in results.items():
             print(f"{job:<14}{r['seconds']:>10.2f}{n / r['seconds']:>12,.0f}{r['peak_mib']:>10.0f}")

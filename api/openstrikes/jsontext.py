@@ -84,8 +84,12 @@ def read_json_file(
     display: str,
     shape: KeyShape | None = None,
     max_bytes: int = MAX_BYTES,
+    dir_fd: int | None = None,
 ) -> Parsed:
     """Read one record file. Never raises: every way it can be unusable becomes a Problem.
+
+    With `dir_fd` (an open directory), `path` is a name in that directory: opening it then
+    looks up one name, not every folder of a long path.
 
     With the `shape` of its kind of record, a file already in canonical form takes a fast path:
     parsed by orjson and found equal to its canonical bytes, which also proves it has no
@@ -102,9 +106,9 @@ def read_json_file(
 
     try:
         # O_NOFOLLOW: a symbolic link fails to open (ELOOP) instead of being followed.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0), dir_fd=dir_fd)
     except OSError as exc:
-        if exc.errno == errno.ELOOP or os.path.islink(path):
+        if exc.errno == errno.ELOOP or _is_link(path, dir_fd):
             return problem(
                 "OS100", "is a symbolic link, not a regular file", "replace the link with the file itself"
             )
@@ -210,6 +214,13 @@ def read_json_file(
         )
     out.data = data
     return out
+
+
+def _is_link(path: str | Path, dir_fd: int | None) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
 
 
 def _read_all(fd: int, size: int) -> bytes:

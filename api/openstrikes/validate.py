@@ -109,11 +109,12 @@ def _year_folder(folder: str, kind: str) -> str | None:
 
 
 def _check_file(
-    location: str, display: str, kind: Kind, name: str, ctx: Context
+    location: str, display: str, kind: Kind, name: str, ctx: Context, dir_fd: int | None = None
 ) -> tuple[list[Problem], Facts, Any]:
     """Everything that can be checked from one file alone, its facts for dataset checks, and
-    its record. `ctx` carries the clock and the file's folder; its file fields are set here."""
-    parsed = read_json_file(location, display, shape=key_shape(kind))
+    its record. `ctx` carries the clock and the file's folder; its file fields are set here.
+    With `dir_fd`, `location` is the file's name in that open directory."""
+    parsed = read_json_file(location, display, shape=key_shape(kind), dir_fd=dir_fd)
     problems = parsed.problems
     data = parsed.data
     if data is None:
@@ -161,17 +162,36 @@ def _run_task(table: FileTable, task: Task, now: datetime, render: Render | None
     directory = os.path.normpath(os.path.join(table.base, shown))
     ctx = Context(now=now, year_dir=_year_folder(shown, kind))
     records: list[Any] | None = [] if render is not None and kind == "event" else None
-    for offset, name in enumerate(table.names(group, start, end)):
-        path = os.path.join(directory, name)
-        found, fact, data = _check_file(path, os.path.join(shown, name), kind, name, ctx)
-        facts.append(fact)
-        if found:
-            problems[offset] = found
-            records = None  # this run cannot go into a package
-        elif records is not None:
-            records.append(data)
+    with _open_directory(directory) as dir_fd:
+        for offset, name in enumerate(table.names(group, start, end)):
+            location = name if dir_fd is not None else os.path.join(directory, name)
+            found, fact, data = _check_file(location, os.path.join(shown, name), kind, name, ctx, dir_fd)
+            facts.append(fact)
+            if found:
+                problems[offset] = found
+                records = None  # this run cannot go into a package
+            elif records is not None:
+                records.append(data)
     rendered = render(records) if render is not None and records is not None else None
     return facts, problems, rendered
+
+
+@contextmanager
+def _open_directory(path: str) -> Iterator[int | None]:
+    """The directory open for lookups relative to it (None where the system cannot, or when it
+    cannot be opened: each file then reports its own error)."""
+    if os.open not in os.supports_dir_fd:
+        yield None
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        yield None
+        return
+    try:
+        yield fd
+    finally:
+        os.close(fd)
 
 
 def _tasks(table: FileTable) -> list[Task]:
