@@ -310,17 +310,18 @@ def _chunks(base: str, event_paths: list[str], workers: int) -> Iterator[Chunk]:
             yield render_chunk(base, batch)
         return
     from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing import get_context
 
     ctx = get_context("fork" if hasattr(os, "fork") else "spawn")
-    with ctx.Pool(workers) as pool:
-        pending: deque[Any] = deque()
+    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        pending: deque[Future[Chunk]] = deque()
         for batch in batches:
-            pending.append(pool.apply_async(render_chunk, (base, batch)))
+            pending.append(pool.submit(render_chunk, base, batch))
             if len(pending) >= 2 * workers:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
 
 
 class EventWriter:

@@ -11,6 +11,7 @@ import gc
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -225,14 +226,16 @@ def _outcomes(
     _warm_up()  # load boundaries and validators once, before forking, so workers share them
     gc.freeze()  # keep the inherited heap out of the workers' (and our) collections
     context = get_context("fork" if hasattr(os, "fork") else "spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(table, now, render)) as pool:
-        pending: deque[Any] = deque()
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(table, now, render)
+    ) as pool:
+        pending: deque[Future[Outcome]] = deque()
         for task in tasks:
-            pending.append(pool.apply_async(_process_task, (task,)))
+            pending.append(pool.submit(_process_task, task))
             if len(pending) >= AHEAD_PER_WORKER * workers:
-                yield pending.popleft().get()
+                yield pending.popleft().result()
         while pending:
-            yield pending.popleft().get()
+            yield pending.popleft().result()
 
 
 @contextmanager
