@@ -706,6 +706,8 @@ def _build(
     n_workers: int,
     validated: tuple[Iterable[RecordFile], Iterable[RecordFile]] | None,
 ) -> Path:
+    """The build proper, under the output directory's lock, in a temporary directory that is
+    swapped into place only when complete."""
     events_dir = dataset / "events"
     with build_lock(out):
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=out))

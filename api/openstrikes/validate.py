@@ -12,7 +12,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -25,6 +25,7 @@ from .checks import SHAPE_ERRORS, Context, per_record_checks
 from .crosscheck import ActorFacts, EventFacts
 from .jsontext import Parsed, line_of, pointer_lines, read_json_file
 from .problems import Problem
+from .readahead import ReadAhead
 from .records import FileTable, Kind, RecordFile, discover_table, key_shape, kind_of, read_record, schema_name
 from .schemacheck import checker
 
@@ -141,21 +142,29 @@ Outcome = tuple[list[Facts], dict[int, list[Problem]], Any]
 _worker_table = FileTable("")
 _worker_now = datetime.min.replace(tzinfo=UTC)
 _worker_render: Render | None = None
+_worker_read_ahead: ReadAhead | None = None
 
 
 def _init_worker(table: FileTable, now: datetime, render: Render | None) -> None:
-    global _worker_table, _worker_now, _worker_render
+    global _worker_table, _worker_now, _worker_render, _worker_read_ahead
     _worker_table, _worker_now, _worker_render = table, now, render
+    _worker_read_ahead = ReadAhead()
     # Workers make no reference cycles worth collecting; the collector's passes over the
     # inherited heap would also copy its pages.
     gc.disable()
 
 
 def _process_task(task: Task) -> Outcome:
-    return _run_task(_worker_table, task, _worker_now, _worker_render)
+    return _run_task(_worker_table, task, _worker_now, _worker_render, _worker_read_ahead)
 
 
-def _run_task(table: FileTable, task: Task, now: datetime, render: Render | None = None) -> Outcome:
+def _run_task(
+    table: FileTable,
+    task: Task,
+    now: datetime,
+    render: Render | None = None,
+    read_ahead: ReadAhead | None = None,
+) -> Outcome:
     group, start, end = task
     facts: list[Facts] = []
     problems: dict[int, list[Problem]] = {}
@@ -163,8 +172,10 @@ def _run_task(table: FileTable, task: Task, now: datetime, render: Render | None
     directory = os.path.normpath(os.path.join(table.base, shown))
     ctx = Context(now=now, year_dir=_year_folder(shown, kind))
     records: list[Any] | None = [] if render is not None and kind == "event" else None
-    with _open_directory(directory) as dir_fd:
-        for offset, name in enumerate(table.names(group, start, end)):
+    names = table.names(group, start, end)
+    ahead = read_ahead.around(directory, names) if read_ahead is not None else nullcontext()
+    with ahead, _open_directory(directory) as dir_fd:
+        for offset, name in enumerate(names):
             location = name if dir_fd is not None else os.path.join(directory, name)
             found, fact, data = _check_file(location, os.path.join(shown, name), kind, name, ctx, dir_fd)
             facts.append(fact)
