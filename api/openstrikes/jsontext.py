@@ -74,6 +74,11 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+# How record files are opened: a symbolic link fails to open (ELOOP) instead of being followed,
+# and a FIFO does not block the reader.
+OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+
+
 def loads_strict(text: str) -> Any:
     """Parse JSON text, refusing duplicate keys and NaN/Infinity. Raises ValueError subclasses."""
     return json.loads(text, object_pairs_hook=_pairs_no_duplicates, parse_constant=_reject_constant)
@@ -105,8 +110,7 @@ def read_json_file(
         return out
 
     try:
-        # O_NOFOLLOW: a symbolic link fails to open (ELOOP) instead of being followed.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0), dir_fd=dir_fd)
+        fd = os.open(path, OPEN_FLAGS, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno == errno.ELOOP or _is_link(path, dir_fd):
             return problem(

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
+from .jsontext import OPEN_FLAGS
+
 THREADS = 8
 # Per file, above the cost of checking and rendering a cached file (about 0.15 ms) and below a read
 # that waits on a disk (a few ms).
@@ -57,12 +59,11 @@ class ReadAhead:
 def _read_files(directory: str, names: list[str], stop: threading.Event) -> None:
     """Read each file once, so that it is in the page cache when the worker comes to it.
     Errors are left for the worker to find and report."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     for name in names:
         if stop.is_set():
             return
         try:
-            fd = os.open(os.path.join(directory, name), flags)
+            fd = os.open(os.path.join(directory, name), OPEN_FLAGS)
         except OSError:
             continue
         try:

@@ -7,6 +7,8 @@ import gc
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -124,45 +126,46 @@ def test_closing_the_iterator_stops_the_feed_thread() -> None:
         assert len(srv.hits("/v1/events")) <= 3
 
 
+@contextmanager
+def _collector(enabled: bool) -> Iterator[None]:
+    """The cyclic collector switched on or off for the block, then as it was."""
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        yield
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_decoding_a_large_body_restores_the_collector_state(enabled: bool) -> None:
     body = json.dumps({"items": _events(200)}).encode()
     assert len(body) > GC_PAUSE_BYTES
-    was = gc.isenabled()
-    try:
-        (gc.enable if enabled else gc.disable)()
+    with _collector(enabled):
         assert len(parse_json(body, "u")["items"]) == 200
         assert gc.isenabled() is enabled
         with pytest.raises(TransportError):
             parse_json(body[:-1], "u")
         assert gc.isenabled() is enabled
-    finally:
-        (gc.enable if was else gc.disable)()
 
 
 def test_a_decoded_page_is_promoted_to_the_oldest_generation() -> None:
     body = json.dumps({"items": _events(200)}).encode()
-    was = gc.isenabled()
-    gc.enable()
-    try:
+    with _collector(True):
         items = parse_json(body, "u")["items"]
         oldest = {id(o) for o in gc.get_objects(generation=2)}
         # promoted at once, not left for young collections to walk them (and find them alive)
         assert id(items) in oldest and id(items[-1]["sources"]) in oldest
         assert gc.get_freeze_count() == 0  # nothing left frozen
-    finally:
-        (gc.enable if was else gc.disable)()
 
 
 def test_objects_someone_else_froze_stay_frozen() -> None:
     body = json.dumps({"items": _events(200)}).encode()
-    was = gc.isenabled()
-    gc.enable()
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        assert len(parse_json(body, "u")["items"]) == 200
-        assert gc.get_freeze_count() == frozen
-    finally:
-        gc.unfreeze()
-        (gc.enable if was else gc.disable)()
+    with _collector(True):
+        gc.freeze()
+        try:
+            frozen = gc.get_freeze_count()
+            assert len(parse_json(body, "u")["items"]) == 200
+            assert gc.get_freeze_count() == frozen
+        finally:
+            gc.unfreeze()
