@@ -77,7 +77,7 @@ def floor_app(environ: dict[str, object], start_response: object) -> list[bytes]
 
 def release_for(n: int, work: Path) -> Path:
     """The releases directory of a synthetic release of n events (built once, then reused)."""
-    from openstrikes.package import build_package
+    from openstrikes.package.builder import build_package
     from synthetic import write_dataset
 
     root = work / f"n{n}"
@@ -283,8 +283,8 @@ def _python_load(url: str, seconds: float, connections: int, size: int) -> Resul
 
 
 def run_size(n: int, work: Path, seconds: float, connections: int, rounds: int = ROUNDS) -> None:
-    from openstrikes.query import encode_cursor, fingerprint, where_clause
-    from openstrikes.store import Store
+    from openstrikes.index.query import encode_cursor, fingerprint, where_clause
+    from openstrikes.index.store import Store
 
     print(f"\n=== {n:,} events ===", flush=True)
     releases = release_for(n, work)

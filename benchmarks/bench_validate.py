@@ -35,8 +35,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from openstrikes.flatten import event_header, flatten_event  # noqa: E402
-from openstrikes.tableschema import events_schema  # noqa: E402
+from openstrikes.package.flatten import event_header, flatten_event  # noqa: E402
+from openstrikes.package.table_schema import events_schema  # noqa: E402
 from synthetic import warm_page_cache, write_dataset  # noqa: E402
 
 # Each measured job runs in its own interpreter and reports its own wall time and the peak

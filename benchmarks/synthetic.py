@@ -27,8 +27,8 @@ from typing import Any
 
 from openstrikes import geo
 from openstrikes.paths import repo_root
-from openstrikes.records import canonical
-from openstrikes.schemas import event_schema
+from openstrikes.schema_files import event_schema
+from openstrikes.toolchain.records import canonical
 
 ID_ALPHABET = "23456789cfghjmpqrvwx"
 ID_SPACE = len(ID_ALPHABET) ** 8

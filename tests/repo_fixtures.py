@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from openstrikes.records import canonical, event_path, write_atomic
+from openstrikes.toolchain.records import canonical, event_path, write_atomic
 from strategies import ACTOR_IDS, actor_record
 
 REPO = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from openstrikes.schemas import event_schema
+from openstrikes.schema_files import event_schema
 
 ID_ALPHABET = "23456789cfghjmpqrvwx"
 ACTOR_IDS = ("us-air-force", "us-centcom", "kataib-hezbollah", "unidentified-attackers")

@@ -19,7 +19,7 @@ from conftest_api import Release, build_release
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openstrikes.query import EVENTS_PARAMS, FILTERS, MAX_PAGE_SIZE
+from openstrikes.index.query import EVENTS_PARAMS, FILTERS, MAX_PAGE_SIZE
 from openstrikes.web import create_app
 
 N = 300
@@ -936,7 +936,7 @@ def test_a_timeout_on_the_fast_path_is_the_views_503(app: Any, monkeypatch: pyte
     from werkzeug.test import Client
     from werkzeug.wrappers import Response as WResponse
 
-    from openstrikes.store import QueryTimeout, Store
+    from openstrikes.index.store import QueryTimeout, Store
 
     def slow(self: Store, where: str, params: tuple[Any, ...]) -> int:
         raise QueryTimeout(f"the query took longer than {self.timeout:g} s")
@@ -964,7 +964,7 @@ def test_a_page_splices_the_stored_lines_of_the_package(client: Any, rel: Releas
 
 def test_aggregate_rows_declare_every_group_key(client: Any) -> None:
     """Schemathesis found rows with group keys the response schema did not declare."""
-    from openstrikes.query import GROUP_KEYS
+    from openstrikes.index.query import GROUP_KEYS
 
     schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
     row = next(s for name, s in schemas.items() if name.startswith("AggregateRow"))

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from openstrikes.cli import main
-from openstrikes.jsontext import loads_strict
-from openstrikes.records import canonical
+from openstrikes.toolchain.jsontext import loads_strict
+from openstrikes.toolchain.records import canonical
 from repo_fixtures import dump, make_root, write_event
 from strategies import events
 

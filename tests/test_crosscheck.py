@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openstrikes.validate import validate_dataset
+from openstrikes.toolchain.validate import validate_dataset
 from repo_fixtures import make_root, write_event
 from strategies import NOW, events
 
@@ -164,8 +164,8 @@ def test_parallel_and_serial_validation_agree(tmp_path: Path) -> None:
 )
 def test_likely_duplicates_match_a_pairwise_oracle(rows: list, data: st.DataObject) -> None:
     """The sorted sweep finds exactly the pairs a plain comparison of every pair finds."""
-    from openstrikes.crosscheck import DUPLICATE_KM, DatasetIndex, EventFacts
     from openstrikes.geo import haversine_km
+    from openstrikes.toolchain.crosscheck import DUPLICATE_KM, DatasetIndex, EventFacts
 
     facts = [
         EventFacts(f"E{i}", 738000 + day, lat, lon, tuple(att), (), (), (), withdrawn)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from openstrikes.cli import main
-from openstrikes.records import discover
-from openstrikes.validate import validate_dataset
+from openstrikes.toolchain.records import discover
+from openstrikes.toolchain.validate import validate_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 DATASET = REPO / "dataset"

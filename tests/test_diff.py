@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openstrikes.cli import main
-from openstrikes.diff import (
+from openstrikes.package.builder import build_package, write_zip
+from openstrikes.release.diff import (
     FieldChange,
     compare,
     compare_schemas,
@@ -23,8 +24,7 @@ from openstrikes.diff import (
     render_text,
     worktree_snapshot,
 )
-from openstrikes.package import build_package, write_zip
-from openstrikes.records import canonical
+from openstrikes.toolchain.records import canonical
 from strategies import events
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from openstrikes.checks import REGISTRY
+from openstrikes.toolchain.checks import REGISTRY
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from openstrikes.flatten import (
+from openstrikes.package.flatten import (
     actor_header,
     child_header,
     event_header,
@@ -21,9 +21,9 @@ from openstrikes.flatten import (
     unflatten_actor,
     unflatten_event,
 )
-from openstrikes.records import canonical
-from openstrikes.schemas import event_schema
-from openstrikes.tableschema import EMPTY, OMITTED, tables
+from openstrikes.package.table_schema import EMPTY, OMITTED, tables
+from openstrikes.schema_files import event_schema
+from openstrikes.toolchain.records import canonical
 from strategies import ACTOR_IDS, actor_record, events
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))

@@ -58,9 +58,9 @@ def test_the_client_needs_only_requests_and_the_standard_library() -> None:
 
 
 FORBIDDEN_FOR_SERVING = {
-    "openstrikes.records",
-    "openstrikes.commands",
-    "openstrikes.stats",
+    "openstrikes.toolchain.records",
+    "openstrikes.cli.toolchain",
+    "openstrikes.package.stats",
     "openstrikes.paths",
 }
 
@@ -93,7 +93,7 @@ def test_data_flows_one_way() -> None:
         if not path.exists():
             continue
         for imported in _imports(path):
-            assert not imported.startswith(("openstrikes.web", "openstrikes.store", "openstrikes.query")), (
-                f"{name}.py imports {imported}"
-            )
+            assert not imported.startswith(
+                ("openstrikes.web", "openstrikes.index.store", "openstrikes.index.query")
+            ), f"{name}.py imports {imported}"
             assert not imported.startswith("openstrikes_client"), f"{name}.py imports {imported}"

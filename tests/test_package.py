@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openstrikes import schemas, tableschema
+from openstrikes import schema_files as schemas
 from openstrikes.cli import main
-from openstrikes.flatten import read_actors, read_events
-from openstrikes.package import (
+from openstrikes.package import table_schema as tableschema
+from openstrikes.package.builder import (
     InvalidDataset,
     PackageError,
     Progress,
@@ -31,7 +31,8 @@ from openstrikes.package import (
     load_metadata,
     read_package,
 )
-from openstrikes.records import canonical
+from openstrikes.package.flatten import read_actors, read_events
+from openstrikes.toolchain.records import canonical
 from repo_fixtures import make_root, write_event
 from strategies import events
 
@@ -184,7 +185,7 @@ def test_descriptor_validates_against_the_data_package_v2_profile(built: Path) -
 
 
 def test_read_package_verifies_and_reads_zip_and_dir(built: Path, tmp_path: Path) -> None:
-    from openstrikes.package import write_zip
+    from openstrikes.package.builder import write_zip
 
     info = read_package(built)
     assert info.version == "0.1.0"
@@ -259,8 +260,8 @@ def test_rebuild_is_byte_identical_and_replaces_in_place(
 def test_each_event_file_is_read_once(
     synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from openstrikes import package
-    from openstrikes.validate import validate_dataset
+    from openstrikes.package import builder as package
+    from openstrikes.toolchain.validate import validate_dataset
 
     result = validate_dataset(synthetic / "dataset")
     twice = build_package(
@@ -281,7 +282,7 @@ def test_each_event_file_is_read_once(
 def test_events_in_folders_out_of_id_order_still_come_out_in_id_order(
     synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from openstrikes import package
+    from openstrikes.package import builder as package
 
     second_readings: list[int] = []
     render_chunk = package.render_chunk
@@ -378,7 +379,7 @@ def test_bad_metadata_is_a_clear_error(
 KILL_SCRIPT = """
 import sys
 from pathlib import Path
-from openstrikes.package import build_package
+from openstrikes.package.builder import build_package
 build_package(Path(sys.argv[1]), Path(sys.argv[2]), progress=False, workers=1)
 """
 
@@ -498,7 +499,7 @@ def test_an_empty_dataset_builds_a_valid_package(tmp_path: Path) -> None:
 
 
 def test_progress_bar_learns_its_total_and_draws_only_for_long_runs() -> None:
-    from openstrikes.progress import ProgressBar
+    from openstrikes.toolchain.progress import ProgressBar
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

@@ -11,9 +11,9 @@ import jsonschema
 import pytest
 from test_package import PROFILE, file_bytes, frictionless_validate
 
-from openstrikes.flatten import read_events
-from openstrikes.package import build_package, read_package
-from openstrikes.validate import validate_dataset
+from openstrikes.package.builder import build_package, read_package
+from openstrikes.package.flatten import read_events
+from openstrikes.toolchain.validate import validate_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))

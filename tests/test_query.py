@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openstrikes.query import (
+from openstrikes.index.query import (
     AGGREGATE_PARAMS,
     EVENTS_PARAMS,
     FILTERS,

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from unittest import mock
 
-from openstrikes import readahead
-from openstrikes.readahead import ReadAhead
+from openstrikes.toolchain import readahead
+from openstrikes.toolchain.readahead import ReadAhead
 
 
 def _files(tmp_path: Path, n: int) -> list[str]:

@@ -14,9 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openstrikes.cli import main
-from openstrikes.package import build_package, read_package, write_zip
-from openstrikes.records import canonical
-from openstrikes.release import (
+from openstrikes.package.builder import build_package, read_package, write_zip
+from openstrikes.release.plan import (
     bump,
     changelog_section,
     has_section,
@@ -25,6 +24,7 @@ from openstrikes.release import (
     plan_release,
     satisfies,
 )
+from openstrikes.toolchain.records import canonical
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from openstrikes.schemacheck import checker
-from openstrikes.schemas import actor_schema, event_schema, schema_version
+from openstrikes.schema_files import actor_schema, event_schema, schema_version
+from openstrikes.toolchain.schema_check import checker
 
 
 @pytest.mark.parametrize("schema", [event_schema(), actor_schema()], ids=["event", "actor"])

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from openstrikes.checks import Context
-from openstrikes.schemas import event_schema
-from openstrikes.validate import check_record, validate_event_data
+from openstrikes.schema_files import event_schema
+from openstrikes.toolchain.checks import Context
+from openstrikes.toolchain.validate import check_record, validate_event_data
 from strategies import ACTOR_IDS, NOW, actor_record, events
 
 ACTORS = [actor_record(a) for a in ACTOR_IDS]
@@ -186,8 +186,8 @@ def test_the_fast_canonical_check_agrees_with_the_canonical_bytes(
     including objects the schema does not describe."""
     import orjson
 
-    from openstrikes.jsontext import canonical_bytes, is_canonical
-    from openstrikes.records import key_shape
+    from openstrikes.toolchain.jsontext import canonical_bytes, is_canonical
+    from openstrikes.toolchain.records import key_shape
 
     shape = key_shape("event")
     if data.draw(st.booleans()):
@@ -221,7 +221,7 @@ def test_control_character_check_agrees_with_and_without_the_canonical_bytes(tex
     """OS314 skips the walk over the strings only when the canonical bytes prove it needless."""
     import orjson
 
-    from openstrikes.checks import no_control_characters
+    from openstrikes.toolchain.checks import no_control_characters
 
     record = {"summary": text, "sources": [{"title": text}]}
     raw = orjson.dumps(record, option=orjson.OPT_INDENT_2) + b"\n"

@@ -23,7 +23,7 @@ N_EVENTS = 400
 def link_chains(dataset: Path) -> None:
     """Link a few events into retaliation chains (the synthetic generator links only beyond 8,800
     events): each chain is three events, each a response to the one before."""
-    from openstrikes.records import canonical
+    from openstrikes.toolchain.records import canonical
 
     files = sorted((dataset / "events").rglob("*.json"))
     for start in range(0, 60, 12):
@@ -37,7 +37,7 @@ def link_chains(dataset: Path) -> None:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from openstrikes.package import build_package, write_zip
+    from openstrikes.package.builder import build_package, write_zip
     from synthetic import write_dataset
 
     tmp = tmp_path_factory.mktemp("client-release")

@@ -1,5 +1,5 @@
 """The read-only HTTP API (flask-smorest) over built release packages."""
 
-from .app import create_app
+from openstrikes.web.app import create_app
 
 __all__ = ["create_app"]

@@ -13,17 +13,17 @@ from pathlib import Path
 from flask import Flask, Request, Response, request
 from flask_smorest import Api
 
-from .. import __version__
-from ..store import DEFAULT_TIMEOUT_S
-from . import errors
-from .common import MIN_GZIP_BYTES
-from .docs import docs_blueprint
-from .events import blp as events_blp
-from .fast import FastPaths
-from .meta import MAX_BODY, files_blp, health_blp, releases_blp, validate_blp
-from .registry import Registry
-from .resources import actors_blp, aggregates_blp, changes_blp
-from .schemas import ApiErrorSchema, components
+from openstrikes import __version__
+from openstrikes.index.store import DEFAULT_TIMEOUT_S
+from openstrikes.web import errors
+from openstrikes.web.common import MIN_GZIP_BYTES
+from openstrikes.web.docs import docs_blueprint
+from openstrikes.web.events import blp as events_blp
+from openstrikes.web.fast import FastPaths
+from openstrikes.web.meta import MAX_BODY, files_blp, health_blp, releases_blp, validate_blp
+from openstrikes.web.registry import Registry
+from openstrikes.web.resources import actors_blp, aggregates_blp, changes_blp
+from openstrikes.web.response_schemas import ApiErrorSchema, components
 
 RELEASES_ENV = "OPENSTRIKES_RELEASES"
 CACHE_ENV = "OPENSTRIKES_CACHE"

@@ -8,9 +8,9 @@ from typing import Any
 import orjson
 from flask import Response, current_app, request
 
-from ..query import Param, parse_args
-from .errors import ApiError
-from .registry import Registry, Release
+from openstrikes.index.query import Param, parse_args
+from openstrikes.web.errors import ApiError
+from openstrikes.web.registry import Registry, Release
 
 MIN_GZIP_BYTES = 1024  # smaller bodies are sent as they are, even when gzip is asked for
 

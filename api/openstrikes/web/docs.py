@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response
 from flask_smorest import Api
 
-from ..query import AGGREGATE_PARAMS, EVENTS_PARAMS, FILTERS, SORT_OPTIONS, docs_rows
+from openstrikes.index.query import AGGREGATE_PARAMS, EVENTS_PARAMS, FILTERS, SORT_OPTIONS, docs_rows
 
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}

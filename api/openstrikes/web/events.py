@@ -15,8 +15,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..flatten import event_header, flatten_event
-from ..query import (
+from openstrikes.index.query import (
     DEFAULT_PAGE_SIZE,
     EVENTS_PARAMS,
     FORMATS,
@@ -29,10 +28,11 @@ from ..query import (
     openapi_parameters,
     where_clause,
 )
-from ..store import Store
-from .common import ERROR_CODES, args, json_response, not_modified, release_of, request_etag
-from .errors import ApiError
-from .schemas import ApiErrorSchema, EventListSchema, EventPageSchema
+from openstrikes.index.store import Store
+from openstrikes.package.flatten import event_header, flatten_event
+from openstrikes.web.common import ERROR_CODES, args, json_response, not_modified, release_of, request_etag
+from openstrikes.web.errors import ApiError
+from openstrikes.web.response_schemas import ApiErrorSchema, EventListSchema, EventPageSchema
 
 blp = Blueprint("events", __name__, description="Strike events: query, page, stream, look up.")
 STREAM_BATCH = 500

@@ -20,12 +20,12 @@ from urllib.parse import parse_qsl
 
 from werkzeug.http import parse_accept_header
 
-from ..query import EVENTS_PARAMS, parse_args, where_clause
-from ..store import QueryTimeout
-from .common import MIN_GZIP_BYTES, etag_for
-from .errors import error_response, timeout_error
-from .events import page_answer
-from .registry import Registry
+from openstrikes.index.query import EVENTS_PARAMS, parse_args, where_clause
+from openstrikes.index.store import QueryTimeout
+from openstrikes.web.common import MIN_GZIP_BYTES, etag_for
+from openstrikes.web.errors import error_response, timeout_error
+from openstrikes.web.events import page_answer
+from openstrikes.web.registry import Registry
 
 EVENT_PATH = re.compile(r"^/v1/(?:releases/([^/]+)/)?events/([^/]+)$")
 EVENTS_PATH = re.compile(r"^/v1/(?:releases/([^/]+)/)?events$")

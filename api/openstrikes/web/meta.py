@@ -12,14 +12,20 @@ from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from .. import __version__
-from ..crosscheck import EventFacts, facts_of
-from ..jsontext import Parsed, read_json_file
-from ..validate import validate_event_data
-from .common import args, json_response, registry, release_of
-from .errors import ApiError
-from .registry import Release
-from .schemas import ApiErrorSchema, HealthSchema, ReleaseSchema, ReleasesSchema, ReportSchema
+from openstrikes import __version__
+from openstrikes.toolchain.crosscheck import EventFacts, facts_of
+from openstrikes.toolchain.jsontext import Parsed, read_json_file
+from openstrikes.toolchain.validate import validate_event_data
+from openstrikes.web.common import args, json_response, registry, release_of
+from openstrikes.web.errors import ApiError
+from openstrikes.web.registry import Release
+from openstrikes.web.response_schemas import (
+    ApiErrorSchema,
+    HealthSchema,
+    ReleaseSchema,
+    ReleasesSchema,
+    ReportSchema,
+)
 
 releases_blp = Blueprint("releases", __name__, description="Published releases and their files.")
 files_blp = Blueprint("files", __name__, description="Bulk downloads of a release (immutable).")

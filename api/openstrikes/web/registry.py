@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..store import Store, StoreError, file_sha256
+from openstrikes.index.store import Store, StoreError, file_sha256
 
 SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 SUMS_FILE = "SHA256SUMS"

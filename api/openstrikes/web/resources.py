@@ -8,11 +8,17 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..query import AGGREGATE_PARAMS, CHANGES_PARAMS, GROUP_KEYS, openapi_parameters, where_clause
-from ..store import CASUALTY_FIELDS, stamp_of
-from .common import ERROR_CODES, args, json_response, release_of
-from .errors import ApiError
-from .schemas import ActorListSchema, AggregatesSchema, ApiErrorSchema, ChangesSchema
+from openstrikes.index.query import (
+    AGGREGATE_PARAMS,
+    CHANGES_PARAMS,
+    GROUP_KEYS,
+    openapi_parameters,
+    where_clause,
+)
+from openstrikes.index.store import CASUALTY_FIELDS, stamp_of
+from openstrikes.web.common import ERROR_CODES, args, json_response, release_of
+from openstrikes.web.errors import ApiError
+from openstrikes.web.response_schemas import ActorListSchema, AggregatesSchema, ApiErrorSchema, ChangesSchema
 
 aggregates_blp = Blueprint("aggregates", __name__, description="Counts and casualty ranges per group.")
 changes_blp = Blueprint("changes", __name__, description="The changes feed for incremental sync.")

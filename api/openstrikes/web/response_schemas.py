@@ -12,8 +12,8 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from ..query import GROUP_KEYS
-from ..schemas import actor_schema, event_schema
+from openstrikes.index.query import GROUP_KEYS
+from openstrikes.schema_files import actor_schema, event_schema
 
 EVENT_REF = "#/components/schemas/Event"
 PARTIAL_EVENT_REF = "#/components/schemas/EventFields"

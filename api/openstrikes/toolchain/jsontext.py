@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from .problems import Problem, pointer_join
+from openstrikes.problems import Problem, pointer_join
 
 MAX_BYTES = 1024 * 1024
 _BOM_UTF8 = b"\xef\xbb\xbf"

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from .problems import pointer_join
+from openstrikes.problems import pointer_join
 
 _ABSENT: Any = object()
 IGNORED_FIELDS = frozenset({"modified"})  # bumped by every edit: the fields that changed say what
@@ -340,7 +340,13 @@ def compare_schemas(old: dict[str, Any], new: dict[str, Any]) -> SchemaDiff:
 
 def package_snapshot(path: Path) -> Snapshot:
     """A built package directory or zip, verified against its hashes first."""
-    from .package import PackageError, iter_package_events, package_actors, package_schema, read_package
+    from openstrikes.package.builder import (
+        PackageError,
+        iter_package_events,
+        package_actors,
+        package_schema,
+        read_package,
+    )
 
     try:
         info = read_package(path)

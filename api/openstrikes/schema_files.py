@@ -6,7 +6,7 @@ import json
 from functools import cache
 from typing import Any
 
-from .paths import schema_dir
+from openstrikes.paths import schema_dir
 
 EVENT_SCHEMA_FILE = "event.schema.json"
 ACTOR_SCHEMA_FILE = "actor.schema.json"

@@ -3,16 +3,12 @@ into dataset/README.md between markers so the published numbers are never typed 
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .cli import EXIT_OK, EXIT_PROBLEMS, UsageError
-from .paths import dataset_dir
-from .records import discover, read_record, write_atomic
+from openstrikes.toolchain.records import discover, read_record
 
 START, END = "<!-- coverage:start -->", "<!-- coverage:end -->"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -83,29 +79,7 @@ def coverage_markdown(events: list[dict[str, Any]], actors: dict[str, dict[str, 
 def replace_section(text: str, section: str) -> str:
     """Put `section` between the coverage markers of `text`."""
     if START not in text or END not in text:
-        raise UsageError(f"dataset/README.md has no {START} ... {END} markers")
+        raise ValueError(f"dataset/README.md has no {START} ... {END} markers")
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     return f"{head}{START}\n{section}{END}{tail}"
-
-
-def cmd_stats(args: argparse.Namespace) -> int:
-    """`openstrikes stats [--write | --check]`: print, write or check the coverage tables."""
-    dataset = dataset_dir()
-    section = coverage_markdown(*load_records(dataset))
-    readme = dataset / "README.md"
-    if not (args.write or args.check):
-        sys.stdout.write(section)
-        return EXIT_OK
-    current = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    updated = replace_section(current, section)
-    if args.check:
-        if updated != current:
-            print(
-                "dataset/README.md coverage tables are stale: run `openstrikes stats --write`",
-                file=sys.stderr,
-            )
-            return EXIT_PROBLEMS
-        return EXIT_OK
-    write_atomic(readme, updated)
-    return EXIT_OK

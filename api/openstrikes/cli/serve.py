@@ -14,12 +14,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..cli import EXIT_OK, EXIT_PROBLEMS, UsageError
-from ..package import InvalidDataset, PackageError, build_package
-from ..paths import dataset_dir
-from ..problems import format_human
-from ..store import StoreError
-from .app import create_app
+from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
+from openstrikes.index.store import StoreError
+from openstrikes.package.builder import InvalidDataset, PackageError, build_package
+from openstrikes.paths import dataset_dir
+from openstrikes.problems import format_human
+from openstrikes.web.app import create_app
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Handlers of `openstrikes build`, `diff` and `release` (called by cli.py)."""
+"""Handlers of `openstrikes diff` and `openstrikes release`."""
 
 from __future__ import annotations
 
@@ -6,49 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cli import EXIT_OK, EXIT_PROBLEMS, UsageError
-from .diff import DiffError, compare, open_snapshot, render_json, render_text
-from .package import InvalidDataset, PackageError, build_package, load_metadata, read_package, validated_files
-from .paths import dataset_dir, repo_root
-from .problems import format_human
-from .release import ReleaseError, VersionRefused, apply_release, plan_release
-
-
-def _report_invalid(exc: InvalidDataset, command: str) -> int:
-    print(format_human(exc.problems, color=sys.stdout.isatty()))
-    files = len({p.file for p in exc.problems})
-    print(
-        f"openstrikes {command}: refused: {len(exc.problems)} problem(s) in {files} file(s); "
-        "nothing was written (run `openstrikes validate` after fixing them)",
-        file=sys.stderr,
-    )
-    return EXIT_PROBLEMS
-
-
-def _stage(message: str) -> None:
-    if sys.stderr.isatty():
-        print(f"{message}...", file=sys.stderr)
-
-
-def cmd_build(args: argparse.Namespace) -> int:
-    """`openstrikes build [--out DIR]`: validate, then write DIR/<name>-<version>/."""
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a directory")
-    try:
-        target = build_package(dataset_dir(), out, on_stage=_stage)
-        info = read_package(target, verify=False)
-    except InvalidDataset as exc:
-        return _report_invalid(exc, "build")
-    except PackageError as exc:
-        print(f"openstrikes build: {exc}", file=sys.stderr)
-        return EXIT_PROBLEMS
-    counts = info.descriptor.get("counts", {})
-    print(
-        f"built {target} ({counts.get('events', 0)} events, {counts.get('withdrawn', 0)} withdrawn, "
-        f"{counts.get('actors', 0)} actors); datapackage.json sha256 {info.sha256}"
-    )
-    return EXIT_OK
+from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
+from openstrikes.cli.package import report_invalid, stage
+from openstrikes.package.builder import InvalidDataset, PackageError, load_metadata, validated_files
+from openstrikes.paths import repo_root
+from openstrikes.release.diff import DiffError, compare, open_snapshot, render_json, render_text
+from openstrikes.release.plan import ReleaseError, VersionRefused, apply_release, plan_release
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -76,10 +39,10 @@ def cmd_release(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out} exists and is not a directory")
     try:
         meta = load_metadata(root / "dataset")
-        _stage("validating")
+        stage("validating")
         files = validated_files(root / "dataset")
     except InvalidDataset as exc:
-        return _report_invalid(exc, "release")
+        return report_invalid(exc, "release")
     except PackageError as exc:
         print(f"openstrikes release: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS

@@ -33,8 +33,8 @@ from typing import Any
 
 import orjson
 
-from .geo import haversine_km
-from .package import PackageError, PackageInfo, package_actors, read_package
+from openstrikes.geo import haversine_km
+from openstrikes.package.builder import PackageError, PackageInfo, package_actors, read_package
 
 LAYOUT_VERSION = 2
 DEFAULT_TIMEOUT_S = 5.0

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
 
-from .checks import REGISTRY
-from .geo import EARTH_RADIUS_KM, haversine_km
-from .problems import Problem, pointer_join
+from openstrikes.geo import EARTH_RADIUS_KM, haversine_km
+from openstrikes.problems import Problem, pointer_join
+from openstrikes.toolchain.checks import REGISTRY
 
 DUPLICATE_DAYS = 1
 DUPLICATE_KM = 25.0

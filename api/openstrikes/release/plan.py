@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .diff import (
+from openstrikes.release.diff import (
     Diff,
     DiffError,
     Snapshot,
@@ -208,7 +208,7 @@ def find_baseline(root: Path, out: Path, name: str, version: str) -> Snapshot | 
 
 def plan_release(root: Path, out: Path, requested: str | None, now: datetime | None = None) -> Plan:
     """Work out the next version, the diff since the last release and its CHANGELOG section."""
-    from .package import load_metadata
+    from openstrikes.package.builder import load_metadata
 
     meta = load_metadata(root / "dataset")
     current = meta["version"]
@@ -277,8 +277,8 @@ def apply_release(
 ) -> tuple[Path, Path]:
     """Build the package at the new version, zip it, then record the version, the date, the
     CHANGELOG section and the citation. Returns (package directory, zip)."""
-    from .package import build_package, citation_cff, load_metadata, write_zip
-    from .records import write_atomic
+    from openstrikes.package.builder import build_package, citation_cff, load_metadata, write_zip
+    from openstrikes.toolchain.records import write_atomic
 
     dataset = root / "dataset"
     package_dir = build_package(

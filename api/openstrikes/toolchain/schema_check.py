@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 
-from .problems import Problem, pointer_join
-from .schemas import load_schema
+from openstrikes.problems import Problem, pointer_join
+from openstrikes.schema_files import load_schema
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
 
-from .schemas import actor_schema, event_schema
+from openstrikes.schema_files import actor_schema, event_schema
 
 TABLESCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 

@@ -12,8 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from .jsontext import KeyShape, Parsed, canonical_bytes, compile_shape, read_json_file
-from .schemas import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, key_order, schema_version
+from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, key_order, schema_version
+from openstrikes.toolchain.jsontext import KeyShape, Parsed, canonical_bytes, compile_shape, read_json_file
 
 Kind = Literal["event", "actor"]
 

@@ -9,14 +9,21 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .cli import EXIT_OK, EXIT_PROBLEMS, UsageError
-from .jsontext import read_json_file
-from .paths import dataset_dir
-from .problems import Problem, format_github, format_human, format_json
-from .progress import ProgressBar
-from .records import canonical, discover, event_path, new_event_id, scaffold_event, write_atomic
-from .schemas import event_schema
-from .validate import validate_dataset
+from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
+from openstrikes.paths import dataset_dir
+from openstrikes.problems import Problem, format_github, format_human, format_json
+from openstrikes.schema_files import event_schema
+from openstrikes.toolchain.jsontext import read_json_file
+from openstrikes.toolchain.progress import ProgressBar
+from openstrikes.toolchain.records import (
+    canonical,
+    discover,
+    event_path,
+    new_event_id,
+    scaffold_event,
+    write_atomic,
+)
+from openstrikes.toolchain.validate import validate_dataset
 
 
 def _strike_types() -> list[str]:

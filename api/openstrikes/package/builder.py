@@ -33,13 +33,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from .flatten import actor_header, child_header, event_header, flatten_actor, flatten_event
-from .paths import schema_dir
-from .problems import Problem
-from .progress import Progress, ProgressBar
-from .records import RecordFile
-from .schemas import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, schema_version
-from .tableschema import (
+from openstrikes.package.flatten import actor_header, child_header, event_header, flatten_actor, flatten_event
+from openstrikes.package.table_schema import (
     CHANGES_COLUMNS,
     actors_schema,
     changes_schema,
@@ -47,6 +42,11 @@ from .tableschema import (
     events_schema,
     tables,
 )
+from openstrikes.paths import schema_dir
+from openstrikes.problems import Problem
+from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, schema_version
+from openstrikes.toolchain.progress import Progress, ProgressBar
+from openstrikes.toolchain.records import RecordFile
 
 DATAPACKAGE_PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 METADATA_FILE = "datapackage.json"
@@ -121,7 +121,7 @@ def load_metadata(dataset: Path) -> dict[str, Any]:
     for key in ("name", "version"):
         if not isinstance(meta.get(key), str) or not meta[key]:
             raise PackageError(f"{path} needs a non-empty string {key!r}")
-    from .release import parse_version  # local import: release imports this module
+    from openstrikes.release.plan import parse_version  # local import: release imports this module
 
     try:
         parse_version(meta["version"])
@@ -622,7 +622,7 @@ def validated_files(
     dataset: Path, progress: bool = False
 ) -> tuple[Iterable[RecordFile], Iterable[RecordFile]]:
     """Validate the dataset; its event and actor files, or InvalidDataset with every problem."""
-    from .validate import validate_dataset
+    from openstrikes.toolchain.validate import validate_dataset
 
     bar = ProgressBar("validating")
     result = validate_dataset(dataset, progress=bar.update if progress else None)
@@ -638,7 +638,7 @@ def _validate_and_render(
     """Validate the dataset, writing its events into `writer` from the same reading of each
     file; the event and actor files and whether every event was written (else the events are
     to be written from a second reading). InvalidDataset with every problem."""
-    from .validate import validate_dataset
+    from openstrikes.toolchain.validate import validate_dataset
 
     bar = ProgressBar("validating and writing")
     result = validate_dataset(
@@ -876,7 +876,7 @@ def iter_package_events(path: Path) -> Iterator[dict[str, Any]]:
 
 def package_actors(path: Path) -> list[dict[str, Any]]:
     """The actor records of a package, read back from actors.csv."""
-    from .flatten import unflatten_actor
+    from openstrikes.package.flatten import unflatten_actor
 
     src = Source(path)
     try:

@@ -15,8 +15,8 @@ from functools import cache, lru_cache
 from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from . import geo
-from .problems import pointer_join
+from openstrikes import geo
+from openstrikes.problems import pointer_join
 
 Scope = Literal["event", "actor", "dataset"]
 # A finding: (pointer, message) or (pointer, message, hint) when the hint depends on the record.

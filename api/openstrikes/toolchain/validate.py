@@ -20,14 +20,23 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from . import crosscheck
-from .checks import SHAPE_ERRORS, Context, per_record_checks
-from .crosscheck import ActorFacts, EventFacts
-from .jsontext import Parsed, line_of, pointer_lines, read_json_file
-from .problems import Problem
-from .readahead import ReadAhead
-from .records import FileTable, Kind, RecordFile, discover_table, key_shape, kind_of, read_record, schema_name
-from .schemacheck import checker
+from openstrikes.problems import Problem
+from openstrikes.toolchain import crosscheck
+from openstrikes.toolchain.checks import SHAPE_ERRORS, Context, per_record_checks
+from openstrikes.toolchain.crosscheck import ActorFacts, EventFacts
+from openstrikes.toolchain.jsontext import Parsed, line_of, pointer_lines, read_json_file
+from openstrikes.toolchain.readahead import ReadAhead
+from openstrikes.toolchain.records import (
+    FileTable,
+    Kind,
+    RecordFile,
+    discover_table,
+    key_shape,
+    kind_of,
+    read_record,
+    schema_name,
+)
+from openstrikes.toolchain.schema_check import checker
 
 PARALLEL_THRESHOLD = 2000
 # Boundaries loaded before forking; others load in each worker on first use.
@@ -215,7 +224,7 @@ def _tasks(table: FileTable) -> list[Task]:
 
 
 def _warm_up() -> None:
-    from . import geo
+    from openstrikes import geo
 
     checker(schema_name("event"))
     checker(schema_name("actor"))

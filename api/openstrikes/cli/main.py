@@ -1,19 +1,15 @@
-"""The `openstrikes` command line: thin wrappers over the library modules."""
+"""Argument parsing and dispatch of the `openstrikes` command."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 
-from . import __version__
-from .paths import RepoNotFound
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-
-class UsageError(Exception):
-    """A command was given arguments it cannot work with (exit status 2)."""
+from openstrikes import __version__
+from openstrikes.cli.exits import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
+from openstrikes.paths import RepoNotFound
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,17 +28,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--location", help="named place as the sources give it")
     p.add_argument("--source-url", help="URL of the first source")
     p.add_argument("--no-input", action="store_true", help="never prompt; fail if a required flag is missing")
-    p.set_defaults(handler="openstrikes.commands:cmd_new")
+    p.set_defaults(handler="openstrikes.cli.toolchain:cmd_new")
 
     p = sub.add_parser("fmt", help="rewrite record files in canonical form")
     p.add_argument("paths", nargs="*", help="files or directories (default: the whole dataset)")
     p.add_argument("--check", action="store_true", help="write nothing; list files that differ, exit 1")
-    p.set_defaults(handler="openstrikes.commands:cmd_fmt")
+    p.set_defaults(handler="openstrikes.cli.toolchain:cmd_fmt")
 
     p = sub.add_parser("validate", help="check record files: schema, meaning and likely duplicates")
     p.add_argument("paths", nargs="*", help="files or directories (default: the whole dataset)")
     p.add_argument("--format", choices=["human", "json", "github"], default="human", dest="output_format")
-    p.set_defaults(handler="openstrikes.commands:cmd_validate")
+    p.set_defaults(handler="openstrikes.cli.toolchain:cmd_validate")
 
     p = sub.add_parser(
         "stats", help="coverage tables of the dataset (events by month, country, type, attacker)"
@@ -50,11 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="update the tables in dataset/README.md")
     mode.add_argument("--check", action="store_true", help="exit 1 if dataset/README.md is stale")
-    p.set_defaults(handler="openstrikes.stats:cmd_stats")
+    p.set_defaults(handler="openstrikes.cli.stats:cmd_stats")
 
     p = sub.add_parser("build", help="validate and build the versioned data package")
     p.add_argument("--out", default="dist", help="output directory (default: dist)")
-    p.set_defaults(handler="openstrikes.package_cli:cmd_build")
+    p.set_defaults(handler="openstrikes.cli.package:cmd_build")
 
     p = sub.add_parser("diff", help="compare two builds, zips or git refs")
     p.add_argument("old", help="build directory, zip or git ref")
@@ -62,25 +58,27 @@ def _parser() -> argparse.ArgumentParser:
         "new", nargs="?", default=None, help="build directory, zip or git ref (default: work tree)"
     )
     p.add_argument("--format", choices=["text", "json"], default="text", dest="output_format")
-    p.set_defaults(handler="openstrikes.package_cli:cmd_diff")
+    p.set_defaults(handler="openstrikes.cli.release:cmd_diff")
 
     p = sub.add_parser("release", help="version the dataset, write the CHANGELOG section and the zip")
     p.add_argument("--version", dest="release_version", help="X.Y.Z (default: proposed from the diff)")
     p.add_argument("--out", default="dist", help="output directory (default: dist)")
     p.add_argument("--dry-run", action="store_true", help="print the proposal, write nothing")
-    p.set_defaults(handler="openstrikes.package_cli:cmd_release")
+    p.set_defaults(handler="openstrikes.cli.release:cmd_release")
 
     p = sub.add_parser("serve", help="serve the read-only API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--releases", help="directory of built releases (default: build the dataset)")
-    p.set_defaults(handler="openstrikes.web.serve:cmd_serve")
+    p.set_defaults(handler="openstrikes.cli.serve:cmd_serve")
     return parser
 
 
 def _load(handler: str) -> Callable[[argparse.Namespace], int]:
+    """The handler named "module:function", imported only when its command runs: `validate` must
+    not pay for importing Flask, nor `serve` for the validators."""
     module_name, _, func = handler.partition(":")
-    module = __import__(module_name, fromlist=[func])
+    module = importlib.import_module(module_name)
     fn: Callable[[argparse.Namespace], int] = getattr(module, func)
     return fn
 
@@ -96,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # the last line of defence: no traceback reaches a user
@@ -105,8 +103,4 @@ def main(argv: Sequence[str] | None = None) -> int:
             "This is a bug in openstrikes; please report it with the command you ran.",
             file=sys.stderr,
         )
-        return 3
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        return EXIT_INTERNAL

@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
-from .problems import pointer_join
-from .tableschema import EMPTY, OMITTED, Column, Layout, child_columns, tables
+from openstrikes.package.table_schema import EMPTY, OMITTED, Column, Layout, child_columns, tables
+from openstrikes.problems import pointer_join
 
 Row = list[str]
 _MISSING = object()

@@ -21,9 +21,9 @@ from typing import Any
 
 import orjson
 
-from .geo import EARTH_RADIUS_KM
-from .schemas import event_schema
-from .store import search_words, utc_key
+from openstrikes.geo import EARTH_RADIUS_KM
+from openstrikes.index.store import search_words, utc_key
+from openstrikes.schema_files import event_schema
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50

@@ -1,0 +1,49 @@
+"""Handler of `openstrikes build`, and the reporting it shares with `release`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
+from openstrikes.package.builder import InvalidDataset, PackageError, build_package, read_package
+from openstrikes.paths import dataset_dir
+from openstrikes.problems import format_human
+
+
+def report_invalid(exc: InvalidDataset, command: str) -> int:
+    print(format_human(exc.problems, color=sys.stdout.isatty()))
+    files = len({p.file for p in exc.problems})
+    print(
+        f"openstrikes {command}: refused: {len(exc.problems)} problem(s) in {files} file(s); "
+        "nothing was written (run `openstrikes validate` after fixing them)",
+        file=sys.stderr,
+    )
+    return EXIT_PROBLEMS
+
+
+def stage(message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"{message}...", file=sys.stderr)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """`openstrikes build [--out DIR]`: validate, then write DIR/<name>-<version>/."""
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a directory")
+    try:
+        target = build_package(dataset_dir(), out, on_stage=stage)
+        info = read_package(target, verify=False)
+    except InvalidDataset as exc:
+        return report_invalid(exc, "build")
+    except PackageError as exc:
+        print(f"openstrikes build: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    counts = info.descriptor.get("counts", {})
+    print(
+        f"built {target} ({counts.get('events', 0)} events, {counts.get('withdrawn', 0)} withdrawn, "
+        f"{counts.get('actors', 0)} actors); datapackage.json sha256 {info.sha256}"
+    )
+    return EXIT_OK

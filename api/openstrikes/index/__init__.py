@@ -1,0 +1,2 @@
+"""The SQLite index of a built package and ALL the SQL: filters, parameters, cursors, pages,
+aggregates."""
