@@ -77,7 +77,7 @@ def floor_app(environ: dict[str, object], start_response: object) -> list[bytes]
 
 def release_for(n: int, work: Path) -> Path:
     """The releases directory of a synthetic release of n events (built once, then reused)."""
-    from openstrikes.package.builder import build_package
+    from openstrikes.package.build import build_package
     from synthetic import write_dataset
 
     root = work / f"n{n}"

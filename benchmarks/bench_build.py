@@ -37,7 +37,7 @@ from synthetic import warm_page_cache, write_dataset
 BUILD_CHILD = """
 import sys, time
 from pathlib import Path
-from openstrikes.package.builder import build_package
+from openstrikes.package.build import build_package
 t0 = time.monotonic()
 stages = {}
 def stage(name):
@@ -51,7 +51,7 @@ print(f"{stages.get('writing', 0.0):.3f} {total - stages.get('writing', 0.0):.3f
 WRITE_CHILD = """
 import sys, time
 from pathlib import Path
-from openstrikes.package.builder import build_package
+from openstrikes.package.build import build_package
 from openstrikes.toolchain.records import discover_table
 dataset = Path(sys.argv[1])
 def listed():

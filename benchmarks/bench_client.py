@@ -45,7 +45,7 @@ def free_port() -> int:
 
 def build_release(workdir: Path, n: int, seed: int) -> Path:
     """A synthetic dataset of n events, built into a releases directory."""
-    from openstrikes.package.builder import build_package
+    from openstrikes.package.build import build_package
     from synthetic import write_dataset  # type: ignore[import-not-found]
 
     t0 = time.perf_counter()

@@ -24,7 +24,7 @@ class Release:
 def build_release(tmp: Path, n: int, seed: int, *, version: str = "0.1.0", links: bool = True) -> Release:
     """Write a synthetic dataset of n events, spread them over the generator's places, link every
     9th event to the one before it (and some to one further back), and build it."""
-    from openstrikes.package.builder import build_package
+    from openstrikes.package.build import build_package
     from openstrikes.toolchain.records import canonical
     from synthetic import places, write_dataset
 

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openstrikes.cli import main
-from openstrikes.package.builder import build_package, write_zip
+from openstrikes.package.archive import write_zip
+from openstrikes.package.build import build_package
 from openstrikes.release.diff import (
     FieldChange,
     compare,

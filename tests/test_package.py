@@ -23,15 +23,11 @@ from hypothesis import strategies as st
 from openstrikes import schema_files as schemas
 from openstrikes.cli import main
 from openstrikes.package import table_schema as tableschema
-from openstrikes.package.builder import (
-    InvalidDataset,
-    PackageError,
-    Progress,
-    build_package,
-    load_metadata,
-    read_package,
-)
+from openstrikes.package.build import build_package
 from openstrikes.package.flatten import read_actors, read_events
+from openstrikes.package.metadata import InvalidDataset, PackageError, load_metadata
+from openstrikes.package.reader import read_package
+from openstrikes.toolchain.progress import Progress
 from openstrikes.toolchain.records import canonical
 from repo_fixtures import make_root, write_event
 from strategies import events
@@ -185,7 +181,7 @@ def test_descriptor_validates_against_the_data_package_v2_profile(built: Path) -
 
 
 def test_read_package_verifies_and_reads_zip_and_dir(built: Path, tmp_path: Path) -> None:
-    from openstrikes.package.builder import write_zip
+    from openstrikes.package.archive import write_zip
 
     info = read_package(built)
     assert info.version == "0.1.0"
@@ -260,7 +256,7 @@ def test_rebuild_is_byte_identical_and_replaces_in_place(
 def test_each_event_file_is_read_once(
     synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from openstrikes.package import builder as package
+    from openstrikes.package import render as package
     from openstrikes.toolchain.validate import validate_dataset
 
     result = validate_dataset(synthetic / "dataset")
@@ -282,7 +278,7 @@ def test_each_event_file_is_read_once(
 def test_events_in_folders_out_of_id_order_still_come_out_in_id_order(
     synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from openstrikes.package import builder as package
+    from openstrikes.package import render as package
 
     second_readings: list[int] = []
     render_chunk = package.render_chunk
@@ -379,7 +375,7 @@ def test_bad_metadata_is_a_clear_error(
 KILL_SCRIPT = """
 import sys
 from pathlib import Path
-from openstrikes.package.builder import build_package
+from openstrikes.package.build import build_package
 build_package(Path(sys.argv[1]), Path(sys.argv[2]), progress=False, workers=1)
 """
 

@@ -11,8 +11,9 @@ import jsonschema
 import pytest
 from test_package import PROFILE, file_bytes, frictionless_validate
 
-from openstrikes.package.builder import build_package, read_package
+from openstrikes.package.build import build_package
 from openstrikes.package.flatten import read_events
+from openstrikes.package.reader import read_package
 from openstrikes.toolchain.validate import validate_dataset
 
 REPO = Path(__file__).resolve().parents[1]

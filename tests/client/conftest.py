@@ -37,7 +37,8 @@ def link_chains(dataset: Path) -> None:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from openstrikes.package.builder import build_package, write_zip
+    from openstrikes.package.archive import write_zip
+    from openstrikes.package.build import build_package
     from synthetic import write_dataset
 
     tmp = tmp_path_factory.mktemp("client-release")

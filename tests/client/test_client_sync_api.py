@@ -19,7 +19,7 @@ LATER = "2025-06-01T00:00:00Z"
 @pytest.fixture(scope="module")
 def two_releases(built: Built, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str], set[str]]:
     """A releases directory with built's 0.1.0 and a 0.2.0: three corrections and one withdrawal."""
-    from openstrikes.package.builder import build_package
+    from openstrikes.package.build import build_package
     from openstrikes.toolchain.records import canonical
 
     tmp = tmp_path_factory.mktemp("two")

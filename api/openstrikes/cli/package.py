@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
-from openstrikes.package.builder import InvalidDataset, PackageError, build_package, read_package
+from openstrikes.package.build import build_package
+from openstrikes.package.metadata import InvalidDataset, PackageError
+from openstrikes.package.reader import read_package
 from openstrikes.paths import dataset_dir
 from openstrikes.problems import format_human
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
 from openstrikes.cli.package import report_invalid, stage
-from openstrikes.package.builder import InvalidDataset, PackageError, load_metadata, validated_files
+from openstrikes.package.build import validated_files
+from openstrikes.package.metadata import InvalidDataset, PackageError, load_metadata
 from openstrikes.paths import repo_root
 from openstrikes.release.diff import DiffError, compare, open_snapshot, render_json, render_text
 from openstrikes.release.plan import ReleaseError, VersionRefused, apply_release, plan_release

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
 from openstrikes.index.store import StoreError
-from openstrikes.package.builder import InvalidDataset, PackageError, build_package
+from openstrikes.package.build import build_package
+from openstrikes.package.metadata import InvalidDataset, PackageError
 from openstrikes.paths import dataset_dir
 from openstrikes.problems import format_human
 from openstrikes.web.app import create_app

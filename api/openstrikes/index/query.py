@@ -22,8 +22,9 @@ from typing import Any
 import orjson
 
 from openstrikes.geo import EARTH_RADIUS_KM
-from openstrikes.index.store import search_words, utc_key
+from openstrikes.index.store import search_words
 from openstrikes.schema_files import event_schema
+from openstrikes.timefmt import utc_key
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50

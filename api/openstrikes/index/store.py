@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import fcntl
-import hashlib
 import io
 import math
 import os
@@ -27,19 +26,21 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from openstrikes.geo import haversine_km
-from openstrikes.package.builder import PackageError, PackageInfo, package_actors, read_package
+from openstrikes.package.metadata import PackageError, PackageInfo
+from openstrikes.package.reader import package_actors, read_package
+from openstrikes.schema_files import CASUALTY_FIELDS
+from openstrikes.timefmt import utc_key
 
 LAYOUT_VERSION = 2
 DEFAULT_TIMEOUT_S = 5.0
 PROGRESS_STEPS = 5000  # SQLite VM instructions between two deadline checks
-CASUALTY_FIELDS = ("killed", "injured", "civilians_killed", "civilians_injured")
 
 
 class StoreError(Exception):
@@ -48,15 +49,6 @@ class StoreError(Exception):
 
 class QueryTimeout(Exception):
     """A query ran past its time bound and was interrupted."""
-
-
-def utc_key(stamp: str) -> str:
-    """A sortable UTC form of an RFC 3339 date-time ("2020-01-02T03:04:05.000000Z")."""
-    dt = datetime.fromisoformat(stamp.replace("Z", "+00:00").replace("z", "+00:00"))
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    u = dt.astimezone(UTC)
-    return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}.{u.microsecond:06d}Z"
 
 
 def _sql_distance(lat1: float | None, lon1: float | None, lat2: float, lon2: float) -> float | None:
@@ -507,12 +499,3 @@ def _locked(path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 hex digest of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

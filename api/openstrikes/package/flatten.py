@@ -282,16 +282,6 @@ def unflatten_actor(cells: dict[str, str]) -> dict[str, Any]:
     return unflatten_record(cells, tables().actors)
 
 
-def rows_as_dicts(flat: FlatEvent) -> tuple[dict[str, str], dict[str, list[dict[str, str]]]]:
-    """A FlatEvent as header -> cell mappings (what a CSV reader gives back)."""
-    cells = dict(zip(event_header(), flat.row, strict=True))
-    children = {
-        table: [dict(zip(child_header(table), r, strict=True)) for r in rows]
-        for table, rows in flat.children.items()
-    }
-    return cells, children
-
-
 def _reader(path: Path) -> Iterator[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as fh:
         yield from csv.DictReader(fh)

@@ -16,11 +16,12 @@ from typing import Any
 
 import orjson
 
+from openstrikes.package.metadata import PackageError
+from openstrikes.package.reader import iter_package_events, package_actors, package_schema, read_package
 from openstrikes.problems import pointer_join
 
 _ABSENT: Any = object()
 IGNORED_FIELDS = frozenset({"modified"})  # bumped by every edit: the fields that changed say what
-LEVELS = ("none", "patch", "minor", "major")
 
 
 class DiffError(Exception):
@@ -340,13 +341,6 @@ def compare_schemas(old: dict[str, Any], new: dict[str, Any]) -> SchemaDiff:
 
 def package_snapshot(path: Path) -> Snapshot:
     """A built package directory or zip, verified against its hashes first."""
-    from openstrikes.package.builder import (
-        PackageError,
-        iter_package_events,
-        package_actors,
-        package_schema,
-        read_package,
-    )
 
     try:
         info = read_package(path)

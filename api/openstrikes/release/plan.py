@@ -15,6 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from openstrikes.package.archive import write_zip
+from openstrikes.package.build import build_package
+from openstrikes.package.metadata import citation_cff, load_metadata
 from openstrikes.release.diff import (
     Diff,
     DiffError,
@@ -26,8 +29,9 @@ from openstrikes.release.diff import (
     package_snapshot,
     worktree_snapshot,
 )
+from openstrikes.semver import bump, parse_version, satisfies
+from openstrikes.toolchain.records import write_atomic
 
-_SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 LIST_LIMIT = 25  # ids listed per CHANGELOG entry before "and N more"
 
 
@@ -37,38 +41,6 @@ class ReleaseError(Exception):
 
 class VersionRefused(ReleaseError):
     """The requested version is malformed, does not increase, or is too small for the changes."""
-
-
-def parse_version(text: str) -> tuple[int, int, int]:
-    """X.Y.Z as three integers; ValueError for anything else."""
-    m = _SEMVER.match(text.strip()) if isinstance(text, str) else None
-    if not m or text != text.strip():
-        raise ValueError(f"version {text!r} is not of the form X.Y.Z (semantic versioning, no leading zeros)")
-    return int(m[1]), int(m[2]), int(m[3])
-
-
-def bump(version: str, level: str) -> str:
-    """The next version at a level (major, minor, patch)."""
-    major, minor, patch = parse_version(version)
-    if level == "major":
-        return f"{major + 1}.0.0"
-    if level == "minor":
-        return f"{major}.{minor + 1}.0"
-    if level == "patch":
-        return f"{major}.{minor}.{patch + 1}"
-    raise ValueError(f"nothing to bump at level {level!r}")
-
-
-def satisfies(old: str, new: str, level: str) -> bool:
-    """Whether stepping old -> new is an increase of at least the given level."""
-    a, b = parse_version(old), parse_version(new)
-    if b <= a:
-        return False
-    if level == "major":
-        return b[0] > a[0]
-    if level == "minor":
-        return b[:2] > a[:2]
-    return True
 
 
 # --- changelog -----------------------------------------------------------------------------------
@@ -208,7 +180,6 @@ def find_baseline(root: Path, out: Path, name: str, version: str) -> Snapshot | 
 
 def plan_release(root: Path, out: Path, requested: str | None, now: datetime | None = None) -> Plan:
     """Work out the next version, the diff since the last release and its CHANGELOG section."""
-    from openstrikes.package.builder import load_metadata
 
     meta = load_metadata(root / "dataset")
     current = meta["version"]
@@ -277,8 +248,6 @@ def apply_release(
 ) -> tuple[Path, Path]:
     """Build the package at the new version, zip it, then record the version, the date, the
     CHANGELOG section and the citation. Returns (package directory, zip)."""
-    from openstrikes.package.builder import build_package, citation_cff, load_metadata, write_zip
-    from openstrikes.toolchain.records import write_atomic
 
     dataset = root / "dataset"
     package_dir = build_package(

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openstrikes import geo
 from openstrikes.problems import pointer_join
+from openstrikes.schema_files import CASUALTY_FIELDS
+from openstrikes.timefmt import parse_rfc3339
 
 Scope = Literal["event", "actor", "dataset"]
 # A finding: (pointer, message) or (pointer, message, hint) when the hint depends on the record.
@@ -27,7 +29,6 @@ SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 COUNTRY_TOLERANCE_KM = 10.0
 FUTURE_MARGIN = timedelta(hours=14)  # the furthest time zone ahead of UTC
-CASUALTY_FIELDS = ("killed", "injured", "civilians_killed", "civilians_injured")
 _CIVILIAN_TOTALS = (("civilians_killed", "killed"), ("civilians_injured", "injured"))
 # An absolute http(s) URL with a host; no whitespace anywhere (urlsplit is too slow per source).
 _HTTP_URL = re.compile(r"(?i)https?://[^\s/?#@:]+(?::[0-9]{1,5})?(?:[/?#]\S*)?\Z")
@@ -113,11 +114,6 @@ declare(
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _parse_dt(text: str) -> datetime:
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def _may_hold_control(raw: bytes) -> bool:
     """Whether canonical bytes may hold a control character (backslashes are found by memchr;
     a substring search per escape would scan the whole text each time)."""
@@ -163,7 +159,7 @@ def _date_after(text: str, limit: _Limit) -> bool:
 def _time_after(text: str, limit: _Limit) -> bool:
     if _is_plain_instant(text):
         return text > limit.instant_text
-    return _parse_dt(text) > limit.instant
+    return parse_rfc3339(text) > limit.instant
 
 
 def _strings(value: Any, pointer: str = "") -> Iterator[tuple[str, str]]:
@@ -391,7 +387,7 @@ def withdrawal_complete(ev: dict[str, Any], ctx: Context) -> Findings:
             found.append(("/withdrawn/superseded_by", f"reason {w['reason']!r} needs superseded_by"))
         if w.get("superseded_by") == ev.get("id"):
             found.append(("/withdrawn/superseded_by", "an event cannot supersede itself"))
-        if _parse_dt(w["at"]) < _parse_dt(ev["published"]):
+        if parse_rfc3339(w["at"]) < parse_rfc3339(ev["published"]):
             found.append(("/withdrawn/at", "withdrawn before it was published"))
     except SHAPE_ERRORS:
         pass
@@ -461,7 +457,7 @@ def no_control_characters(ev: dict[str, Any], ctx: Context) -> Findings:
 def utc_time_matches_dates(ev: dict[str, Any], ctx: Context) -> Findings:
     if not ev.get("datetime_utc"):
         return ()
-    instant = _parse_dt(ev["datetime_utc"])
+    instant = parse_rfc3339(ev["datetime_utc"])
     start, end = date.fromisoformat(ev["date_start"]), date.fromisoformat(ev["date_end"])
     tzname = ev.get("timezone")
     if tzname:
@@ -488,7 +484,7 @@ def modified_after_published(ev: dict[str, Any], ctx: Context) -> Findings:
     if _is_plain_instant(modified) and _is_plain_instant(published):
         if modified < published:
             return (("/modified", f"modified {modified} is before published {published}"),)
-    elif _parse_dt(modified) < _parse_dt(published):
+    elif parse_rfc3339(modified) < parse_rfc3339(published):
         return (("/modified", f"modified {modified} is before published {published}"),)
     return ()
 

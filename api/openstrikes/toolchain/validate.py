@@ -20,6 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from openstrikes import geo
 from openstrikes.problems import Problem
 from openstrikes.toolchain import crosscheck
 from openstrikes.toolchain.checks import SHAPE_ERRORS, Context, per_record_checks
@@ -224,7 +225,6 @@ def _tasks(table: FileTable) -> list[Task]:
 
 
 def _warm_up() -> None:
-    from openstrikes import geo
 
     checker(schema_name("event"))
     checker(schema_name("actor"))

@@ -15,6 +15,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from openstrikes.geo import geojson_feature
 from openstrikes.index.query import (
     DEFAULT_PAGE_SIZE,
     EVENTS_PARAMS,
@@ -197,13 +198,6 @@ def _csv_rows(bodies: list[bytes]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _feature(body: bytes) -> bytes:
-    e = orjson.loads(body)
-    lat, lon = e.get("latitude"), e.get("longitude")
-    geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
-    return orjson.dumps({"type": "Feature", "id": e["id"], "geometry": geometry, "properties": e})
-
-
 def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str) -> Response:
     """Every matching event, streamed in batches with constant memory. The query runs and its first
     batch is read before the first byte, so bad input never starts a 200; a failure later raises out
@@ -243,7 +237,7 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str) -> Res
             return b"".join(b + b"\n" for b in bodies)
         if fmt == "csv":
             return _csv_rows(bodies)
-        return b",\n".join(_feature(b) for b in bodies)
+        return b",\n".join(geojson_feature(orjson.loads(b)) for b in bodies)
 
     def body() -> Iterator[bytes]:
         try:

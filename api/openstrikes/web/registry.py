@@ -3,13 +3,13 @@ and indexed (see store.py), with its downloadable files and their sha256."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from openstrikes.index.store import Store, StoreError, file_sha256
+from openstrikes.hashing import file_sha256
+from openstrikes.index.store import Store, StoreError
+from openstrikes.semver import version_key
 
-SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 SUMS_FILE = "SHA256SUMS"
 
 
@@ -31,15 +31,6 @@ class Release:
     @property
     def version(self) -> str:
         return self.store.version
-
-
-def version_key(version: str) -> tuple[int, int, int, int, str]:
-    """Semver precedence (a pre-release sorts before its release)."""
-    m = SEMVER.match(version)
-    if not m:
-        return (-1, -1, -1, 0, version)
-    major, minor, patch, pre = m.groups()
-    return (int(major), int(minor), int(patch), 0 if pre else 1, pre or "")
 
 
 class Registry:

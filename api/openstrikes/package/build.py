@@ -1,0 +1,183 @@
+"""Build the versioned Frictionless data package from the event files, and read one back.
+
+`build_package(dataset, out)` validates the dataset (an invalid one is refused) and streams
+every event, in id order, into all the package files at the same time, hashing them as they are
+written. Each file is read once: the validator's workers render the runs of events they have
+just checked. Memory holds a few runs of events at a time plus the actor registry. The package goes to
+a hidden temporary directory beside the target, is fsynced and then swapped into place, so a
+build killed at any moment leaves the previous build intact and no partial directory visible.
+Nothing in it depends on the clock: `created` is the latest `modified` of the events (or the
+release date in dataset/datapackage.json, when later), rows are sorted, JSON keys are ordered.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from openstrikes.package.descriptor import created_stamp, dumps_json, package_descriptor
+from openstrikes.package.flatten import actor_header, flatten_actor
+from openstrikes.package.metadata import (
+    CITATION_FILE,
+    METADATA_FILE,
+    SUMS_FILE,
+    InvalidDataset,
+    citation_cff,
+    load_metadata,
+    package_dirname,
+)
+from openstrikes.package.placement import LOCK_FILE, build_lock, fsync_dir, place
+from openstrikes.package.render import CsvOut, chunks, render_events, sorted_event_files, write_bytes
+from openstrikes.package.writer import EventWriter
+from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, schema_path
+from openstrikes.toolchain.progress import Progress, ProgressBar
+from openstrikes.toolchain.records import RecordFile
+from openstrikes.toolchain.validate import validate_dataset
+
+
+def validated_files(
+    dataset: Path, progress: bool = False
+) -> tuple[Iterable[RecordFile], Iterable[RecordFile]]:
+    """Validate the dataset; its event and actor files, or InvalidDataset with every problem."""
+    bar = ProgressBar("validating")
+    result = validate_dataset(dataset, progress=bar.update if progress else None)
+    bar.close()
+    if not result.ok:
+        raise InvalidDataset(result.problems)
+    return result.event_files, result.actor_files
+
+
+def _validate_and_render(
+    dataset: Path, writer: EventWriter, progress: bool, workers: int
+) -> tuple[Iterable[RecordFile], Iterable[RecordFile], bool]:
+    """Validate the dataset, writing its events into `writer` from the same reading of each
+    file; the event and actor files and whether every event was written (else the events are
+    to be written from a second reading). InvalidDataset with every problem."""
+    bar = ProgressBar("validating and writing")
+    result = validate_dataset(
+        dataset,
+        workers=workers,
+        progress=bar.update if progress else None,
+        render=render_events,
+        on_rendered=writer.add,
+    )
+    bar.close()
+    if not result.ok:
+        raise InvalidDataset(result.problems)
+    return result.event_files, result.actor_files, result.rendered
+
+
+def build_package(
+    dataset: Path,
+    out: Path,
+    *,
+    version: str | None = None,
+    release_date: str | None = None,
+    progress: bool = True,
+    workers: int | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    validated: tuple[Iterable[RecordFile], Iterable[RecordFile]] | None = None,
+) -> Path:
+    """Validate the dataset and build `out/<name>-<version>/`; return that directory.
+
+    Each event file is read once: the validator's workers render the events they have just
+    checked, and the package files are written as the runs come back in id order (when the
+    folders do not hold the events in id order, or `validated` is given, the events are read
+    again after validation instead).
+
+    `version` and `release_date` override dataset/datapackage.json (used by `release`);
+    `workers` processes check and render events in parallel (default: one per core, at most 4);
+    `validated` passes the event and actor files of a validation the caller has just run.
+    Raises InvalidDataset (nothing written) or PackageError.
+    """
+    meta = load_metadata(dataset)
+    if version is not None:
+        meta["version"] = version
+    if release_date is not None:
+        meta["created"] = release_date
+    stage = on_stage or (lambda _msg: None)
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+    target = out / package_dirname(meta)
+    fresh_out = not out.exists()
+    try:
+        return _build(dataset, out, target, meta, stage, progress, n_workers, validated)
+    except InvalidDataset:
+        if fresh_out:  # refused: leave no trace, not even the output directory and its lock
+            (out / LOCK_FILE).unlink(missing_ok=True)
+            with suppress(OSError):
+                out.rmdir()
+        raise
+
+
+def _build(
+    dataset: Path,
+    out: Path,
+    target: Path,
+    meta: dict[str, Any],
+    stage: Callable[[str], None],
+    progress: bool,
+    n_workers: int,
+    validated: tuple[Iterable[RecordFile], Iterable[RecordFile]] | None,
+) -> Path:
+    """The build proper, under the output directory's lock, in a temporary directory that is
+    swapped into place only when complete."""
+    events_dir = dataset / "events"
+    with build_lock(out):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=out))
+        os.chmod(tmp, 0o755)
+        writer = EventWriter(tmp)
+        try:
+            if validated is None:
+                stage("validating")
+                event_files, actor_files, written = _validate_and_render(dataset, writer, progress, n_workers)
+            else:  # the caller has just validated these files (and must not have found problems)
+                (event_files, actor_files), written = validated, False
+            validated = None  # hold no reference to the file lists once they are used
+            actors = sorted((orjson.loads(rf.path.read_bytes()) for rf in actor_files), key=lambda a: a["id"])
+            del actor_files
+            stage("writing")
+            if not written:
+                writer.discard()
+                event_paths = sorted_event_files(event_files, events_dir)
+                del event_files
+                bar = Progress(len(event_paths), "building", sys.stderr) if progress else Progress(0, "")
+                writer = EventWriter(tmp)
+                for chunk in chunks(str(events_dir), event_paths, n_workers):
+                    writer.add(chunk)
+                    bar.advance(chunk.count)
+                bar.close()
+                del event_paths
+            infos, max_modified, count, withdrawn = writer.close()
+            actor_csv = CsvOut(tmp / "actors.csv", actor_header())
+            actor_csv.rows([flatten_actor(a) for a in actors])
+            infos["actors"] = actor_csv.close()
+            infos["event-schema"] = write_bytes(
+                tmp / EVENT_SCHEMA_FILE, schema_path(EVENT_SCHEMA_FILE).read_bytes()
+            )
+            infos["actor-schema"] = write_bytes(
+                tmp / ACTOR_SCHEMA_FILE, schema_path(ACTOR_SCHEMA_FILE).read_bytes()
+            )
+            created = created_stamp(meta.get("created"), max_modified)
+            infos["citation"] = write_bytes(
+                tmp / CITATION_FILE, citation_cff(meta, meta["version"], created).encode("utf-8")
+            )
+            counts = {"events": count, "withdrawn": withdrawn, "actors": len(actors)}
+            descriptor = package_descriptor(meta, created, infos, counts)
+            infos["datapackage"] = write_bytes(tmp / METADATA_FILE, dumps_json(descriptor))
+            sums = "".join(f"{i.sha256}  {i.name}\n" for i in sorted(infos.values(), key=lambda i: i.name))
+            write_bytes(tmp / SUMS_FILE, sums.encode("utf-8"))
+            fsync_dir(tmp)
+            place(tmp, target)
+        except BaseException:
+            writer.discard()
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return target

@@ -1,0 +1,133 @@
+"""Reading a built package back (a directory or a zip of one), every file verified against its
+recorded sha256; its events, actors and the schemas bundled in it."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from openstrikes.hashing import sha256_stream
+from openstrikes.package.flatten import unflatten_actor
+from openstrikes.package.metadata import METADATA_FILE, SUMS_FILE, FileInfo, PackageError, PackageInfo
+from openstrikes.schema_files import EVENT_SCHEMA_FILE
+
+
+class Source:
+    """A package directory or a zip of one, read member by member."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.zip: zipfile.ZipFile | None = None
+        self.prefix = ""
+        if path.is_file():
+            try:
+                self.zip = zipfile.ZipFile(path)
+            except zipfile.BadZipFile:
+                raise PackageError(f"{path} is not a zip file") from None
+            names = [n for n in self.zip.namelist() if n.endswith("/" + METADATA_FILE) or n == METADATA_FILE]
+            if not names:
+                raise PackageError(f"{path}: no {METADATA_FILE} inside")
+            self.prefix = min(names, key=len)[: -len(METADATA_FILE)]
+        elif not (path / METADATA_FILE).is_file():
+            raise PackageError(f"{path} is not a built package (no {METADATA_FILE})")
+
+    def open(self, name: str) -> BinaryIO:
+        if self.zip is not None:
+            try:
+                return self.zip.open(self.prefix + name)  # type: ignore[return-value]
+            except KeyError:
+                raise PackageError(f"{self.path}: {name} is missing") from None
+        try:
+            return (self.path / name).open("rb")
+        except FileNotFoundError:
+            raise PackageError(f"{self.path}: {name} is missing") from None
+
+    def read(self, name: str) -> bytes:
+        with self.open(name) as fh:
+            return fh.read()
+
+    def close(self) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+
+def read_package(path: Path, *, verify: bool = True) -> PackageInfo:
+    """Read a built package (directory or zip), verifying every file against SHA256SUMS and the
+    descriptor's hashes and sizes. Raises PackageError on a missing or tampered file."""
+    src = Source(path)
+    try:
+        raw = src.read(METADATA_FILE)
+        try:
+            descriptor = json.loads(raw)
+        except ValueError as exc:
+            raise PackageError(f"{path}: {METADATA_FILE} is not valid JSON: {exc}") from None
+        sums_text = src.read(SUMS_FILE).decode("utf-8", "replace")
+        sums: dict[str, str] = {}
+        for line in sums_text.splitlines():
+            digest, _, name = line.partition("  ")
+            if len(digest) != 64 or not name:
+                raise PackageError(f"{path}: malformed {SUMS_FILE} line {line!r}")
+            sums[name] = digest
+        expected: dict[str, tuple[int | None, str]] = {name: (None, digest) for name, digest in sums.items()}
+        for res in [*descriptor.get("resources", []), *descriptor.get("files", [])]:
+            digest = str(res.get("hash", "")).removeprefix("sha256:")
+            name = str(res.get("path"))
+            if sums.get(name) not in (None, digest):
+                raise PackageError(f"{path}: {name} has different hashes in {METADATA_FILE} and {SUMS_FILE}")
+            expected[name] = (res.get("bytes"), digest)
+        files: list[FileInfo] = []
+        for name in sorted(expected):
+            size_expected, digest = expected[name]
+            if verify:
+                with src.open(name) as fh:
+                    size, actual = sha256_stream(fh)
+                if actual != digest or (size_expected is not None and size != size_expected):
+                    raise PackageError(
+                        f"{path}: {name} does not match its recorded sha256: the file was altered"
+                    )
+            else:
+                size = size_expected if size_expected is not None else -1
+            files.append(FileInfo(name, size, digest))
+        return PackageInfo(path, descriptor, hashlib.sha256(raw).hexdigest(), files)
+    finally:
+        src.close()
+
+
+def iter_package_events(path: Path) -> Iterator[dict[str, Any]]:
+    """The event records of a package (directory or zip), in id order, from events.ndjson."""
+    src = Source(path)
+    try:
+        with src.open("events.ndjson") as fh:
+            for line in fh:
+                if line.strip():
+                    yield orjson.loads(line)
+    finally:
+        src.close()
+
+
+def package_actors(path: Path) -> list[dict[str, Any]]:
+    """The actor records of a package, read back from actors.csv."""
+    src = Source(path)
+    try:
+        text = src.read("actors.csv").decode("utf-8")
+    finally:
+        src.close()
+    return [unflatten_actor(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+
+
+def package_schema(path: Path, name: str = EVENT_SCHEMA_FILE) -> dict[str, Any]:
+    """A JSON schema bundled in the package (the event schema by default)."""
+    src = Source(path)
+    try:
+        schema: dict[str, Any] = json.loads(src.read(name))
+        return schema
+    finally:
+        src.close()
