@@ -283,7 +283,8 @@ def _python_load(url: str, seconds: float, connections: int, size: int) -> Resul
 
 
 def run_size(n: int, work: Path, seconds: float, connections: int, rounds: int = ROUNDS) -> None:
-    from openstrikes.index.query import encode_cursor, fingerprint, where_clause
+    from openstrikes.index.cursor import encode_cursor, fingerprint
+    from openstrikes.index.filters import where_clause
     from openstrikes.index.store import Store
 
     print(f"\n=== {n:,} events ===", flush=True)

@@ -19,8 +19,12 @@ from conftest_api import Release, build_release
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openstrikes.index.query import EVENTS_PARAMS, FILTERS, MAX_PAGE_SIZE
+from openstrikes.index.filters import FILTERS
+from openstrikes.index.params import MAX_PAGE_SIZE, params_for
+from openstrikes.schema_files import event_schema
 from openstrikes.web import create_app
+
+EVENTS_PARAMS = params_for(event_schema()).events
 
 N = 300
 ERROR_SHAPE = {
@@ -406,9 +410,10 @@ def test_streams_refuse_paging_arguments(client: Any) -> None:
 
 def test_a_late_failure_breaks_the_stream(client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """After the first batch, an error must not end the body cleanly: it propagates to the server."""
+    import openstrikes.index.pages as pages
     import openstrikes.web.events as ev
 
-    monkeypatch.setattr(ev, "STREAM_BATCH", 10)
+    monkeypatch.setattr(pages, "STREAM_BATCH", 10)
     calls = {"n": 0}
     real = ev._csv_rows
 
@@ -438,9 +443,9 @@ def test_streaming_memory_stays_flat(tmp_path: Path, monkeypatch: pytest.MonkeyP
     """Streaming 3,000 events holds one batch at a time: peak traced memory stays far below the body."""
     import tracemalloc
 
-    import openstrikes.web.events as ev
+    import openstrikes.index.pages as pages
 
-    monkeypatch.setattr(ev, "STREAM_BATCH", 100)
+    monkeypatch.setattr(pages, "STREAM_BATCH", 100)
     big = build_release(tmp_path, 3000, seed=3, links=False)
     app = create_app(big.root, cache_dir=tmp_path / "index")
     resp = app.test_client().get("/v1/events?format=ndjson&include_withdrawn=true", buffered=False)
@@ -964,7 +969,7 @@ def test_a_page_splices_the_stored_lines_of_the_package(client: Any, rel: Releas
 
 def test_aggregate_rows_declare_every_group_key(client: Any) -> None:
     """Schemathesis found rows with group keys the response schema did not declare."""
-    from openstrikes.index.query import GROUP_KEYS
+    from openstrikes.index.filters import GROUP_KEYS
 
     schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
     row = next(s for name, s in schemas.items() if name.startswith("AggregateRow"))

@@ -8,19 +8,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openstrikes.index.query import (
-    AGGREGATE_PARAMS,
-    EVENTS_PARAMS,
-    FILTERS,
-    ParamError,
-    decode_cursor,
-    docs_rows,
-    encode_cursor,
-    filter_params,
-    openapi_parameters,
-    parse_args,
-    where_clause,
-)
+from openstrikes.index.cursor import decode_cursor, encode_cursor
+from openstrikes.index.filters import FILTERS, where_clause
+from openstrikes.index.params import docs_rows, openapi_parameters, params_for, parse_args
+from openstrikes.index.params import filter_params as _filter_params
+from openstrikes.index.values import ParamError
+from openstrikes.schema_files import event_schema
+
+EVENTS_PARAMS = params_for(event_schema()).events
+AGGREGATE_PARAMS = params_for(event_schema()).aggregates
+
+
+def filter_params() -> list:  # type: ignore[type-arg]
+    return _filter_params(event_schema())
 
 
 def test_every_filter_operator_is_a_parameter_with_docs() -> None:

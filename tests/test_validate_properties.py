@@ -16,7 +16,7 @@ from jsonschema import Draft202012Validator
 
 from openstrikes.schema_files import event_schema
 from openstrikes.toolchain.checks import Context
-from openstrikes.toolchain.validate import check_record, validate_event_data
+from openstrikes.toolchain.record_checks import check_record, validate_event_data
 from strategies import ACTOR_IDS, NOW, actor_record, events
 
 ACTORS = [actor_record(a) for a in ACTOR_IDS]

@@ -13,7 +13,7 @@ from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
 from openstrikes.paths import dataset_dir
 from openstrikes.problems import Problem, format_github, format_human, format_json
 from openstrikes.schema_files import event_schema
-from openstrikes.toolchain.jsontext import read_json_file
+from openstrikes.toolchain.files import read_json_file
 from openstrikes.toolchain.progress import ProgressBar
 from openstrikes.toolchain.records import (
     canonical,

@@ -33,6 +33,7 @@ from typing import Any
 import orjson
 
 from openstrikes.geo import haversine_km
+from openstrikes.index.text import search_text
 from openstrikes.package.metadata import PackageError, PackageInfo
 from openstrikes.package.reader import package_actors, read_package
 from openstrikes.schema_files import CASUALTY_FIELDS
@@ -55,29 +56,6 @@ def _sql_distance(lat1: float | None, lon1: float | None, lat2: float, lon2: flo
     if lat1 is None or lon1 is None:
         return None
     return haversine_km(lat1, lon1, lat2, lon2)
-
-
-def search_words(text: str) -> list[str]:
-    """Lower-case alphanumeric words: the tokens `q` matches on (as the client's `words`)."""
-    out: list[str] = []
-    cur: list[str] = []
-    for ch in text.lower():
-        if ch.isalnum():
-            cur.append(ch)
-        elif cur:
-            out.append("".join(cur))
-            cur = []
-    if cur:
-        out.append("".join(cur))
-    return out
-
-
-def search_text(event: dict[str, Any]) -> str:
-    """The text `q` searches: summary, place names, operation and source titles."""
-    parts = [event.get("summary") or "", event.get("location") or "", event.get("admin1") or ""]
-    parts += [event.get("admin2") or "", event.get("operation") or ""]
-    parts += [s.get("title") or "" for s in event.get("sources") or ()]
-    return " ".join(search_words(" ".join(parts)))
 
 
 # --- building the index ------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
-from openstrikes.toolchain.jsontext import OPEN_FLAGS
+from openstrikes.toolchain.files import OPEN_FLAGS
 
 THREADS = 8
 # Per file, above the cost of checking and rendering a cached file (about 0.15 ms) and below a read

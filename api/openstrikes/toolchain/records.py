@@ -12,8 +12,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, key_order, schema_version
-from openstrikes.toolchain.jsontext import KeyShape, Parsed, canonical_bytes, compile_shape, read_json_file
+from openstrikes.schema_files import (
+    SCHEMA_FILES,
+    key_order,
+    schema_version,
+)
+from openstrikes.toolchain.files import read_json_file
+from openstrikes.toolchain.jsontext import KeyShape, Parsed, canonical_bytes, compile_shape
 
 Kind = Literal["event", "actor"]
 
@@ -221,7 +226,7 @@ def read_record(rf: RecordFile) -> Parsed:
 
 
 def schema_name(kind: Kind) -> str:
-    return EVENT_SCHEMA_FILE if kind == "event" else ACTOR_SCHEMA_FILE
+    return SCHEMA_FILES[kind]
 
 
 @cache

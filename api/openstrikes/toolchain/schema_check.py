@@ -5,11 +5,13 @@ agreement."""
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Iterator
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
+import orjson
 
 from openstrikes.problems import Problem, pointer_join
 from openstrikes.schema_files import load_schema
@@ -56,8 +58,7 @@ _TYPE_NAMES = {
 class SchemaChecker:
     """Validate records of one schema, with every format checker active."""
 
-    def __init__(self, schema_file: str) -> None:
-        schema = load_schema(schema_file)
+    def __init__(self, schema: dict[str, Any], schema_file: str) -> None:
         self.schema_file = schema_file
         self.schema = schema
         self.fast = jsonschema_rs.validator_for(schema, validate_formats=True)
@@ -190,4 +191,16 @@ def _short(value: Any) -> str:
 @cache
 def checker(schema_file: str) -> SchemaChecker:
     """One reusable checker per schema file (per process)."""
-    return SchemaChecker(schema_file)
+    return SchemaChecker(load_schema(schema_file), schema_file)
+
+
+_BY_TEXT: dict[str, SchemaChecker] = {}
+
+
+def checker_for(schema: dict[str, Any], schema_file: str) -> SchemaChecker:
+    """One reusable checker per schema given as data (e.g. the one bundled in a release)."""
+    key = hashlib.sha256(orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    found = _BY_TEXT.get(key)
+    if found is None:
+        found = _BY_TEXT[key] = SchemaChecker(schema, schema_file)
+    return found

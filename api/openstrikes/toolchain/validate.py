@@ -10,12 +10,11 @@ from __future__ import annotations
 import gc
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,12 @@ from typing import Any
 from openstrikes import geo
 from openstrikes.problems import Problem
 from openstrikes.toolchain import crosscheck
-from openstrikes.toolchain.checks import SHAPE_ERRORS, Context, per_record_checks
+from openstrikes.toolchain.checks import Context, per_record_checks
 from openstrikes.toolchain.crosscheck import ActorFacts, EventFacts
-from openstrikes.toolchain.jsontext import Parsed, line_of, pointer_lines, read_json_file
+from openstrikes.toolchain.files import read_json_file
+from openstrikes.toolchain.jsontext import Parsed, line_of, pointer_lines
 from openstrikes.toolchain.readahead import ReadAhead
+from openstrikes.toolchain.record_checks import check_record
 from openstrikes.toolchain.records import (
     FileTable,
     Kind,
@@ -68,27 +69,6 @@ class ValidationResult:
 
 
 Facts = EventFacts | ActorFacts | None
-
-
-def check_record(data: Any, kind: str, display: str, ctx: Context) -> list[Problem]:
-    """Schema and per-record meaning checks of one parsed record (no file or dataset checks)."""
-    problems = checker(schema_name(kind)).problems(data, display)  # type: ignore[arg-type]
-    if not isinstance(data, dict):
-        return problems
-    for func, code, hint in _check_functions(kind):
-        try:
-            for finding in func(data, ctx):
-                fix = finding[2] if len(finding) == 3 else hint  # a finding may bring its own hint
-                problems.append(Problem(display, finding[0], code, finding[1], fix))
-        except SHAPE_ERRORS:
-            # The record's shape is wrong here; the schema problems above already say how.
-            continue
-    return problems
-
-
-@cache
-def _check_functions(kind: str) -> tuple[tuple[Callable[..., Iterable[Any]], str, str], ...]:
-    return tuple((c.func, c.code, c.hint) for c in per_record_checks(kind) if c.func is not None)  # type: ignore[arg-type]
 
 
 def _locate(parsed: Parsed, problems: list[Problem]) -> list[Problem]:
@@ -363,36 +343,3 @@ def _in_id_order(table: FileTable) -> bool:
             return False
         last = table.names(group, count - 1, count)[0]
     return True
-
-
-def validate_event_data(
-    data: Any,
-    *,
-    actors: Iterable[dict[str, Any]] = (),
-    events: Iterable[dict[str, Any]] = (),
-    filename: str = "<request>",
-    now: datetime | None = None,
-) -> list[Problem]:
-    """Check one event record (e.g. a POST body) as `validate` would check its file:
-    schema, meaning checks, and links/actors/duplicates against the given records."""
-    ctx = Context(now=now or datetime.now(UTC))
-    problems = check_record(data, "event", filename, ctx)
-    if isinstance(data, dict):
-        facts = crosscheck.facts_of(data, "event")
-        if isinstance(facts, EventFacts):
-            others = [
-                ("<dataset>", f)
-                for f in (crosscheck.facts_of(e, "event") for e in events)
-                if isinstance(f, EventFacts) and f.id != facts.id
-            ]
-            actor_facts = [
-                ("<dataset>", f)
-                for f in (crosscheck.facts_of(a, "actor") for a in actors)
-                if isinstance(f, ActorFacts)
-            ]
-            problems.extend(
-                p
-                for p in crosscheck.dataset_problems([(filename, facts), *others], actor_facts)
-                if p.file == filename
-            )
-    return sorted(problems, key=lambda p: (p.pointer, p.code))

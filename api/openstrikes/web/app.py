@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
-import zlib
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from flask import Flask, Request, Response, request
@@ -15,22 +12,18 @@ from flask_smorest import Api
 
 from openstrikes import __version__
 from openstrikes.index.store import DEFAULT_TIMEOUT_S
-from openstrikes.web import errors
-from openstrikes.web.common import MIN_GZIP_BYTES
+from openstrikes.web import errors, headers
 from openstrikes.web.docs import docs_blueprint
-from openstrikes.web.events import blp as events_blp
+from openstrikes.web.events import events_blueprint
 from openstrikes.web.fast import FastPaths
 from openstrikes.web.meta import MAX_BODY, files_blp, health_blp, releases_blp, validate_blp
 from openstrikes.web.registry import Registry
-from openstrikes.web.resources import actors_blp, aggregates_blp, changes_blp
+from openstrikes.web.resources import actors_blp, aggregates_blueprint, changes_blp
 from openstrikes.web.response_schemas import ApiErrorSchema, components
 
 RELEASES_ENV = "OPENSTRIKES_RELEASES"
 CACHE_ENV = "OPENSTRIKES_CACHE"
 TIMEOUT_ENV = "OPENSTRIKES_QUERY_TIMEOUT"
-IMMUTABLE = re.compile(r"^/v1/releases/[^/]+/")
-COMPRESSIBLE = ("application/json", "application/geo+json", "application/x-ndjson", "text/")
-EXPOSED = "ETag, Link, X-Pagination, X-Checksum-SHA256, Content-Range, Content-Disposition, Retry-After"
 VERSION_PARAM = {
     "in": "path",
     "name": "version",
@@ -93,8 +86,11 @@ def create_app(
     )
     app.extensions["openstrikes"] = registry
     api = _Api(app)
-    for name, schema in components().items():
+    latest = registry.get(None)
+    assert latest is not None  # a registry holds at least one release
+    for name, schema in components(latest.event_schema, latest.actor_schema).items():
         api.spec.components.schema(name, component=schema)
+    events_blp, aggregates_blp = events_blueprint(latest.params), aggregates_blueprint(latest.params)
     for blp in (events_blp, aggregates_blp, changes_blp, actors_blp):
         api.register_blueprint(blp, url_prefix="/v1")
         api.register_blueprint(
@@ -106,12 +102,12 @@ def create_app(
     api.register_blueprint(files_blp, url_prefix="/v1/releases/<string:version>", parameters=[VERSION_PARAM])
     for blp in (releases_blp, validate_blp, health_blp):
         api.register_blueprint(blp, url_prefix="/v1")
-    app.register_blueprint(docs_blueprint(api))
+    app.register_blueprint(docs_blueprint(api, latest.params))
     errors.install(app)
     app.before_request(_no_arguments_on_static_pages)
     app.after_request(_finish)
     app.extensions["openstrikes.flask_wsgi"] = app.wsgi_app
-    app.wsgi_app = FastPaths(app.wsgi_app, registry, _finish)  # type: ignore[method-assign]
+    app.wsgi_app = FastPaths(app.wsgi_app, registry)  # type: ignore[method-assign]
     return app
 
 
@@ -130,15 +126,6 @@ class _Api(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ApiErrorSchema
 
 
-def _gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    comp = zlib.compressobj(6, zlib.DEFLATED, 31)
-    for chunk in chunks:
-        out = comp.compress(chunk)
-        if out:
-            yield out
-    yield comp.flush()
-
-
 def _matches(resp: Response, req: Request) -> bool:
     etag, _ = resp.get_etag()
     return etag is not None and (etag in req.if_none_match or req.if_none_match.star_tag)
@@ -148,34 +135,28 @@ def _finish(resp: Response) -> Response:
     """CORS, Cache-Control, ETag/304 and gzip for every response."""
     req: Request = request._get_current_object()  # type: ignore[attr-defined]
     h = resp.headers
-    h["Access-Control-Allow-Origin"] = "*"
-    h["Access-Control-Expose-Headers"] = EXPOSED
+    for k, v in headers.CORS:
+        h[k] = v
     method = req.method
     if method == "OPTIONS":
         h["Access-Control-Allow-Methods"] = h.get("Allow", "GET, HEAD, OPTIONS")
-        h["Access-Control-Allow-Headers"] = "Accept, Content-Type, If-None-Match, Range"
-        h["Access-Control-Max-Age"] = "86400"
+        for k, v in headers.PREFLIGHT:
+            h[k] = v
         return resp
     status = resp.status_code
     if (method != "GET" and method != "HEAD") or status >= 400:
         return resp
-    path = req.path
-    if IMMUTABLE.match(path):
-        h["Cache-Control"] = "public, max-age=31536000, immutable"
-    elif path.startswith("/v1/"):
-        h["Cache-Control"] = "public, max-age=60"
-    else:
-        h["Cache-Control"] = "no-cache"
+    h["Cache-Control"] = headers.cache_control(req.path)
     if status != 200 or resp.direct_passthrough:
         return resp
-    compressible = (resp.mimetype or "").startswith(COMPRESSIBLE)
+    compressible = (resp.mimetype or "").startswith(headers.COMPRESSIBLE)
     encodings = req.environ.get("HTTP_ACCEPT_ENCODING")
     gzip_ok = compressible and bool(encodings) and req.accept_encodings["gzip"] > 0
     if compressible:
         h["Vary"] = "Accept, Accept-Encoding" if "Vary" in h else "Accept-Encoding"
     if resp.is_streamed:
         if gzip_ok:
-            resp.response = _gzip_stream(resp.response)  # type: ignore[arg-type]
+            resp.response = headers.gzip_stream(resp.response)  # type: ignore[arg-type]
             h["Content-Encoding"] = "gzip"
             h.pop("Content-Length", None)
             _gz_etag(resp)
@@ -185,33 +166,22 @@ def _finish(resp: Response) -> Response:
         resp.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
     if "HTTP_IF_NONE_MATCH" in req.environ and _matches(resp, req):
         return _not_modified(resp)
-    if gzip_ok and len(body) >= MIN_GZIP_BYTES:
-        resp.set_data(_gzip(body))
+    if gzip_ok and len(body) >= headers.MIN_GZIP_BYTES:
+        resp.set_data(headers.gzip_bytes(body))
         h["Content-Encoding"] = "gzip"
         _gz_etag(resp)
     return resp
 
 
-def _gzip(body: bytes) -> bytes:
-    comp = zlib.compressobj(5, zlib.DEFLATED, 31)
-    return comp.compress(body) + comp.flush()
-
-
 def _gz_etag(resp: Response) -> None:
     etag, weak = resp.get_etag()
     if etag is not None:
-        resp.set_etag(etag + "-gz", weak=bool(weak))
+        resp.set_etag(headers.gzip_etag(etag), weak=bool(weak))
 
 
 def _not_modified(resp: Response) -> Response:
     out = Response(status=304)
-    for k in (
-        "ETag",
-        "Cache-Control",
-        "Vary",
-        "Access-Control-Allow-Origin",
-        "Access-Control-Expose-Headers",
-    ):
+    for k in headers.NOT_MODIFIED_KEEPS:
         if k in resp.headers:
             out.headers[k] = resp.headers[k]
     return out

@@ -8,11 +8,10 @@ from typing import Any
 import orjson
 from flask import Response, current_app, request
 
-from openstrikes.index.query import Param, parse_args
+from openstrikes.index.params import Param, parse_args
 from openstrikes.web.errors import ApiError
+from openstrikes.web.headers import gzip_etag
 from openstrikes.web.registry import Registry, Release
-
-MIN_GZIP_BYTES = 1024  # smaller bodies are sent as they are, even when gzip is asked for
 
 JSON = "application/json"
 ERROR_CODES = (400, 404, 406, 422, 503)
@@ -61,7 +60,7 @@ def not_modified(etag: str) -> Response | None:
     """A 304 if the client already holds this ETag (either encoding variant)."""
     if (
         etag in request.if_none_match
-        or etag + "-gz" in request.if_none_match
+        or gzip_etag(etag) in request.if_none_match
         or request.if_none_match.star_tag
     ):
         resp = Response(status=304)

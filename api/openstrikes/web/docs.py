@@ -9,7 +9,8 @@ from typing import Any
 from flask import Blueprint, Response
 from flask_smorest import Api
 
-from openstrikes.index.query import AGGREGATE_PARAMS, EVENTS_PARAMS, FILTERS, SORT_OPTIONS, docs_rows
+from openstrikes.index.filters import FILTERS, SORT_OPTIONS
+from openstrikes.index.params import ParamSet, docs_rows
 
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -36,8 +37,8 @@ def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def render(spec: dict[str, Any]) -> str:
-    """The HTML reference of an OpenAPI document."""
+def render(spec: dict[str, Any], params: ParamSet) -> str:
+    """The HTML reference of an OpenAPI document, with the filter table of `params`."""
     out = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         "<meta name=viewport content='width=device-width,initial-scale=1'>",
@@ -50,12 +51,12 @@ def render(spec: dict[str, Any]) -> str:
         + ", ".join(f"<code>{_e(s)}</code>" for s in SORT_OPTIONS)
         + ".</p><table><tr><th>parameter</th><th>value</th><th>meaning</th></tr>",
     ]
-    for name, rule, desc in docs_rows(EVENTS_PARAMS):
+    for name, rule, desc in docs_rows(params.events):
         out.append(
             f"<tr><td id='p-{_e(name)}'><code>{_e(name)}</code></td><td>{_e(rule)}</td><td>{_e(desc)}</td></tr>"
         )
     out.append("</table><p>Aggregates take the same filters plus:</p><table>")
-    for name, rule, desc in docs_rows(AGGREGATE_PARAMS[len(docs_rows(AGGREGATE_PARAMS)) - 1 :]):
+    for name, rule, desc in docs_rows(params.aggregates[len(params.aggregates) - 1 :]):
         out.append(f"<tr><td><code>{_e(name)}</code></td><td>{_e(rule)}</td><td>{_e(desc)}</td></tr>")
     out.append("</table><h2>Operations</h2>")
     for path, ops in spec.get("paths", {}).items():
@@ -94,7 +95,7 @@ def render(spec: dict[str, Any]) -> str:
     return "".join(out)
 
 
-def docs_blueprint(api: Api) -> Blueprint:
+def docs_blueprint(api: Api, params: ParamSet) -> Blueprint:
     """The /docs route, rendered once from the API's spec."""
     bp = Blueprint("docs", __name__)
     cache: dict[str, bytes] = {}
@@ -102,7 +103,7 @@ def docs_blueprint(api: Api) -> Blueprint:
     @bp.get("/docs")
     def docs() -> Response:
         if "page" not in cache:
-            cache["page"] = render(api.spec.to_dict()).encode("utf-8")
+            cache["page"] = render(api.spec.to_dict(), params).encode("utf-8")
         return Response(cache["page"], mimetype="text/html")
 
     assert FILTERS  # the reference lists every filter of the table

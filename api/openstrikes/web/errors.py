@@ -9,8 +9,8 @@ import orjson
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from openstrikes.index.query import ParamError
 from openstrikes.index.store import QueryTimeout
+from openstrikes.index.values import ParamError
 
 log = logging.getLogger("openstrikes.web")
 

@@ -3,8 +3,9 @@ pages of GET /v1[/releases/{version}]/events.
 
 It answers exactly as the Flask views would (same body, ETag, Cache-Control, CORS, Vary, gzip,
 X-Pagination, Link) but without Flask's request machinery, which costs more than the lookup
-itself. The list reads its arguments with the same strict table (query.parse_args) and builds the
-page with the same function as the view (events.page_answer). Anything else - a conditional
+itself. The list reads its arguments with the same strict table (index.params.parse_args, with the
+parameters of the release's own schema) and builds the page with the same function as the view
+(web.pages.page_answer); the header rules are web.headers, as for the Flask finisher. Anything else - a conditional
 request, HEAD, another format or an Accept header that is not plain JSON, an unusual query string,
 an unknown id or release, and every error (bad arguments included) - goes to the Flask app
 unchanged, so every error still comes from one place; only a query timeout is answered here, with
@@ -20,11 +21,13 @@ from urllib.parse import parse_qsl
 
 from werkzeug.http import parse_accept_header
 
-from openstrikes.index.query import EVENTS_PARAMS, parse_args, where_clause
+from openstrikes.index.filters import where_clause
+from openstrikes.index.params import parse_args
 from openstrikes.index.store import QueryTimeout
-from openstrikes.web.common import MIN_GZIP_BYTES, etag_for
+from openstrikes.web import headers
+from openstrikes.web.common import etag_for
 from openstrikes.web.errors import error_response, timeout_error
-from openstrikes.web.events import page_answer
+from openstrikes.web.pages import page_answer
 from openstrikes.web.registry import Registry
 
 EVENT_PATH = re.compile(r"^/v1/(?:releases/([^/]+)/)?events/([^/]+)$")
@@ -37,14 +40,9 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 class FastPaths:
     """Wraps the Flask WSGI app; serves single-event lookups directly."""
 
-    def __init__(self, app: WSGIApp, registry: Registry, finish: Callable[..., Any]) -> None:
+    def __init__(self, app: WSGIApp, registry: Registry) -> None:
         self.app = app
         self.registry = registry
-        self.cors = (
-            ("Access-Control-Allow-Origin", "*"),
-            ("Access-Control-Expose-Headers", finish.__globals__["EXPOSED"]),
-        )
-        self.gzip: Callable[[bytes], bytes] = finish.__globals__["_gzip"]
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET" or "HTTP_IF_NONE_MATCH" in environ:
@@ -64,7 +62,7 @@ class FastPaths:
         if body is None:
             return self.app(environ, start_response)
         etag = etag_for(rel.store.sha256, path, [])
-        return self.answer(environ, start_response, body, etag, version, "Accept-Encoding", [])
+        return self.answer(environ, start_response, body, etag, path, "Accept-Encoding", [])
 
     def events(
         self, environ: dict[str, Any], start_response: Callable[..., Any], path: str, version: str | None
@@ -85,20 +83,20 @@ class FastPaths:
             args: dict[str, list[str]] = {}
             for k, v in pairs:
                 args.setdefault(k, []).append(v)
-            values = parse_args(args, EVENTS_PARAMS)
+            values = parse_args(args, rel.params.events)
             if values.get("format", "json") != "json":
                 return self.app(environ, start_response)
             where = where_clause(values, rel.store.actor_ids_for)
             body, extra = page_answer(rel.store, values, where, path, pairs)
         except QueryTimeout as exc:  # answered here: the view would only run the slow query again
             resp = error_response(timeout_error(exc))
-            resp.headers.extend(self.cors)
+            resp.headers.extend(headers.CORS)
             return resp(environ, start_response)
         except Exception:  # bad arguments and anything else: the view answers (and logs) in one shape
             return self.app(environ, start_response)
         etag = etag_for(rel.store.sha256, path, sorted(pairs), "json")
         return self.answer(
-            environ, start_response, body, etag, version, "Accept, Accept-Encoding", list(extra.items())
+            environ, start_response, body, etag, path, "Accept, Accept-Encoding", list(extra.items())
         )
 
     def answer(
@@ -107,25 +105,24 @@ class FastPaths:
         start_response: Callable[..., Any],
         body: bytes,
         etag: str,
-        version: str | None,
+        path: str,
         vary: str,
         extra: list[tuple[str, str]],
     ) -> Iterable[bytes]:
-        """A 200 with the headers every API answer carries (as app._finish adds them)."""
+        """A 200 with the headers every API answer carries (the rules of web.headers)."""
         accept = environ.get("HTTP_ACCEPT_ENCODING")
-        if accept and len(body) >= MIN_GZIP_BYTES and parse_accept_header(accept)["gzip"] > 0:
-            body = self.gzip(body)
-            etag += "-gz"
+        if accept and len(body) >= headers.MIN_GZIP_BYTES and parse_accept_header(accept)["gzip"] > 0:
+            body = headers.gzip_bytes(body)
+            etag = headers.gzip_etag(etag)
             extra = [*extra, ("Content-Encoding", "gzip")]
-        cache = "public, max-age=31536000, immutable" if version is not None else "public, max-age=60"
-        headers = [
+        out = [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(body))),
             ("ETag", f'"{etag}"'),
-            *self.cors,
-            ("Cache-Control", cache),
+            *headers.CORS,
+            ("Cache-Control", headers.cache_control(path)),
             ("Vary", vary),
             *extra,
         ]
-        start_response("200 OK", headers)
+        start_response("200 OK", out)
         return [body]

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import mimetypes
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,8 +12,8 @@ from flask_smorest import Blueprint
 
 from openstrikes import __version__
 from openstrikes.toolchain.crosscheck import EventFacts, facts_of
-from openstrikes.toolchain.jsontext import Parsed, read_json_file
-from openstrikes.toolchain.validate import validate_event_data
+from openstrikes.toolchain.jsontext import parse_json_bytes
+from openstrikes.toolchain.record_checks import validate_event_data
 from openstrikes.web.common import args, json_response, registry, release_of
 from openstrikes.web.errors import ApiError
 from openstrikes.web.registry import Release
@@ -135,12 +133,13 @@ class Validate(MethodView):
     @validate_blp.alt_response(413, schema=ApiErrorSchema, description="Error")
     @validate_blp.alt_response(415, schema=ApiErrorSchema, description="Error")
     def post(self) -> Response:
-        """Check one event against the schema, the meaning checks and the latest release (actors
-        and linked events exist, likely duplicates): the same problem codes as `openstrikes validate`."""
+        """Check one event against the latest release: its schema, the meaning checks, and its
+        records (actors and linked events exist, likely duplicates): the same problem codes as
+        `openstrikes validate`."""
         args([])
         if request.mimetype != "application/json":
             raise ApiError(415, "send the event as Content-Type: application/json")
-        parsed = _parse_body(request.get_data(cache=False))
+        parsed = parse_json_bytes(request.get_data(cache=False), "<request>")
         if parsed.problems:
             return json_response({"valid": False, "problems": [p.to_dict() for p in parsed.problems]})
         data = parsed.data
@@ -155,16 +154,10 @@ class Validate(MethodView):
                 aliases = [a for a in facts.aliases if a is not None]
             day = data.get("date_start") if isinstance(data.get("date_start"), str) else None
         events, actors = rel.store.validation_context(day, links, aliases)
-        problems = validate_event_data(data, actors=actors, events=events, filename="<request>")
+        problems = validate_event_data(
+            data, actors=actors, events=events, filename="<request>", schema=rel.event_schema
+        )
         return json_response({"valid": not problems, "problems": [p.to_dict() for p in problems]})
-
-
-def _parse_body(raw: bytes) -> Parsed:
-    """Read a request body with the same strict reader (and problem codes) as a record file."""
-    with tempfile.TemporaryDirectory(prefix="openstrikes-validate-") as tmp:
-        path = Path(tmp) / "request.json"
-        path.write_bytes(raw)
-        return read_json_file(path, "<request>", max_bytes=MAX_BODY)
 
 
 @health_blp.route("/health")

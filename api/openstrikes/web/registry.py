@@ -1,13 +1,19 @@
 """The releases an API process serves: each built package under the releases directory, verified
-and indexed (see store.py), with its downloadable files and their sha256."""
+and indexed (see index/store.py), with its downloadable files and their sha256, and the query
+parameters of the event schema bundled in it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from openstrikes.hashing import file_sha256
+from openstrikes.index.params import ParamSet, params_for
 from openstrikes.index.store import Store, StoreError
+from openstrikes.package.metadata import PackageError
+from openstrikes.package.reader import package_schema
+from openstrikes.schema_files import ACTOR_SCHEMA_FILE
 from openstrikes.semver import version_key
 
 SUMS_FILE = "SHA256SUMS"
@@ -23,10 +29,17 @@ class ReleaseFile:
 
 @dataclass
 class Release:
-    """One served release: its store and its files (package files, SHA256SUMS, the zip if any)."""
+    """One served release: its store, its files (package files, SHA256SUMS, the zip if any) and
+    the schemas bundled in it, which its queries are read and documented with."""
 
     store: Store
     files: dict[str, ReleaseFile]
+    event_schema: dict[str, Any]
+    actor_schema: dict[str, Any]
+
+    @property
+    def params(self) -> ParamSet:
+        return params_for(self.event_schema)
 
     @property
     def version(self) -> str:
@@ -61,7 +74,11 @@ class Registry:
                 files[zipped.name] = ReleaseFile(
                     zipped.name, zipped, zipped.stat().st_size, file_sha256(zipped)
                 )
-            self.releases[store.version] = Release(store, dict(sorted(files.items())))
+            try:
+                schemas = package_schema(package), package_schema(package, ACTOR_SCHEMA_FILE)
+            except (PackageError, ValueError) as exc:
+                raise StoreError(f"{package}: cannot read its bundled schema: {exc}") from None
+            self.releases[store.version] = Release(store, dict(sorted(files.items())), *schemas)
         self.latest = max(self.releases, key=version_key)
 
     def get(self, version: str | None) -> Release | None:

@@ -8,19 +8,14 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from openstrikes.index.query import (
-    AGGREGATE_PARAMS,
-    CHANGES_PARAMS,
-    GROUP_KEYS,
-    openapi_parameters,
-    where_clause,
-)
-from openstrikes.index.store import CASUALTY_FIELDS, stamp_of
+from openstrikes.index.aggregates import aggregate
+from openstrikes.index.filters import where_clause
+from openstrikes.index.params import CHANGES_PARAMS, ParamSet, openapi_parameters
+from openstrikes.index.store import stamp_of
 from openstrikes.web.common import ERROR_CODES, args, json_response, release_of
 from openstrikes.web.errors import ApiError
 from openstrikes.web.response_schemas import ActorListSchema, AggregatesSchema, ApiErrorSchema, ChangesSchema
 
-aggregates_blp = Blueprint("aggregates", __name__, description="Counts and casualty ranges per group.")
 changes_blp = Blueprint("changes", __name__, description="The changes feed for incremental sync.")
 actors_blp = Blueprint("actors", __name__, description="The actor registry.")
 
@@ -34,47 +29,30 @@ def _errors(blp: Blueprint, codes: tuple[int, ...] = ERROR_CODES) -> Any:
     return wrap
 
 
-@aggregates_blp.route("/aggregates", parameters=openapi_parameters(AGGREGATE_PARAMS))
-class Aggregates(MethodView):
-    @aggregates_blp.response(200, AggregatesSchema, description="One row per group.")
-    @_errors(aggregates_blp)
-    def get(self, version: str | None = None) -> Response:
-        """Count matching events and sum their casualty figures per group.
+def aggregates_blueprint(params: ParamSet) -> Blueprint:
+    """The /aggregates route, documented with `params` (the latest release's schema); each request
+    is read with the parameters of the schema of the release it asks for."""
+    blp = Blueprint("aggregates", __name__, description="Counts and casualty ranges per group.")
 
-        Sums are ranges: `min` adds the lowest reported figures, `max` the highest; unknown figures
-        add nothing. Rows are ordered by the group keys (nulls first).
-        """
-        rel = release_of(version)
-        values = args(AGGREGATE_PARAMS)
-        if "group_by" not in values:
-            raise ApiError(422, "group_by: required, e.g. group_by=country,month", parameter="group_by")
-        keys: list[str] = values["group_by"]
-        where = where_clause(values, rel.store.actor_ids_for)
-        exprs = [GROUP_KEYS[k] for k in keys]
-        sums = ", ".join(
-            f"coalesce(sum(events.{f}_min), 0), coalesce(sum(events.{f}_max), 0)" for f in CASUALTY_FIELDS
-        )
-        join = (
-            " JOIN event_actors att ON att.rid = events.rid AND att.role = 'attacker'"
-            if "attacker" in keys
-            else ""
-        )
-        group = ", ".join(exprs)
-        sql = (
-            f"SELECT {group}, count(*), {sums} FROM events{join} WHERE {where.sql} "
-            f"GROUP BY {group} ORDER BY {group}"
-        )
-        items = []
-        for row in rel.store.query(sql, where.params):
-            item: dict[str, Any] = {
-                k: (v.decode() if isinstance(v, bytes) else v) for k, v in zip(keys, row, strict=False)
-            }
-            rest = row[len(keys) :]
-            item["events"] = rest[0]
-            for i, f in enumerate(CASUALTY_FIELDS):
-                item[f] = {"min": rest[1 + 2 * i], "max": rest[2 + 2 * i]}
-            items.append(item)
-        return json_response({"group_by": keys, "items": items})
+    @blp.route("/aggregates", parameters=openapi_parameters(params.aggregates))
+    class Aggregates(MethodView):
+        @blp.response(200, AggregatesSchema, description="One row per group.")
+        @_errors(blp)
+        def get(self, version: str | None = None) -> Response:
+            """Count matching events and sum their casualty figures per group.
+
+            Sums are ranges: `min` adds the lowest reported figures, `max` the highest; unknown figures
+            add nothing. Rows are ordered by the group keys (nulls first).
+            """
+            rel = release_of(version)
+            values = args(rel.params.aggregates)
+            if "group_by" not in values:
+                raise ApiError(422, "group_by: required, e.g. group_by=country,month", parameter="group_by")
+            keys: list[str] = values["group_by"]
+            items = aggregate(rel.store, keys, where_clause(values, rel.store.actor_ids_for))
+            return json_response({"group_by": keys, "items": items})
+
+    return blp
 
 
 @changes_blp.route("/changes", parameters=openapi_parameters(CHANGES_PARAMS))

@@ -1,5 +1,5 @@
-"""Response shapes for the OpenAPI text: marshmallow schemas for the envelopes, and the canonical
-JSON Schemas (schema/*.schema.json, the single source of truth) for events and actors.
+"""Response shapes for the OpenAPI text: marshmallow schemas for the envelopes, and the JSON Schemas
+bundled in the latest release (schema/*.schema.json when it was built) for events and actors.
 
 The views render bodies directly (bytes from the index go out untouched), so these schemas document
 and are checked (Schemathesis, tests) rather than run per request.
@@ -12,8 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from openstrikes.index.query import GROUP_KEYS
-from openstrikes.schema_files import actor_schema, event_schema
+from openstrikes.index.filters import GROUP_KEYS
 
 EVENT_REF = "#/components/schemas/Event"
 PARTIAL_EVENT_REF = "#/components/schemas/EventFields"
@@ -46,14 +45,14 @@ def hoisted(schema: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def components() -> dict[str, dict[str, Any]]:
+def components(event_schema: dict[str, Any], actor_schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Event, EventFields (an event trimmed by `fields=`: nothing required but `id`) and Actor."""
-    out = hoisted(event_schema(), "Event")
+    out = hoisted(event_schema, "Event")
     partial = copy.deepcopy(out["Event"])
     partial["required"] = ["id"]
     partial["description"] = "An event, possibly trimmed to the fields asked for with `fields=`."
     out["EventFields"] = partial
-    out.update(hoisted(actor_schema(), "Actor"))
+    out.update(hoisted(actor_schema, "Actor"))
     return out
 
 

@@ -1,0 +1,41 @@
+"""Counts and casualty ranges per group: the GROUP BY SQL and its rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openstrikes.index.filters import GROUP_KEYS, Where
+from openstrikes.index.store import Store
+from openstrikes.schema_files import CASUALTY_FIELDS
+
+
+def aggregate_sql(keys: list[str], where: Where) -> str:
+    """count(*) and the sums of the lowest and highest casualty figures per group of `keys`."""
+    group = ", ".join(GROUP_KEYS[k] for k in keys)
+    sums = ", ".join(
+        f"coalesce(sum(events.{f}_min), 0), coalesce(sum(events.{f}_max), 0)" for f in CASUALTY_FIELDS
+    )
+    join = (
+        " JOIN event_actors att ON att.rid = events.rid AND att.role = 'attacker'"
+        if "attacker" in keys
+        else ""
+    )
+    return (
+        f"SELECT {group}, count(*), {sums} FROM events{join} WHERE {where.sql} "
+        f"GROUP BY {group} ORDER BY {group}"
+    )
+
+
+def aggregate(store: Store, keys: list[str], where: Where) -> list[dict[str, Any]]:
+    """One row per group: the key values, `events`, and a {min, max} range per casualty field."""
+    items = []
+    for row in store.query(aggregate_sql(keys, where), where.params):
+        item: dict[str, Any] = {
+            k: (v.decode() if isinstance(v, bytes) else v) for k, v in zip(keys, row, strict=False)
+        }
+        rest = row[len(keys) :]
+        item["events"] = rest[0]
+        for i, f in enumerate(CASUALTY_FIELDS):
+            item[f] = {"min": rest[1 + 2 * i], "max": rest[2 + 2 * i]}
+        items.append(item)
+    return items

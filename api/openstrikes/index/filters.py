@@ -1,0 +1,242 @@
+"""The event filters, sorts and group keys, declared once, and the SQL they make.
+
+`FILTERS` is the one table of filters: field, operators, value type, meaning. From it come the SQL
+(bound parameters only: `where_clause`), the strict parsing of query arguments and the OpenAPI
+and HTML reference (`openstrikes.index.params`). A filter missing from any of them cannot happen:
+they all iterate the same table. A filter whose `type` is None takes the values the event schema
+of the release enumerates for its field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from openstrikes.geo import EARTH_RADIUS_KM
+from openstrikes.index.text import search_words
+from openstrikes.index.values import TYPES, ValueType
+
+Built = tuple[str, list[Any]]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter: `field` with its operators; each operator is one query parameter
+    (`eq` -> `field`, others -> `field__op`)."""
+
+    field: str
+    type: ValueType | None  # None: one of the values the event schema enumerates for `field`
+    ops: tuple[str, ...]
+    description: str
+    sql: str  # kind of SQL: column | casualty | actor | tag | fts | bbox | near | radius | modified | withdrawn
+    column: str = ""
+    role: str | None = None
+
+    def param(self, op: str) -> str:
+        return self.field if op == "eq" else f"{self.field}__{op}"
+
+
+OP_TEXT = {
+    "eq": "equal to",
+    "in": "one of (comma-separated)",
+    "gte": "at least (inclusive)",
+    "lte": "at most (inclusive)",
+}
+
+FILTERS: tuple[Filter, ...] = (
+    Filter(
+        "date_start", TYPES["date"], ("gte", "lte"), "First local date of the strike.", "column", "date_start"
+    ),
+    Filter("date_end", TYPES["date"], ("gte", "lte"), "Last local date of the strike.", "column", "date_end"),
+    Filter(
+        "country", TYPES["country"], ("eq", "in"), "Country where the strike landed.", "column", "country"
+    ),
+    Filter(
+        "admin1", TYPES["text"], ("eq",), "First-level administrative division, exactly.", "column", "admin1"
+    ),
+    Filter(
+        "actor",
+        TYPES["text"],
+        ("eq",),
+        "Attacker or target actor: an actor id, name or alias (any case).",
+        "actor",
+    ),
+    Filter(
+        "attacker", TYPES["text"], ("eq",), "Attacking actor: id, name or alias.", "actor", role="attacker"
+    ),
+    Filter("target", TYPES["text"], ("eq",), "Targeted actor: id, name or alias.", "actor", role="target"),
+    Filter("strike_type", None, ("eq", "in"), "Kind of strike.", "column", "strike_type"),
+    Filter("status", None, ("eq", "in"), "Who vouches for the event.", "column", "status"),
+    Filter("outcome", None, ("eq", "in"), "Whether the strike hit.", "column", "outcome"),
+    Filter(
+        "geo_precision",
+        None,
+        ("eq", "in"),
+        "What the coordinates stand for.",
+        "column",
+        "geo_precision",
+    ),
+    Filter(
+        "killed",
+        TYPES["count"],
+        ("gte", "lte"),
+        "People killed: __gte compares with the highest reported figure, __lte with the lowest; "
+        "events with unknown figures never match.",
+        "casualty",
+        "killed",
+    ),
+    Filter("injured", TYPES["count"], ("gte", "lte"), "People injured (as killed).", "casualty", "injured"),
+    Filter(
+        "civilians_killed",
+        TYPES["count"],
+        ("gte", "lte"),
+        "Civilians killed (as killed).",
+        "casualty",
+        "civilians_killed",
+    ),
+    Filter("tag", TYPES["slug"], ("eq",), "Events carrying this tag.", "tag"),
+    Filter(
+        "operation", TYPES["slug"], ("eq",), "Events of this multi-site operation.", "column", "operation"
+    ),
+    Filter(
+        "q",
+        TYPES["text"],
+        ("eq",),
+        "Full text: every word must appear in the summary, place names, operation or source titles.",
+        "fts",
+    ),
+    Filter(
+        "bbox",
+        TYPES["bbox"],
+        ("eq",),
+        "Bounding box min_lon,min_lat,max_lon,max_lat (WGS84, inclusive); events without coordinates never match.",
+        "bbox",
+    ),
+    Filter("near", TYPES["point"], ("eq",), "Centre lat,lon of a circle; needs radius_km.", "near"),
+    Filter("radius_km", TYPES["km"], ("eq",), "Radius of the `near` circle in km; needs near.", "radius"),
+    Filter(
+        "modified_since",
+        TYPES["datetime"],
+        ("eq",),
+        "Events whose record changed at or after this time.",
+        "modified",
+    ),
+    Filter(
+        "include_withdrawn",
+        TYPES["bool"],
+        ("eq",),
+        "Include withdrawn events (left out by default).",
+        "withdrawn",
+    ),
+)
+
+
+# --- sorts and groups ----------------------------------------------------------------------------
+
+SORTS: dict[str, str] = {
+    "id": "events.rid",
+    "date_start": "events.date_start",
+    "date_end": "events.date_end",
+    "modified": "events.modified_utc",
+    "killed": "events.killed_sort",
+}
+SORT_OPTIONS = tuple(x for k in SORTS for x in (k, "-" + k))
+GROUP_KEYS: dict[str, str] = {
+    "country": "events.country",
+    "admin1": "events.admin1",
+    "year": "substr(events.date_start, 1, 4)",
+    "month": "substr(events.date_start, 1, 7)",
+    "strike_type": "events.strike_type",
+    "status": "events.status",
+    "outcome": "events.outcome",
+    "geo_precision": "events.geo_precision",
+    "attacker": "att.actor",
+}
+
+# --- SQL -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Where:
+    """A WHERE clause (bound parameters only) and what it was built from."""
+
+    sql: str
+    params: tuple[Any, ...]
+    key: str = field(default="")  # canonical text of the filters, for cursors and ETags
+
+
+def _column(f: Filter, op: str, value: Any) -> Built:
+    col = f"events.{f.column}"
+    if op == "eq":
+        return f"{col} = ?", [value]
+    if op == "in":
+        return f"{col} IN ({','.join('?' * len(value))})", list(value)
+    return f"{col} {'>=' if op == 'gte' else '<='} ?", [value]
+
+
+BY_PARAM: dict[str, tuple[Filter, str]] = {f.param(op): (f, op) for f in FILTERS for op in f.ops}
+
+
+def where_clause(values: Mapping[str, Any], actor_ids: Callable[[str], list[str]]) -> Where:
+    """The WHERE clause over `events` for parsed filter values (non-filter values are ignored)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if not values.get("include_withdrawn", False):
+        parts.append("events.withdrawn = 0")
+    for name in sorted(values):
+        if name not in BY_PARAM:
+            continue
+        f, op = BY_PARAM[name]
+        value = values[name]
+        if f.sql == "column":
+            sql, ps = _column(f, op, value)
+        elif f.sql == "casualty":
+            col = f"events.{f.column}_{'max' if op == 'gte' else 'min'}"
+            sql, ps = f"{col} {'>=' if op == 'gte' else '<='} ?", [value]
+        elif f.sql == "actor":
+            ids = actor_ids(value)
+            role = " AND role = ?" if f.role else ""
+            sql = f"events.rid IN (SELECT rid FROM event_actors WHERE actor IN ({','.join('?' * len(ids))}){role})"
+            ps = [*ids, *([f.role] if f.role else [])]
+        elif f.sql == "tag":
+            sql, ps = "events.rid IN (SELECT rid FROM event_tags WHERE tag = ?)", [value]
+        elif f.sql == "fts":
+            words = search_words(value)
+            if not words:
+                continue
+            sql = "events.rid IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)"
+            ps = [" ".join(f'"{w}"' for w in words)]
+        elif f.sql == "bbox":
+            min_lon, min_lat, max_lon, max_lat = value
+            sql = (
+                "events.rid IN (SELECT rid FROM events_geo WHERE max_lat >= ? AND min_lat <= ? AND max_lon >= ? "
+                "AND min_lon <= ?) AND events.latitude BETWEEN ? AND ? AND events.longitude BETWEEN ? AND ?"
+            )
+            ps = [min_lat, max_lat, min_lon, max_lon, min_lat, max_lat, min_lon, max_lon]
+        elif f.sql == "near":
+            lat, lon = value
+            km = float(values["radius_km"])
+            dlat = math.degrees(km / EARTH_RADIUS_KM) * 1.01 + 1e-9
+            coslat = math.cos(math.radians(min(89.999, abs(lat) + dlat)))
+            dlon = 180.0 if coslat <= 1e-6 else min(180.0, dlat / coslat)
+            sql = (
+                "events.rid IN (SELECT rid FROM events_geo WHERE max_lat >= ? AND min_lat <= ?"
+                + ("" if dlon >= 180 or abs(lon) + dlon > 180 else " AND max_lon >= ? AND min_lon <= ?")
+                + ") AND distance_km(events.latitude, events.longitude, ?, ?) <= ?"
+            )
+            ps = [lat - dlat, lat + dlat]
+            if not (dlon >= 180 or abs(lon) + dlon > 180):
+                ps += [lon - dlon, lon + dlon]
+            ps += [lat, lon, km]
+        elif f.sql == "modified":
+            sql, ps = "events.modified_utc >= ?", [value]
+        else:  # radius (read with near), withdrawn (above)
+            continue
+        parts.append(sql)
+        params.extend(ps)
+    key = orjson.dumps({k: values[k] for k in sorted(values) if k in BY_PARAM}).decode()
+    return Where(" AND ".join(parts) or "1", tuple(params), key)

@@ -1,0 +1,119 @@
+"""One page of events and the stream of every match: the SELECT, ORDER BY and keyset SQL.
+
+A page is read by offset (`page`) or after a cursor (keyset: the cost does not grow with depth);
+its rows are the stored bytes of each record, read from `bodies` only for the rows returned.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from openstrikes.index.cursor import decode_cursor, encode_cursor, fingerprint
+from openstrikes.index.filters import SORTS, Where
+from openstrikes.index.params import DEFAULT_PAGE_SIZE
+from openstrikes.index.store import BoundedConnection, Store
+from openstrikes.index.values import ParamError
+
+MAX_OFFSET = 10**9
+STREAM_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Page:
+    """The rows of one page and where it sits in the query."""
+
+    bodies: list[bytes]  # each record's stored JSON
+    total: int  # events matching the filters
+    offset: int  # position of the first row
+    page_size: int
+    next_cursor: str | None
+    by_cursor: bool  # read after a cursor (no page numbers then)
+
+    @property
+    def number(self) -> int:
+        return self.offset // self.page_size + 1
+
+
+def _order(sort: str) -> tuple[str, str, str]:
+    """(column, direction, keyset comparison) of a sort option such as "-date_start"."""
+    col = SORTS[sort.lstrip("-")]
+    desc = sort.startswith("-")
+    return col, "DESC" if desc else "ASC", "<" if desc else ">"
+
+
+def list_sql(where: Where, sort: str, keyset: str = "") -> str:
+    """(rid, sort value, body) of the matching events in the order of `sort`, ties by id."""
+    col, direction, _ = _order(sort)
+    return (
+        f"SELECT events.rid, {col}, (SELECT body FROM bodies WHERE bodies.rid = events.rid) "
+        f"FROM events WHERE {where.sql}{keyset} "
+        f"ORDER BY {col} {direction}, events.rid {direction}"
+    )
+
+
+def read_page(store: Store, values: dict[str, Any], where: Where) -> Page:
+    """The page the parsed arguments ask for (`page`/`page_size`, or `cursor`)."""
+    sort = values.get("sort", "id")
+    col, _, cmp = _order(sort)
+    page_size = int(values.get("page_size", DEFAULT_PAGE_SIZE))
+    fp = fingerprint(store.sha256, where, sort)
+    params: list[Any] = list(where.params)
+    cursor = values.get("cursor")
+    if cursor is not None:
+        if "page" in values:
+            raise ParamError(400, "conflicting_parameters", "give either page or cursor, not both", "page")
+        value, rid, offset = decode_cursor(cursor, fp)
+        if col == "events.rid":
+            keyset, params = f" AND events.rid {cmp} ?", [*params, rid]
+        else:
+            keyset, params = f" AND ({col}, events.rid) {cmp} (?, ?)", [*params, value, rid]
+        sql = list_sql(where, sort, keyset) + " LIMIT ?"
+        params.append(page_size + 1)
+    else:
+        offset = (int(values.get("page", 1)) - 1) * page_size
+        if offset > MAX_OFFSET:
+            raise ParamError(422, "invalid_value", "page: too deep; follow next_cursor instead", "page")
+        sql = list_sql(where, sort) + " LIMIT ? OFFSET ?"
+        params += [page_size + 1, offset]
+    rows = store.query(sql, params)
+    total = store.count(where.sql, where.params)
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        last = rows[-1][1]
+        last = last.decode() if isinstance(last, bytes) else last
+        next_cursor = encode_cursor(fp, last, int(rows[-1][0]), offset + len(rows))
+    return Page([r[2] for r in rows], total, offset, page_size, next_cursor, cursor is not None)
+
+
+class Stream:
+    """Every matching event in order, fetched in batches on a connection of its own. The query
+    runs and its first batch is read on creation, so bad input fails before a response starts."""
+
+    def __init__(self, store: Store, where: Where, sort: str) -> None:
+        self.store = store
+        self.conn: BoundedConnection = store.new_connection()
+        try:
+            with store.bounded(self.conn):
+                self.cur = self.conn.execute(list_sql(where, sort), where.params)
+                self.first: list[Any] = self.cur.fetchmany(STREAM_BATCH)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def batches(self) -> Iterator[list[bytes]]:
+        """The bodies, batch after batch; the connection is closed at the end (or on error:
+        sqlite3 errors are re-raised as RuntimeError so that the server aborts the response)."""
+        try:
+            rows = self.first
+            while rows:
+                yield [r[2] for r in rows]
+                with self.store.bounded(self.conn):
+                    rows = self.cur.fetchmany(STREAM_BATCH)
+        except sqlite3.Error as exc:
+            raise RuntimeError(f"stream aborted: {exc}") from exc
+        finally:
+            self.conn.close()

@@ -1,0 +1,97 @@
+"""The JSON answer of one page of events: its body and its X-Pagination and Link headers.
+
+Shared by the Flask view (events.py) and the WSGI fast path (fast.py), so both answer alike.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+
+from openstrikes.index.filters import Where
+from openstrikes.index.pages import Page, read_page
+from openstrikes.index.store import Store
+
+
+def trim(body: bytes, keep: set[str]) -> bytes:
+    """A record's JSON with only the `keep` fields."""
+    record = orjson.loads(body)
+    return orjson.dumps({k: v for k, v in record.items() if k in keep})
+
+
+@functools.lru_cache(maxsize=1024)
+def _prefix(path: str, keep: tuple[tuple[str, str], ...]) -> str:
+    qs = urlencode(keep)
+    return path + "?" + (qs + "&" if qs else "")
+
+
+class _Urls:
+    """URLs of other pages of this query: the request's arguments with `page` or `cursor` replaced."""
+
+    def __init__(self, path: str, pairs: list[tuple[str, str]]) -> None:
+        self.prefix = _prefix(path, tuple((k, v) for k, v in pairs if k not in ("page", "cursor")))
+
+    def page(self, n: int) -> str:
+        return f"{self.prefix}page={n}"
+
+    def cursor(self, c: str) -> str:
+        return f"{self.prefix}cursor={c}"
+
+
+def page_answer(
+    store: Store, values: dict[str, Any], where: Where, path: str, pairs: list[tuple[str, str]]
+) -> tuple[bytes, dict[str, str]]:
+    """The JSON body of one page of events and its X-Pagination and Link headers.
+
+    `pairs` are the request's query arguments in order (for the links). The events are the stored
+    bytes of each record (its line of events.ndjson), spliced into the page without decoding
+    unless `fields` trims them."""
+    page = read_page(store, values, where)
+    bodies = page.bodies
+    if "fields" in values:
+        keep = {"id", *values["fields"]}
+        bodies = [trim(b, keep) for b in bodies]
+    urls = _Urls(path, pairs)
+    next_url = None
+    if page.next_cursor is not None:
+        next_url = urls.cursor(page.next_cursor) if page.by_cursor else urls.page(page.number + 1)
+    head = orjson.dumps(
+        {
+            "total": page.total,
+            "page": page.number,
+            "page_size": page.page_size,
+            "next_cursor": page.next_cursor,
+            "next": next_url,
+        }
+    )
+    body = b"".join((b'{"items":[', b",".join(bodies), b"],", head[1:]))
+    return body, _headers(page, urls, next_url)
+
+
+def _headers(page: Page, urls: _Urls, next_url: str | None) -> dict[str, str]:
+    last_page = max(1, -(-page.total // page.page_size))
+    pagination = {
+        "total": page.total,
+        "total_pages": last_page,
+        "page": page.number,
+        "page_size": page.page_size,
+        "first_page": 1,
+        "last_page": last_page,
+    }
+    links = []
+    if next_url:
+        links.append(f'<{next_url}>; rel="next"')
+        pagination["next_page"] = page.number + 1
+    if not page.by_cursor:
+        if page.number > 1:
+            pagination["previous_page"] = page.number - 1
+            links.append(f'<{urls.page(page.number - 1)}>; rel="prev"')
+        links.append(f'<{urls.page(1)}>; rel="first"')
+        links.append(f'<{urls.page(last_page)}>; rel="last"')
+    headers = {"X-Pagination": orjson.dumps(pagination).decode()}
+    if links:
+        headers["Link"] = ", ".join(links)
+    return headers
