@@ -13,15 +13,16 @@ class RepoNotFound(LookupError):
 
 
 def repo_root() -> Path:
-    """The repository root: $OPENSTRIKES_ROOT, else the nearest parent of the cwd or of this
-    package that holds `schema/event.schema.json`."""
+    """The repository root: $OPENSTRIKES_ROOT, else the cwd or its nearest parent, else the nearest
+    parent of this package, that holds `schema/event.schema.json`."""
     env = os.environ.get("OPENSTRIKES_ROOT")
     if env:
         return Path(env).resolve()
-    for start in (Path.cwd(), PACKAGE_DIR):
-        for candidate in (start, *start.parents):
-            if (candidate / "schema" / "event.schema.json").is_file():
-                return candidate
+    cwd = Path.cwd()
+    # Not the package directory itself: it ships the schemas as package data (openstrikes/schema).
+    for candidate in (cwd, *cwd.parents, *PACKAGE_DIR.parents):
+        if (candidate / "schema" / "event.schema.json").is_file():
+            return candidate
     raise RepoNotFound(
         "cannot find schema/event.schema.json: run inside an OpenStrikes checkout or set OPENSTRIKES_ROOT"
     )
