@@ -66,9 +66,9 @@ def _bare_venv(tmp: Path, wheel: Path) -> Path:
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, Release]]:
     tmp = tmp_path_factory.mktemp("installed")
     src = _sources(tmp / "src")
+    pip = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q"]
-        + [str(src), "-w", str(tmp / "wheel")],
+        [*pip, str(src), "-w", str(tmp / "wheel")],
         capture_output=True,
         text=True,
         timeout=300,
