@@ -941,7 +941,8 @@ def test_a_timeout_on_the_fast_path_is_the_views_503(app: Any, monkeypatch: pyte
     from werkzeug.test import Client
     from werkzeug.wrappers import Response as WResponse
 
-    from openstrikes.index.store import QueryTimeout, Store
+    from openstrikes.index.errors import QueryTimeout
+    from openstrikes.index.store import Store
 
     def slow(self: Store, where: str, params: tuple[Any, ...]) -> int:
         raise QueryTimeout(f"the query took longer than {self.timeout:g} s")

@@ -16,15 +16,9 @@ from hypothesis import strategies as st
 from openstrikes.cli import main
 from openstrikes.package.archive import write_zip
 from openstrikes.package.build import build_package
-from openstrikes.release.diff import (
-    FieldChange,
-    compare,
-    compare_schemas,
-    field_changes,
-    open_snapshot,
-    render_text,
-    worktree_snapshot,
-)
+from openstrikes.release.diff import FieldChange, compare, compare_schemas, field_changes
+from openstrikes.release.diff_report import render_text
+from openstrikes.release.snapshots import open_snapshot, worktree_snapshot
 from openstrikes.toolchain.records import canonical
 from strategies import events
 

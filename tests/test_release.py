@@ -17,15 +17,9 @@ from openstrikes.cli import main
 from openstrikes.package.archive import write_zip
 from openstrikes.package.build import build_package
 from openstrikes.package.reader import read_package
-from openstrikes.release.plan import (
-    bump,
-    changelog_section,
-    has_section,
-    insert_section,
-    parse_version,
-    plan_release,
-    satisfies,
-)
+from openstrikes.release.changelog import changelog_section, has_section, insert_section
+from openstrikes.release.plan import plan_release
+from openstrikes.semver import bump, parse_version, satisfies
 from openstrikes.toolchain.records import canonical
 
 REPO = Path(__file__).resolve().parents[1]

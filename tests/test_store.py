@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest_api import Release, build_release
 
-from openstrikes.index.store import QueryTimeout, Store, StoreError
+from openstrikes.index.errors import QueryTimeout, StoreError
+from openstrikes.index.store import Store
 from openstrikes.index.text import search_words
 from openstrikes.timefmt import utc_key
 

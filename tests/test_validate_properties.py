@@ -186,7 +186,7 @@ def test_the_fast_canonical_check_agrees_with_the_canonical_bytes(
     including objects the schema does not describe."""
     import orjson
 
-    from openstrikes.toolchain.jsontext import canonical_bytes, is_canonical
+    from openstrikes.toolchain.canonical import canonical_bytes, is_canonical
     from openstrikes.toolchain.records import key_shape
 
     shape = key_shape("event")

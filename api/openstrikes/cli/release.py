@@ -11,8 +11,10 @@ from openstrikes.cli.package import report_invalid, stage
 from openstrikes.package.build import validated_files
 from openstrikes.package.metadata import InvalidDataset, PackageError, load_metadata
 from openstrikes.paths import repo_root
-from openstrikes.release.diff import DiffError, compare, open_snapshot, render_json, render_text
+from openstrikes.release.diff import DiffError, compare
+from openstrikes.release.diff_report import render_json, render_text
 from openstrikes.release.plan import ReleaseError, VersionRefused, apply_release, plan_release
+from openstrikes.release.snapshots import open_snapshot
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
-from openstrikes.index.store import StoreError
+from openstrikes.index.errors import StoreError
 from openstrikes.package.build import build_package
 from openstrikes.package.metadata import InvalidDataset, PackageError
 from openstrikes.paths import dataset_dir

@@ -9,7 +9,8 @@ import stat
 from pathlib import Path
 
 from openstrikes.problems import Problem
-from openstrikes.toolchain.jsontext import MAX_BYTES, KeyShape, Parsed, parse_json_bytes
+from openstrikes.toolchain.canonical import KeyShape
+from openstrikes.toolchain.jsontext import MAX_BYTES, Parsed, parse_json_bytes
 
 # How record files are opened: a symbolic link fails to open (ELOOP) instead of being followed,
 # and a FIFO does not block the reader.

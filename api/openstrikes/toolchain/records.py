@@ -17,8 +17,9 @@ from openstrikes.schema_files import (
     key_order,
     schema_version,
 )
+from openstrikes.toolchain.canonical import KeyShape, canonical_bytes, compile_shape
 from openstrikes.toolchain.files import read_json_file
-from openstrikes.toolchain.jsontext import KeyShape, Parsed, canonical_bytes, compile_shape
+from openstrikes.toolchain.jsontext import Parsed
 
 Kind = Literal["event", "actor"]
 

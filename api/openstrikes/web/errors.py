@@ -9,7 +9,7 @@ import orjson
 from flask import Flask, Response
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from openstrikes.index.store import QueryTimeout
+from openstrikes.index.errors import QueryTimeout
 from openstrikes.index.values import ParamError
 
 log = logging.getLogger("openstrikes.web")

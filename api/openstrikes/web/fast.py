@@ -21,9 +21,9 @@ from urllib.parse import parse_qsl
 
 from werkzeug.http import parse_accept_header
 
+from openstrikes.index.errors import QueryTimeout
 from openstrikes.index.filters import where_clause
 from openstrikes.index.params import parse_args
-from openstrikes.index.store import QueryTimeout
 from openstrikes.web import headers
 from openstrikes.web.common import etag_for
 from openstrikes.web.errors import error_response, timeout_error

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from openstrikes.hashing import file_sha256
+from openstrikes.index.errors import StoreError
 from openstrikes.index.params import ParamSet, params_for
-from openstrikes.index.store import Store, StoreError
+from openstrikes.index.store import Store
 from openstrikes.package.metadata import PackageError
 from openstrikes.package.reader import package_schema
 from openstrikes.schema_files import ACTOR_SCHEMA_FILE

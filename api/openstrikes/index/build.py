@@ -1,0 +1,228 @@
+"""Building the SQLite index of a verified package (see store.py for its layout and use)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from openstrikes.index.errors import StoreError
+from openstrikes.index.text import search_text
+from openstrikes.package.metadata import PackageInfo
+from openstrikes.package.reader import package_actors
+from openstrikes.schema_files import CASUALTY_FIELDS
+from openstrikes.timefmt import utc_key
+
+LAYOUT_VERSION = 2
+
+
+DDL = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE events(
+  rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,
+  withdrawn INTEGER NOT NULL, date_start TEXT NOT NULL, date_end TEXT NOT NULL, modified_utc TEXT NOT NULL,
+  country TEXT, admin1 TEXT, strike_type TEXT, status TEXT, outcome TEXT, geo_precision TEXT, operation TEXT,
+  killed_min INTEGER, killed_max INTEGER, injured_min INTEGER, injured_max INTEGER,
+  civilians_killed_min INTEGER, civilians_killed_max INTEGER,
+  civilians_injured_min INTEGER, civilians_injured_max INTEGER,
+  killed_sort INTEGER NOT NULL, latitude REAL, longitude REAL
+);
+CREATE TABLE bodies(rid INTEGER PRIMARY KEY, body BLOB NOT NULL);
+CREATE TABLE event_actors(actor TEXT NOT NULL, role TEXT NOT NULL, rid INTEGER NOT NULL,
+  PRIMARY KEY(actor, role, rid)) WITHOUT ROWID;
+CREATE TABLE event_tags(tag TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(tag, rid)) WITHOUT ROWID;
+CREATE TABLE event_aliases(alias TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(alias, rid)) WITHOUT ROWID;
+CREATE TABLE event_links(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE events_fts USING fts5(text, content='', tokenize='unicode61 remove_diacritics 0');
+CREATE VIRTUAL TABLE events_geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
+CREATE TABLE changes(id TEXT PRIMARY KEY, modified TEXT NOT NULL, withdrawn INTEGER NOT NULL,
+  withdrawn_at TEXT, stamp TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE actors(id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE actor_names(name_cf TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(name_cf, id)) WITHOUT ROWID;
+"""
+
+# One index per filter column (equality keeps rid order: the default sort), the sort orders, and
+# the common "filter by country, newest first" pair.
+INDEXES = [
+    *(
+        f"CREATE INDEX ix_{c} ON events({c})"
+        for c in ("country", "admin1", "strike_type", "status", "outcome", "geo_precision", "operation")
+    ),
+    *(
+        f"CREATE INDEX ix_{c} ON events({c})"
+        for c in ("killed_min", "killed_max", "injured_min", "injured_max")
+    ),
+    "CREATE INDEX ix_civilians_killed ON events(civilians_killed_max)",
+    "CREATE INDEX ix_date_start ON events(date_start)",
+    "CREATE INDEX ix_date_end ON events(date_end)",
+    "CREATE INDEX ix_modified ON events(modified_utc)",
+    "CREATE INDEX ix_killed_sort ON events(killed_sort)",
+    "CREATE INDEX ix_country_date ON events(country, date_start)",
+    "CREATE INDEX ix_changes_stamp ON changes(stamp)",
+]
+
+
+def _range(cas: dict[str, Any], name: str) -> tuple[int | None, int | None]:
+    r = cas.get(name) if isinstance(cas, dict) else None
+    if not isinstance(r, dict):
+        return None, None
+    return int(r["min"]), int(r["max"])
+
+
+def _event_row(rid: int, e: dict[str, Any]) -> tuple[Any, ...]:
+    cas = e.get("casualties") or {}
+    ranges = [v for name in CASUALTY_FIELDS for v in _range(cas, name)]
+    killed_max = ranges[1]
+    return (
+        rid,
+        e["id"],
+        1 if e.get("withdrawn") else 0,
+        e["date_start"],
+        e["date_end"],
+        utc_key(e["modified"]),
+        e.get("country"),
+        e.get("admin1"),
+        e.get("strike_type"),
+        e.get("status"),
+        e.get("outcome"),
+        e.get("geo_precision"),
+        e.get("operation"),
+        *ranges,
+        -1 if killed_max is None else killed_max,
+        e.get("latitude"),
+        e.get("longitude"),
+    )
+
+
+def _read_lines(package: Path) -> Iterator[bytes]:
+    with (package / "events.ndjson").open("rb") as fh:
+        for raw in fh:
+            line = raw.rstrip(b"\r\n")
+            if line.strip():
+                yield line
+
+
+class _Batches:
+    """Rows of the event tables, inserted every BATCH events."""
+
+    BATCH = 5000
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.rows: list[tuple[Any, ...]] = []
+        self.bodies: list[tuple[int, bytes]] = []
+        self.actors: list[tuple[str, str, int]] = []
+        self.tags: list[tuple[str, int]] = []
+        self.aliases: list[tuple[str, int]] = []
+        self.fts: list[tuple[int, str]] = []
+        self.geo: list[tuple[int, float, float, float, float]] = []
+        self.links: set[tuple[str, str]] = set()  # inserted once, at the end
+
+    def add(self, rid: int, line: bytes, e: dict[str, Any]) -> None:
+        self.rows.append(_event_row(rid, e))
+        self.bodies.append((rid, line))
+        for a in e.get("attackers") or ():
+            self.actors.append((a["actor"], "attacker", rid))
+        for t in e.get("targets") or ():
+            if t.get("actor"):
+                self.actors.append((t["actor"], "target", rid))
+        self.tags.extend((t, rid) for t in e.get("tags") or ())
+        self.aliases.extend((a, rid) for a in e.get("aliases") or ())
+        for r in e.get("related") or ():
+            self.links.add((e["id"], r["id"]))
+            self.links.add((r["id"], e["id"]))
+        self.fts.append((rid, search_text(e)))
+        lat, lon = e.get("latitude"), e.get("longitude")
+        if lat is not None and lon is not None:
+            self.geo.append((rid, lat, lat, lon, lon))
+        if len(self.rows) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        db = self.db
+        db.executemany(f"INSERT INTO events VALUES ({','.join('?' * 24)})", self.rows)
+        db.executemany("INSERT INTO bodies VALUES (?,?)", self.bodies)
+        db.executemany("INSERT OR IGNORE INTO event_actors VALUES (?,?,?)", self.actors)
+        db.executemany("INSERT OR IGNORE INTO event_tags VALUES (?,?)", self.tags)
+        db.executemany("INSERT OR IGNORE INTO event_aliases VALUES (?,?)", self.aliases)
+        db.executemany("INSERT INTO events_fts(rowid, text) VALUES (?,?)", self.fts)
+        db.executemany("INSERT INTO events_geo VALUES (?,?,?,?,?)", self.geo)
+        for lst in (self.rows, self.bodies, self.actors, self.tags, self.aliases, self.fts, self.geo):
+            lst.clear()
+
+
+def _write_events(db: sqlite3.Connection, package: Path) -> int:
+    """Every event of the package (in id order, else StoreError) into the event tables; how many."""
+    batches = _Batches(db)
+    rid = 0
+    previous = ""
+    for line in _read_lines(package):
+        e = orjson.loads(line)
+        rid += 1
+        if e["id"] <= previous:
+            raise StoreError(f"{package}: events.ndjson is not sorted by id at {e['id']!r}")
+        previous = e["id"]
+        batches.add(rid, line, e)
+    batches.flush()
+    db.executemany("INSERT INTO event_links VALUES (?,?)", sorted(batches.links))
+    return rid
+
+
+def _write_actors(db: sqlite3.Connection, package: Path) -> None:
+    for actor in package_actors(package):
+        db.execute("INSERT INTO actors VALUES (?,?)", (actor["id"], orjson.dumps(actor)))
+        names = {actor["id"], actor.get("name") or "", *(actor.get("aliases") or ())}
+        db.executemany(
+            "INSERT OR IGNORE INTO actor_names VALUES (?,?)",
+            [(n.casefold(), actor["id"]) for n in names if n],
+        )
+
+
+def build_index(package: Path, info: PackageInfo, target: Path) -> None:
+    """Write the SQLite index of a verified package to `target` (atomically)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    db = sqlite3.connect(tmp)
+    try:
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=8192;")
+        db.executescript(DDL)
+        count = _write_events(db, package)
+        db.executemany("INSERT INTO changes VALUES (?,?,?,?,?)", _changes(package))
+        _write_actors(db, package)
+        for ddl in INDEXES:
+            db.execute(ddl)
+        meta = {
+            "package_sha256": info.sha256,
+            "layout": str(LAYOUT_VERSION),
+            "version": info.version,
+            "name": info.name,
+            "events": str(count),
+        }
+        db.executemany("INSERT INTO meta VALUES (?,?)", sorted(meta.items()))
+        db.commit()
+        db.execute("ANALYZE")
+        db.commit()
+        db.close()
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        db.close()
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _changes(package: Path) -> Iterator[tuple[str, str, int, str | None, str]]:
+    text = (package / "changes.csv").read_text(encoding="utf-8")
+    for row in csv.DictReader(io.StringIO(text, newline="")):
+        withdrawn = (row.get("withdrawn") or "").strip().lower() not in ("", "false", "0", "no")
+        at = (row.get("withdrawn_at") or "").strip() or None
+        modified = row["modified"]
+        stamp = max(utc_key(modified), utc_key(at) if at else "")
+        yield row["id"], modified, 1 if withdrawn else 0, at, stamp
