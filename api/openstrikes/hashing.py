@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import BinaryIO
 
+# Mirror: openstrikes_client._download.sha256_file (the client imports nothing of the server).
 BLOCK = 1 << 20
 
 

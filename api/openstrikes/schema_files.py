@@ -18,6 +18,7 @@ from openstrikes.paths import RepoNotFound, schema_dir
 EVENT_SCHEMA_FILE = "event.schema.json"
 ACTOR_SCHEMA_FILE = "actor.schema.json"
 SCHEMA_FILES = {"event": EVENT_SCHEMA_FILE, "actor": ACTOR_SCHEMA_FILE}  # by kind of record
+# Mirror: openstrikes_client._aggregate.CASUALTY_FIELDS (the client imports nothing of the server).
 # The casualty figures of an event (`casualties.<name>`, each a range), in schema order.
 CASUALTY_FIELDS = ("killed", "injured", "civilians_killed", "civilians_injured")
 

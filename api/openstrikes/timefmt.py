@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
+# Mirror: openstrikes_client._models parses the same date-times into its dataclasses (the client
+# imports nothing of the server).
 def parse_rfc3339(text: str) -> datetime:
     """An aware datetime from an RFC 3339 date-time (`Z`, `z` or an offset; naive -> UTC).
     Raises ValueError for text Python cannot read (e.g. a leap second)."""

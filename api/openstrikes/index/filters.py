@@ -47,6 +47,9 @@ OP_TEXT = {
     "lte": "at most (inclusive)",
 }
 
+# Mirror: the client's offline engine (openstrikes_client._filters: EventFilters, predicates)
+# implements these filters again over a downloaded release, since the client imports nothing of
+# the server; the parity tests hold its names, operators and answers to this table.
 FILTERS: tuple[Filter, ...] = (
     Filter(
         "date_start", TYPES["date"], ("gte", "lte"), "First local date of the strike.", "column", "date_start"
@@ -137,6 +140,7 @@ FILTERS: tuple[Filter, ...] = (
 
 # --- sorts and groups ----------------------------------------------------------------------------
 
+# Mirror: openstrikes_client._filters.sort_key sorts offline by the same keys (parity-tested).
 SORTS: dict[str, str] = {
     "id": "events.rid",
     "date_start": "events.date_start",
@@ -145,6 +149,7 @@ SORTS: dict[str, str] = {
     "killed": "events.killed_sort",
 }
 SORT_OPTIONS = tuple(x for k in SORTS for x in (k, "-" + k))
+# Mirror: openstrikes_client._aggregate groups offline by the same keys (parity-tested).
 GROUP_KEYS: dict[str, str] = {
     "country": "events.country",
     "admin1": "events.admin1",

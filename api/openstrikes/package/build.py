@@ -128,7 +128,9 @@ def _build(
     validated: tuple[Iterable[RecordFile], Iterable[RecordFile]] | None,
 ) -> Path:
     """The build proper, under the output directory's lock, in a temporary directory that is
-    swapped into place only when complete."""
+    swapped into place only when complete.
+
+    Long because it is the build's steps in order, under one lock and one clean-up."""
     events_dir = dataset / "events"
     with build_lock(out):
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=out))

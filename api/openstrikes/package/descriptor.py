@@ -43,6 +43,10 @@ def _table(name: str, info: FileInfo, title: str, description: str, schema: dict
 def package_descriptor(
     meta: dict[str, Any], created: str | None, infos: dict[str, FileInfo], counts: dict[str, int]
 ) -> dict[str, Any]:
+    """datapackage.json: the dataset's metadata, counts, and every resource with its hash.
+
+    Long because it is one declarative list (a resource per package file, in the order they are
+    listed); splitting it would scatter the descriptor over several functions."""
     desc: dict[str, Any] = {"$schema": DATAPACKAGE_PROFILE}
     for key, value in meta.items():
         if key not in ("$schema", "created", "resources"):

@@ -278,6 +278,8 @@ def unflatten_event(cells: dict[str, str], children: dict[str, list[dict[str, st
     return record
 
 
+# Mirror: openstrikes_client._local.actor_from_row reads actors.csv offline (the client imports
+# nothing of the server); both read the columns this module writes.
 def unflatten_actor(cells: dict[str, str]) -> dict[str, Any]:
     return unflatten_record(cells, tables().actors)
 

@@ -59,6 +59,8 @@ class Source:
             self.zip.close()
 
 
+# Mirror: openstrikes_client._local verifies a downloaded release the same way (SHA256SUMS and the
+# descriptor's hashes), standard library only.
 def read_package(path: Path, *, verify: bool = True) -> PackageInfo:
     """Read a built package (directory or zip), verifying every file against SHA256SUMS and the
     descriptor's hashes and sizes. Raises PackageError on a missing or tampered file."""

@@ -20,7 +20,9 @@ def _count(counter: Counter[str]) -> str:
 
 
 def changelog_section(diff: Diff, version: str, date: str) -> str:
-    """The CHANGELOG section of a dataset release, written from the diff."""
+    """The CHANGELOG section of a dataset release, written from the diff.
+
+    Long because it is the section's template, read top to bottom as the section reads."""
     t = diff.totals
     lines = [f"## [{version}] - {date}", ""]
     base = f"compared with {diff.old_version}" if diff.old_version else "first release"

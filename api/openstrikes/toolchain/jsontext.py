@@ -79,7 +79,11 @@ def parse_json_bytes(
     raw: bytes, display: str, shape: KeyShape | None = None, out: Parsed | None = None
 ) -> Parsed:
     """Parse the bytes of one record strictly. Never raises: every way they can be unusable
-    becomes a Problem (of file `display`), added to `out` (a fresh Parsed by default)."""
+    becomes a Problem (of file `display`), added to `out` (a fresh Parsed by default).
+
+    Long because it is one sequence of steps (fast canonical path, empty, encoding, BOM, UTF-8,
+    JSON syntax, duplicate keys, constants, depth, top-level type), each ending in its own problem
+    code; it reads best in that order."""
     out = out if out is not None else Parsed()
 
     def problem(

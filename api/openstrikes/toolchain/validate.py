@@ -282,16 +282,7 @@ def validate_dataset(
     """
     now = now or datetime.now(UTC)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
-    table = discover_table(dataset)
-    selected = table
-    chosen: set[str] | None = None  # displays of the selected files, when not all are
-    if paths:
-        selected = discover_table(dataset, paths)
-        chosen = {rf.display for rf in selected}
-        every = {rf.display: rf for rf in table}
-        every.update((rf.display, rf) for rf in selected)
-        table = FileTable.of(every.values(), table.base)
-        del every
+    table, selected, chosen = _file_tables(dataset, paths)
     result = ValidationResult(event_files=selected.only("event"), actor_files=selected.only("actor"))
     index = crosscheck.DatasetIndex(table.display)
     tasks = _tasks(table)
@@ -311,15 +302,7 @@ def validate_dataset(
                 else:
                     assert on_rendered is not None
                     on_rendered(rendered)
-            names = table.names(group, start, start + len(facts)) if facts else []
-            for offset, fact in enumerate(facts):
-                if type(fact) is EventFacts:
-                    name = names[offset]
-                    index.add_event(
-                        group if _named_after(name, fact.id) else table.display(group, name), fact
-                    )
-                elif type(fact) is ActorFacts:
-                    index.add_actor(table.display(group, names[offset]), fact)
+            _add_facts(index, table, group, start, facts)
             if progress is not None:
                 done += len(facts)
                 progress(done, len(table))
@@ -328,6 +311,30 @@ def validate_dataset(
     result.problems.sort(key=lambda p: (p.file, p.line or 0, p.pointer, p.code))
     result.rendered = handed_on and not result.problems
     return result
+
+
+def _file_tables(dataset: Path, paths: list[Path] | None) -> tuple[FileTable, FileTable, set[str] | None]:
+    """(every file to read, the files selected, their displays when not all are selected)."""
+    table = discover_table(dataset)
+    if not paths:
+        return table, table, None
+    selected = discover_table(dataset, paths)
+    every = {rf.display: rf for rf in table}
+    every.update((rf.display, rf) for rf in selected)
+    return FileTable.of(every.values(), table.base), selected, {rf.display for rf in selected}
+
+
+def _add_facts(
+    index: crosscheck.DatasetIndex, table: FileTable, group: int, start: int, facts: list[Facts]
+) -> None:
+    """Record the facts of a run of files of one folder for the dataset-wide checks."""
+    names = table.names(group, start, start + len(facts)) if facts else []
+    for offset, fact in enumerate(facts):
+        if type(fact) is EventFacts:
+            name = names[offset]
+            index.add_event(group if _named_after(name, fact.id) else table.display(group, name), fact)
+        elif type(fact) is ActorFacts:
+            index.add_actor(table.display(group, names[offset]), fact)
 
 
 def _in_id_order(table: FileTable) -> bool:

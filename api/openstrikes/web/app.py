@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Request, Response, request
 from flask_smorest import Api
@@ -66,24 +67,7 @@ def create_app(
     )
 
     app = Flask("openstrikes.web")
-    app.config.update(
-        API_TITLE="OpenStrikes API",
-        API_VERSION=__version__,
-        OPENAPI_VERSION="3.1.0",
-        OPENAPI_URL_PREFIX="/",
-        OPENAPI_JSON_PATH="openapi.json",
-        MAX_CONTENT_LENGTH=MAX_BODY,
-        JSON_SORT_KEYS=False,
-        API_SPEC_OPTIONS={
-            "info": {
-                "description": "Read-only API over the OpenStrikes releases. Every route under /v1 also "
-                "exists under /v1/releases/{version}/ (immutable, cacheable forever). Errors: one JSON "
-                'shape, {"error": {status, code, message, parameter, details}}.',
-                "license": {"name": "Data CC-BY-4.0; code MIT", "identifier": "CC-BY-4.0"},
-            },
-            "servers": [{"url": "/"}],
-        },
-    )
+    app.config.update(_config())
     app.extensions["openstrikes"] = registry
     api = _Api(app)
     latest = registry.get(None)
@@ -109,6 +93,28 @@ def create_app(
     app.extensions["openstrikes.flask_wsgi"] = app.wsgi_app
     app.wsgi_app = FastPaths(app.wsgi_app, registry)  # type: ignore[method-assign]
     return app
+
+
+def _config() -> dict[str, Any]:
+    """Flask and flask-smorest settings: the OpenAPI document's title, version and texts."""
+    return dict(
+        API_TITLE="OpenStrikes API",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=MAX_BODY,
+        JSON_SORT_KEYS=False,
+        API_SPEC_OPTIONS={
+            "info": {
+                "description": "Read-only API over the OpenStrikes releases. Every route under /v1 also "
+                "exists under /v1/releases/{version}/ (immutable, cacheable forever). Errors: one JSON "
+                'shape, {"error": {status, code, message, parameter, details}}.',
+                "license": {"name": "Data CC-BY-4.0; code MIT", "identifier": "CC-BY-4.0"},
+            },
+            "servers": [{"url": "/"}],
+        },
+    )
 
 
 def _no_arguments_on_static_pages() -> None:

@@ -125,7 +125,10 @@ DOC_RESPONSES = {
 
 def events_blueprint(params: ParamSet) -> Blueprint:
     """The events routes, documented with `params` (those of the latest release's schema); each
-    request is read with the parameters of the schema of the release it asks for."""
+    request is read with the parameters of the schema of the release it asks for.
+
+    Long because it holds the three view classes of the blueprint (flask-smorest documents a
+    route by decorating its class, with the parameter list known when the app is created)."""
     blp = Blueprint("events", __name__, description="Strike events: query, page, stream, look up.")
 
     def _documented(view: Any) -> Any:
