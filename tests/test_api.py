@@ -417,11 +417,11 @@ def test_a_late_failure_breaks_the_stream(client: Any, monkeypatch: pytest.Monke
     calls = {"n": 0}
     real = ev._csv_rows
 
-    def flaky(bodies: list[bytes]) -> bytes:
+    def flaky(bodies: list[bytes], *rest: Any) -> bytes:
         calls["n"] += 1
         if calls["n"] == 3:
             raise OSError("disk went away")
-        return real(bodies)
+        return real(bodies, *rest)
 
     monkeypatch.setattr(ev, "_csv_rows", flaky)
     resp = client.get("/v1/events?format=csv", buffered=False)

@@ -18,12 +18,14 @@ from openstrikes.toolchain.records import canonical
 from openstrikes.web import create_app
 
 NEW_TYPE = "naval_gunfire"
+NEW_FIELD = "weather"
 
 
 @pytest.fixture(scope="module")
 def two_schemas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Release, Path, str]:
     """Release 0.1.0 with the repository's schema; 0.2.0 built (in a process of its own, from a
-    copy of the repository) with a schema 1.1.0 that adds a strike type one event uses."""
+    copy of the repository) with a schema 1.1.0 that adds a strike type one event uses and an
+    optional field."""
     tmp = tmp_path_factory.mktemp("two-schemas")
     old = build_release(tmp, 60, seed=4)
     repo = tmp / "repo-0.2.0"
@@ -32,6 +34,7 @@ def two_schemas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Release, Path
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     schema["x-schema-version"] = "1.1.0"
     schema["properties"]["strike_type"]["enum"].append(NEW_TYPE)
+    schema["properties"][NEW_FIELD] = {"description": "Weather at the time.", "type": ["string", "null"]}
     schema_path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
     meta_path = repo / "dataset" / "datapackage.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -103,3 +106,18 @@ def test_validate_checks_against_the_latest_releases_schema(
     event["strike_type"] = NEW_TYPE
     report = client.post("/v1/validate", json=event).get_json()
     assert not [p for p in report["problems"] if p["pointer"] == "/strike_type"], report
+
+
+def test_each_release_streams_csv_in_its_own_columns(
+    client: Any, two_schemas: tuple[Release, Path, str]
+) -> None:
+    rel, _, _ = two_schemas
+    for version, has_field in (("0.1.0", False), ("0.2.0", True)):
+        header = client.get(f"/v1/releases/{version}/events?format=csv").get_data().split(b"\r\n", 1)[0]
+        stored = client.get(f"/v1/releases/{version}/files/events.csv").get_data().split(b"\r\n", 1)[0]
+        assert header == stored
+        assert (NEW_FIELD.encode() in header.split(b",")) is has_field
+    assert client.get(f"/v1/releases/0.2.0/events?fields={NEW_FIELD}").status_code == 200
+    assert client.get(f"/v1/releases/0.1.0/events?fields={NEW_FIELD}").status_code == 422
+    actors = client.get("/v1/releases/0.1.0/actors").get_json()["items"]
+    assert {a["id"]: a for a in actors} == rel.actors

@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from openstrikes.package.table_schema import EMPTY, OMITTED, Column, Layout, child_columns, tables
+from openstrikes.package.table_schema import EMPTY, OMITTED, Column, Layout, Tables, child_columns, tables
 from openstrikes.problems import pointer_join
 
 Row = list[str]
@@ -31,8 +31,9 @@ class FlatEvent:
     children: dict[str, list[Row]]
 
 
-def event_header() -> list[str]:
-    return [c.name for c in tables().events.columns]
+def event_header(t: Tables | None = None) -> list[str]:
+    """The columns of events.csv (of the schemas of `t`, default: the contributor side's)."""
+    return [c.name for c in (t or tables()).events.columns]
 
 
 def child_header(table: str) -> list[str]:
@@ -141,35 +142,38 @@ def _data_columns(layout: Layout) -> list[Column | None]:
     return _DATA_COLUMNS[key]
 
 
-def _role_columns(table: str) -> list[tuple[str, str | None, list[Column | None]]]:
-    union = child_columns(table)
+def _role_columns(table: str, t: Tables) -> list[tuple[str, str | None, list[Column | None]]]:
+    union = child_columns(table, t)
     out = []
-    for prop, role, layout in tables().children[table]:
+    for prop, role, layout in t.children[table]:
         by_name = {c.name: c for c in layout.columns}
         out.append((prop, role, [by_name.get(c.name) for c in union]))
     return out
 
 
-_ROLE_CACHE: dict[str, list[tuple[str, str | None, list[Column | None]]]] = {}
+_ROLE_CACHE: dict[tuple[int, str], list[tuple[str, str | None, list[Column | None]]]] = {}
 
 
-def _roles(table: str) -> list[tuple[str, str | None, list[Column | None]]]:
-    if table not in _ROLE_CACHE:
-        _ROLE_CACHE[table] = _role_columns(table)
-    return _ROLE_CACHE[table]
+def _roles(table: str, t: Tables) -> list[tuple[str, str | None, list[Column | None]]]:
+    key = (id(t.events), table)  # layouts live as long as the process: their ids are stable
+    if key not in _ROLE_CACHE:
+        _ROLE_CACHE[key] = _role_columns(table, t)
+    return _ROLE_CACHE[key]
 
 
-def flatten_event(event: dict[str, Any]) -> FlatEvent:
-    """An event as its events.csv row and its child-table rows."""
-    layout = tables().events
+def flatten_event(event: dict[str, Any], t: Tables | None = None) -> FlatEvent:
+    """An event as its events.csv row and its child-table rows (by the layouts of `t`, default:
+    the contributor side's schemas)."""
+    t = t or tables()
+    layout = t.events
     omitted: dict[str, None] = {}
     empties: list[str] = []
     row = _cells(event, _data_columns(layout), "", omitted, empties)
     event_id = str(event["id"])
     children: dict[str, list[Row]] = {}
-    for table in tables().children:
+    for table in t.children:
         rows: list[Row] = []
-        for prop, role, cols in _roles(table):
+        for prop, role, cols in _roles(table, t):
             if prop not in event:
                 omitted.setdefault(pointer_join(prop), None)
                 continue
@@ -280,8 +284,10 @@ def unflatten_event(cells: dict[str, str], children: dict[str, list[dict[str, st
 
 # Mirror: openstrikes_client._local.actor_from_row reads actors.csv offline (the client imports
 # nothing of the server); both read the columns this module writes.
-def unflatten_actor(cells: dict[str, str]) -> dict[str, Any]:
-    return unflatten_record(cells, tables().actors)
+def unflatten_actor(cells: dict[str, str], t: Tables | None = None) -> dict[str, Any]:
+    """An actor back from its actors.csv row (by the layouts of `t`, default: the contributor
+    side's schemas)."""
+    return unflatten_record(cells, (t or tables()).actors)
 
 
 def _reader(path: Path) -> Iterator[dict[str, str]]:

@@ -17,7 +17,8 @@ import orjson
 from openstrikes.hashing import sha256_stream
 from openstrikes.package.flatten import unflatten_actor
 from openstrikes.package.metadata import METADATA_FILE, SUMS_FILE, FileInfo, PackageError, PackageInfo
-from openstrikes.schema_files import EVENT_SCHEMA_FILE
+from openstrikes.package.table_schema import Tables, tables_for
+from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE
 
 
 class Source:
@@ -116,13 +117,20 @@ def iter_package_events(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def package_actors(path: Path) -> list[dict[str, Any]]:
-    """The actor records of a package, read back from actors.csv."""
+    """The actor records of a package, read back from actors.csv by the layout of the schemas
+    bundled in the package."""
+    layout = package_tables(path)
     src = Source(path)
     try:
         text = src.read("actors.csv").decode("utf-8")
     finally:
         src.close()
-    return [unflatten_actor(row) for row in csv.DictReader(io.StringIO(text, newline=""))]
+    return [unflatten_actor(row, layout) for row in csv.DictReader(io.StringIO(text, newline=""))]
+
+
+def package_tables(path: Path) -> Tables:
+    """The flat table layouts of the schemas bundled in the package."""
+    return tables_for(package_schema(path), package_schema(path, ACTOR_SCHEMA_FILE))
 
 
 def package_schema(path: Path, name: str = EVENT_SCHEMA_FILE) -> dict[str, Any]:

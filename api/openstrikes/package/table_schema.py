@@ -20,9 +20,12 @@ Slightly over 400 lines: one derivation (JSON Schema -> table layouts), kept in 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Literal
+
+import orjson
 
 from openstrikes.schema_files import actor_schema, event_schema
 
@@ -258,8 +261,23 @@ class Tables:
 
 @cache
 def tables() -> Tables:
-    """The layouts, derived from the canonical schemas (cached per process)."""
-    ev = event_schema()
+    """The layouts of the schemas the contributor side works with (cached per process)."""
+    return tables_for(event_schema(), actor_schema())
+
+
+_TABLES: dict[str, Tables] = {}
+
+
+def tables_for(ev: dict[str, Any], ac: dict[str, Any]) -> Tables:
+    """The layouts of a pair of event and actor schemas, e.g. those bundled in a release (one
+    Tables per distinct pair, kept for the process)."""
+    key = hashlib.sha256(orjson.dumps([ev, ac], option=orjson.OPT_SORT_KEYS)).hexdigest()
+    if key not in _TABLES:
+        _TABLES[key] = _derive(ev, ac)
+    return _TABLES[key]
+
+
+def _derive(ev: dict[str, Any], ac: dict[str, Any]) -> Tables:
     skip = frozenset(prop for specs in CHILD_TABLES.values() for prop, _ in specs)
     events = build_layout(ev, ev, skip=skip)
     events.columns.extend(_meta_columns())
@@ -273,7 +291,6 @@ def tables() -> Tables:
                 raise SchemaShapeError(f"{prop}: a child table needs a non-null array of objects")
             item_layout = build_layout(ev, items)
             children[table].append((prop, role, item_layout))
-    ac = actor_schema()
     actors = build_layout(ac, ac)
     actors.columns.extend(_meta_columns())
     actors.columns[-2].field["description"] = (
@@ -282,17 +299,18 @@ def tables() -> Tables:
     return Tables(events, children, actors)
 
 
-def child_columns(table: str) -> list[Column]:
+def child_columns(table: str, t: Tables | None = None) -> list[Column]:
     """The data columns of a child table: the union of its item layouts, in first-seen order."""
+    t = t or tables()
     seen: dict[str, Column] = {}
-    for _prop, _role, layout in tables().children[table]:
+    for _prop, _role, layout in t.children[table]:
         for col in layout.columns:
             if col.name in seen:
                 merged = _merge_fields(seen[col.name], col)
                 seen[col.name] = merged
             else:
                 seen[col.name] = col
-    roles = tables().children[table]
+    roles = t.children[table]
     if len(roles) > 1:
         # A column missing from some role's items is empty in those rows: never required.
         for name, col in list(seen.items()):

@@ -18,6 +18,7 @@ from openstrikes.index.pages import Stream
 from openstrikes.index.params import FORMATS, MEDIA_TYPES, ParamSet, openapi_parameters
 from openstrikes.index.store import Store
 from openstrikes.package.flatten import event_header, flatten_event
+from openstrikes.package.table_schema import Tables
 from openstrikes.web.common import ERROR_CODES, args, json_response, not_modified, release_of, request_etag
 from openstrikes.web.errors import ApiError
 from openstrikes.web.pages import page_answer, trim
@@ -49,13 +50,15 @@ def _page(store: Store, values: dict[str, Any], where: Where) -> Response:
     return resp
 
 
-def _csv_rows(bodies: list[bytes]) -> bytes:
+def _csv_rows(bodies: list[bytes], layout: Tables) -> bytes:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(flatten_event(orjson.loads(b)).row for b in bodies)
+    csv.writer(buf, lineterminator="\r\n").writerows(
+        flatten_event(orjson.loads(b), layout).row for b in bodies
+    )
     return buf.getvalue().encode("utf-8")
 
 
-def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str) -> Response:
+def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout: Tables) -> Response:
     """Every matching event, streamed in batches with constant memory. The query runs and its first
     batch is read before the first byte, so bad input never starts a 200; a failure later raises out
     of the body iterator, which makes the server abort the response (no clean end: never a
@@ -84,13 +87,13 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str) -> Res
         if fmt == "ndjson":
             return b"".join(b + b"\n" for b in bodies)
         if fmt == "csv":
-            return _csv_rows(bodies)
+            return _csv_rows(bodies, layout)
         return b",\n".join(geojson_feature(orjson.loads(b)) for b in bodies)
 
     def body() -> Iterator[bytes]:
         if fmt == "csv":
             buf = io.StringIO()
-            csv.writer(buf, lineterminator="\r\n").writerow(event_header())
+            csv.writer(buf, lineterminator="\r\n").writerow(event_header(layout))
             yield buf.getvalue().encode("utf-8")
         elif fmt == "geojson":
             yield b'{"type":"FeatureCollection","features":[\n'
@@ -156,7 +159,9 @@ def events_blueprint(params: ParamSet) -> Blueprint:
                 return cached
             where = where_clause(values, rel.store.actor_ids_for)
             resp = (
-                _page(rel.store, values, where) if fmt == "json" else _stream(rel.store, values, where, fmt)
+                _page(rel.store, values, where)
+                if fmt == "json"
+                else _stream(rel.store, values, where, fmt, rel.tables)
             )
             resp.set_etag(etag)
             resp.headers["Vary"] = "Accept, Accept-Encoding"

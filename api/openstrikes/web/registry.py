@@ -5,6 +5,7 @@ parameters of the event schema bundled in it."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from openstrikes.index.params import ParamSet, params_for
 from openstrikes.index.store import Store
 from openstrikes.package.metadata import PackageError
 from openstrikes.package.reader import package_schema
+from openstrikes.package.table_schema import Tables, tables_for
 from openstrikes.schema_files import ACTOR_SCHEMA_FILE
 from openstrikes.semver import version_key
 
@@ -38,9 +40,15 @@ class Release:
     event_schema: dict[str, Any]
     actor_schema: dict[str, Any]
 
-    @property
+    @cached_property
     def params(self) -> ParamSet:
+        """The query parameters of its event schema (computed once: every request reads them)."""
         return params_for(self.event_schema)
+
+    @cached_property
+    def tables(self) -> Tables:
+        """The flat (CSV) layouts of its schemas."""
+        return tables_for(self.event_schema, self.actor_schema)
 
     @property
     def version(self) -> str:
@@ -79,7 +87,9 @@ class Registry:
                 schemas = package_schema(package), package_schema(package, ACTOR_SCHEMA_FILE)
             except (PackageError, ValueError) as exc:
                 raise StoreError(f"{package}: cannot read its bundled schema: {exc}") from None
-            self.releases[store.version] = Release(store, dict(sorted(files.items())), *schemas)
+            release = Release(store, dict(sorted(files.items())), *schemas)
+            release.params, release.tables  # noqa: B018  (derived once, before workers fork)
+            self.releases[store.version] = release
         self.latest = max(self.releases, key=version_key)
 
     def get(self, version: str | None) -> Release | None:
