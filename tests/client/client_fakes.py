@@ -154,9 +154,11 @@ def write_release(
     actors: Iterable[dict[str, Any]],
     version: str = "0.1.0",
     name: str = "openstrikes",
+    extra: dict[str, bytes] | None = None,
 ) -> Path:
     """A minimal package in the layout `openstrikes build` writes: datapackage.json (resources with
-    sha256, events.ndjson under `files`), events.ndjson, actors.csv, changes.csv."""
+    sha256, events.ndjson under `files`), events.ndjson, actors.csv, changes.csv, and `extra` files
+    (listed under `files`)."""
     folder.mkdir(parents=True, exist_ok=True)
     evs = sorted(events, key=lambda e: e["id"])
     ndjson = "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in evs)
@@ -189,6 +191,7 @@ def write_release(
         wd = e["withdrawn"]
         w.writerow([e["id"], e["modified"], "true" if wd else "false", wd["at"] if wd else ""])
     files["changes.csv"] = buf.getvalue().encode()
+    files.update(extra or {})
     listed: dict[str, list[dict[str, Any]]] = {"resources": [], "files": []}
     for fname, data in files.items():
         (folder / fname).write_bytes(data)
