@@ -28,6 +28,7 @@ from ._models import (
     event_from_json,
     parse_datetime,
 )
+from ._rows import actor_record, check_actor_header
 
 EVENTS_FILE = "events.ndjson"
 ACTORS_FILE = "actors.csv"
@@ -107,42 +108,13 @@ def _resource_hashes(descriptor: Mapping[str, Any]) -> dict[str, tuple[str | Non
     return out
 
 
-def _split_list(value: str) -> tuple[str, ...]:
-    value = value.strip()
-    if not value:
-        return ()
-    if value.startswith("["):
-        parsed = json.loads(value)
-        return tuple(str(v) for v in parsed)
-    sep = "|" if "|" in value else ";"
-    return tuple(v.strip() for v in value.split(sep) if v.strip())
-
-
 def _none(value: str | None) -> str | None:
     return value if value else None
 
 
 def actor_from_row(row: Mapping[str, str]) -> Actor:
-    """An Actor from a row of the package's actors.csv (lists as JSON or `|`-separated)."""
-    ext: dict[str, str] = {}
-    if row.get("external_ids"):
-        ext = {k: str(v) for k, v in json.loads(row["external_ids"]).items() if v}
-    for key in ("acled", "ucdp", "wikidata"):
-        for col in (key, f"external_ids_{key}", f"external_ids.{key}", f"{key}_id"):
-            if row.get(col):
-                ext[key] = row[col]
-    data = {
-        "id": row["id"],
-        "name": row["name"],
-        "aliases": list(_split_list(row.get("aliases") or "")),
-        "kind": row["kind"],
-        "country": _none(row.get("country")),
-        "parent": _none(row.get("parent")),
-        "external_ids": ext,
-        "description": _none(row.get("description")),
-        "sources": list(_split_list(row.get("sources") or "")),
-    }
-    return _adopt(Actor, data)
+    """An Actor from a row of the package's actors.csv (the same Actor the API gives)."""
+    return _adopt(Actor, actor_record(row))
 
 
 def _truthy(value: str) -> bool:
@@ -358,7 +330,9 @@ class LocalRelease:
             cache: dict[str, Actor] = {}
             if self._files.exists(ACTORS_FILE):
                 with self._files.open(ACTORS_FILE) as fh:
-                    for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")):
+                    reader = csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline=""))
+                    check_actor_header(list(reader.fieldnames or ()), str(self.path))
+                    for row in reader:
                         actor = actor_from_row(row)
                         cache[actor.id] = actor
             self._actor_cache = dict(sorted(cache.items()))

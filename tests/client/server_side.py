@@ -1,0 +1,31 @@
+"""Everything the client tests take from the server, imported in this one place (module names
+change when the server is reorganised; only this file follows them)."""
+
+from __future__ import annotations
+
+from openstrikes.index.filters import FILTERS, GROUP_KEYS, SORT_OPTIONS, Filter
+from openstrikes.index.text import search_text, search_words
+from openstrikes.package.archive import write_zip
+from openstrikes.package.build import build_package
+from openstrikes.package.flatten import actor_header, flatten_actor
+from openstrikes.package.table_schema import EMPTY, OMITTED, tables
+from openstrikes.toolchain.records import canonical
+from openstrikes.web import create_app
+
+__all__ = [
+    "EMPTY",
+    "FILTERS",
+    "GROUP_KEYS",
+    "OMITTED",
+    "SORT_OPTIONS",
+    "Filter",
+    "actor_header",
+    "build_package",
+    "canonical",
+    "create_app",
+    "flatten_actor",
+    "search_text",
+    "search_words",
+    "tables",
+    "write_zip",
+]
