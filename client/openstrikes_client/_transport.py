@@ -7,7 +7,6 @@ honouring `Retry-After`. Every `requests` exception becomes a TransportError nam
 from __future__ import annotations
 
 import email.utils
-import gc
 import json
 import random
 import time
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.utils
 import urllib3
 
 try:  # the optional `fast` extra (`pip install "openstrikes-client[fast]"`): same values, faster
@@ -30,9 +30,8 @@ from ._version import __version__
 
 Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
-USER_AGENT = f"openstrikes-client/{__version__} python-requests/{requests.__version__}"
+USER_AGENT = f"openstrikes-client/{__version__} {requests.utils.default_user_agent()}"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "testserver"})
-GC_PAUSE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -237,35 +236,13 @@ def parse_json(content: bytes, url: str) -> Any:
     """Decode a JSON body; TransportError (naming the URL) if it is not JSON. orjson decodes when
     it is installed, else the standard library: both give the same values for what the API sends.
 
-    The cyclic garbage collector is paused while a large body is decoded: decoding allocates tens
-    of thousands of containers, which would trigger dozens of collections that can find nothing to
-    free (a fresh document has no cycles). The previous state is restored afterwards.
+    The host's garbage collector is left alone (no pause, no freeze): a library must not change
+    the process that imports it.
     """
-    pause = len(content) > GC_PAUSE_BYTES and gc.isenabled()
-    if pause:
-        gc.disable()
     try:
         return loads(content)
     except ValueError as exc:  # orjson.JSONDecodeError is a ValueError too
         raise TransportError(f"the server sent a body that is not JSON ({exc})", url=url) from exc
-    finally:
-        if pause:
-            promote_young_objects()
-            gc.enable()
-
-
-def promote_young_objects() -> None:
-    """Move every object the cyclic collector tracks into its oldest generation.
-
-    A freshly decoded page is tens of thousands of live containers in the youngest generation:
-    the next young collection would walk all of them (about 4 ms a page, a sixth of a walk's
-    time) only to find them alive. Promoting them is what that collection would do anyway, at no
-    cost. Done with freeze() and unfreeze() (which merges the frozen objects into the oldest
-    generation), and only when nothing else in the process has frozen objects.
-    """
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
 
 
 def decode_json(resp: requests.Response) -> Any:
