@@ -1,4 +1,8 @@
-"""Group events and sum their casualty ranges, as `GET /v1/aggregates` does (for offline use)."""
+"""Group events and sum their casualty ranges, as `GET /v1/aggregates` does (for offline use).
+
+Mirror of the server's aggregate SQL and its `GROUP_KEYS` (an offline release has no SQL index);
+the parity and agreement tests under tests/client hold the two together.
+"""
 
 from __future__ import annotations
 

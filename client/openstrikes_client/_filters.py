@@ -1,5 +1,12 @@
 """The event filters, declared once: their types (for the type checker), how each becomes a query
-parameter of the API, and what each means over an event's JSON form (for offline releases)."""
+parameter of the API, and what each means over an event's JSON form (for offline releases).
+
+Mirrors of the server (the client installs on its own and cannot import it, and an offline release
+has no SQL index to ask): `EventFilters` mirrors the server's filter table `FILTERS` (names,
+operators, value types), `SortKey` its `SORT_OPTIONS`, `GroupKey` its `GROUP_KEYS`, `words` and
+`_text_of` its full-text tokeniser and searched text, `predicates` and `sort_key` the SQL it runs.
+tests/client/test_client_server_parity.py and test_client_agreement.py hold them to the server.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +31,7 @@ SortKey = Literal[
     "-killed",
 ]
 GroupKey = Literal[
-    "country", "admin1", "year", "month", "strike_type", "status", "outcome", "attacker", "geo_precision"
+    "country", "admin1", "year", "month", "strike_type", "status", "outcome", "geo_precision", "attacker"
 ]
 
 
@@ -131,7 +138,10 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def words(text: str) -> list[str]:
-    """Lower-case alphanumeric words of a text (the tokens full-text search matches on)."""
+    """Lower-case alphanumeric words of a text (the tokens full-text search matches on).
+
+    Mirror of the server's tokeniser (its index holds these words, and `q` is split the same way).
+    """
     out, cur = [], []
     for ch in text.lower():
         if ch.isalnum():
@@ -145,6 +155,7 @@ def words(text: str) -> list[str]:
 
 
 def _text_of(event: Mapping[str, Any]) -> str:
+    """The text `q` searches (mirror of the server's searched text)."""
     parts = [event.get("summary") or "", event.get("location") or "", event.get("admin1") or ""]
     parts += [event.get("admin2") or "", event.get("operation") or ""]
     parts += [s.get("title") or "" for s in event.get("sources") or ()]

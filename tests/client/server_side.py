@@ -3,6 +3,7 @@ change when the server is reorganised; only this file follows them)."""
 
 from __future__ import annotations
 
+from openstrikes.index.build import DDL
 from openstrikes.index.filters import FILTERS, GROUP_KEYS, SORT_OPTIONS, Filter
 from openstrikes.index.text import search_text, search_words
 from openstrikes.package.archive import write_zip
@@ -13,6 +14,7 @@ from openstrikes.toolchain.records import canonical
 from openstrikes.web import create_app
 
 __all__ = [
+    "DDL",
     "EMPTY",
     "FILTERS",
     "GROUP_KEYS",
