@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, TypedDict
 
 from ._models import GeoPrecision, Outcome, Status, StrikeType, format_datetime, parse_datetime
@@ -108,6 +108,11 @@ def _param(value: Any) -> str:
     if isinstance(value, list | tuple):
         return ",".join(_param(v) for v in value)
     return str(value)
+
+
+def as_aware(value: datetime) -> datetime:
+    """A naive datetime taken as UTC (as `to_params` sends it to the API); an aware one as is."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def to_params(filters: Mapping[str, Any]) -> dict[str, str]:
@@ -244,7 +249,7 @@ def _predicate(name: str, value: Any, f: Mapping[str, Any], resolve: Callable[[s
     if field == "radius_km":
         return _ALWAYS
     if field == "modified_since":
-        since = value
+        since = as_aware(value)
 
         def modified(e: Mapping[str, Any]) -> bool:
             return bool(parse_datetime(e["modified"]) >= since)

@@ -16,7 +16,7 @@ from typing import IO, Any, Unpack
 
 from ._aggregate import aggregate
 from ._errors import IntegrityError, NotFound, OpenStrikesError
-from ._filters import EventFilters, GroupKey, SortKey, check_filters, predicates, sort_key
+from ._filters import EventFilters, GroupKey, SortKey, as_aware, check_filters, predicates, sort_key
 from ._models import (
     Actor,
     Aggregates,
@@ -357,6 +357,7 @@ class LocalRelease:
     def changes(self, since: datetime | str | None = None) -> Changes:
         """Events modified or withdrawn after `since` (from changes.csv)."""
         when = parse_datetime(since) if isinstance(since, str) else since
+        when = None if when is None else as_aware(when)  # naive: UTC, as the API is sent it
         items = []
         latest: datetime | None = None
         with self._files.open(CHANGES_FILE) as fh:

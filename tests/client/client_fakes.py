@@ -196,6 +196,23 @@ VARIED_ACTORS: dict[str, dict[str, Any]] = {
 }
 
 
+def spread_places(dataset: Path) -> None:
+    """Move the events over the synthetic grid (the generator puts its first 8,800 events, one a
+    day, at one point): the countries and coordinates that geo filters need to tell apart."""
+    from synthetic import COUNTRIES, places
+
+    grid = places()
+    for i, path in enumerate(sorted((dataset / "events").rglob("*.json"))):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        country, lat, lon = grid[(i * 7919) % len(grid)]
+        record["country"] = country
+        if record["latitude"] is not None:
+            record["latitude"], record["longitude"] = lat, lon
+        if record.get("timezone"):
+            record["timezone"] = COUNTRIES[country]
+        path.write_text(server_side.canonical(record, "event"), encoding="utf-8")
+
+
 def vary_actors(dataset: Path) -> None:
     """Give a few actors the shapes of VARIED_ACTORS (a-01 loses its description key)."""
     for actor_id, changes in VARIED_ACTORS.items():

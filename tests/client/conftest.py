@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from server_side import build_package, canonical, create_app, write_zip
 
-from client_fakes import Built, session_into, vary_actors
+from client_fakes import Built, session_into, spread_places, vary_actors
 from openstrikes_client import Client, Retries
 
 REPO = Path(__file__).resolve().parents[2]
@@ -40,6 +40,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
     tmp = tmp_path_factory.mktemp("client-release")
     dataset = write_dataset(tmp / "repo", N_EVENTS, seed=11)
+    spread_places(dataset)
     link_chains(dataset)
     vary_actors(dataset)
     releases = tmp / "releases"
