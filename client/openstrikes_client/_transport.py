@@ -7,6 +7,7 @@ honouring `Retry-After`. Every `requests` exception becomes a TransportError nam
 from __future__ import annotations
 
 import email.utils
+import gc
 import importlib
 import json
 import random
@@ -246,12 +247,35 @@ def parse_json(content: bytes, url: str) -> Any:
     it is installed, else the standard library: both give the same values for what the API sends.
 
     The host's garbage collector is left alone (no pause, no freeze): a library must not change
-    the process that imports it.
+    the process that imports it. `parse_json_tuned` is the opt-in that does (`Client(tune_gc=True)`).
     """
     try:
         return loads(content)
     except ValueError as exc:  # orjson.JSONDecodeError is a ValueError too
         raise TransportError(f"the server sent a body that is not JSON ({exc})", url=url) from exc
+
+
+def parse_json_tuned(content: bytes, url: str) -> Any:
+    """parse_json, with the process's cyclic garbage collector paused during the decode and the
+    decoded page then moved into the oldest generation. Only for `Client(tune_gc=True)`.
+
+    A decoded page is tens of thousands of live containers: left to the collector, young
+    collections walk them during the decode and full collections walk them again as they are
+    promoted (about 40 % of a walk's time, measured with benchmarks/bench_client.py). This changes
+    process-wide state: other threads' allocations go uncollected during the decode, and
+    everything young in the process, not only the page, is promoted (gc.freeze then gc.unfreeze;
+    skipped when the host keeps objects frozen itself, which unfreeze would thaw).
+    """
+    if not gc.isenabled():
+        return parse_json(content, url)
+    gc.disable()
+    try:
+        return parse_json(content, url)
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
 
 
 def decode_json(resp: requests.Response) -> Any:

@@ -1,6 +1,6 @@
-"""The client never changes its host's garbage collector: walking large pages over HTTP and
-decoding large bodies leaves the collector's switch, thresholds and frozen objects as they were,
-and calls none of the gc functions that change them."""
+"""The client never changes its host's garbage collector unless asked: walking large pages over
+HTTP and decoding large bodies leaves the collector's switch, thresholds and frozen objects as they
+were, and calls none of the gc functions that change them. `Client(tune_gc=True)` opts in."""
 
 from __future__ import annotations
 
@@ -49,14 +49,14 @@ def _pages(n_pages: int, per_page: int) -> list[bytes]:
     ]
 
 
-def _walk(pages: list[bytes]) -> int:
+def _walk(pages: list[bytes], tune_gc: bool = False) -> int:
     def route(seen: Seen) -> Reply:
         cursor = parse_qs(urlsplit(seen.path).query).get("cursor", ["c0"])[0]
         return Reply(200, pages[int(cursor[1:])])
 
     with fake_server() as srv:
         srv.routes["/v1/events"] = route
-        with Client(srv.url, retries=Retries(total=1, backoff=0.0)) as client:
+        with Client(srv.url, retries=Retries(total=1, backoff=0.0), tune_gc=tune_gc) as client:
             return sum(1 for e in client.events.iter() if e.id)
 
 
@@ -81,3 +81,24 @@ def test_the_hosts_collector_state_is_untouched_by_a_walk() -> None:
     finally:
         gc.unfreeze()
     del host_objects
+
+
+def test_tune_gc_is_an_opt_in_that_restores_the_switch(gc_calls: list[str]) -> None:
+    pages = _pages(2, 300)
+    assert _walk(pages, tune_gc=True) == 600
+    assert gc.isenabled()
+    assert gc_calls.count("disable") == gc_calls.count("enable") == 2
+    assert gc_calls.count("freeze") == gc_calls.count("unfreeze") == 2
+
+
+def test_tune_gc_never_thaws_what_the_host_froze(gc_calls: list[str]) -> None:
+    pages = _pages(2, 300)
+    host_objects = [[i] for i in range(1000)]
+    gc.freeze()
+    try:
+        assert _walk(pages, tune_gc=True) == 600
+        tracked = {id(o) for o in gc.get_objects()}
+        assert not any(id(o) in tracked for o in host_objects)
+        assert "unfreeze" not in gc_calls[1:]  # the spy saw the host's own freeze first
+    finally:
+        gc.unfreeze()
