@@ -83,7 +83,7 @@ def _finish(dest: Path) -> None:
         staged = meta / STAGING / name
         if staged.exists():
             os.replace(staged, dest / name)
-    for name in commit.get("removed", []):
+    for name in _names(commit, "removed"):
         with contextlib.suppress(FileNotFoundError):
             (dest / name).unlink()
     _write_json(meta / STATE, commit["state"])
@@ -172,8 +172,8 @@ def sync(
     verified against the release's sha256 before it replaces the old one. A file an earlier sync
     brought in that the new release no longer has, or that is no longer in `files`, is removed
     (`SyncResult.removed`); asking for a file the release lacks raises IntegrityError unless the
-    copy followed it before (then it was dropped). Safe to
-    interrupt: the next call finishes or redoes the work.
+    copy followed it before (then it was dropped). Safe to interrupt: the next call finishes or
+    redoes the work.
     """
     own_client = isinstance(client, str)
     api = Client(client) if isinstance(client, str) else client
@@ -195,6 +195,8 @@ def _sync(dest: Path, client: Client, names: tuple[str, ...], progress: Progress
         state = {}
     previous = state.get("version")
     held = _names(state, "files")
+    if "files" not in state:  # a copy an older client synced: what it holds is what is there
+        held = {n for n in names if (dest / n).is_file()}
     asked = names
     release = client.release_info()
     listing = {f.name: f for f in release.files}

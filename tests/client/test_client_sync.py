@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,3 +194,20 @@ def test_a_file_no_longer_asked_for_is_removed_and_one_never_held_is_an_error(
         "datapackage.json",
         "events.ndjson",
     ]
+
+
+def test_a_copy_synced_before_files_were_recorded_still_drops_files(tmp_path: Path, api: Any) -> None:
+    srv, fake, evs = api
+    local = tmp_path / "live"
+    fake.folders.clear()
+    fake.add("0.1.0", write_release(tmp_path / "r1x", evs, actors(), "0.1.0", extra={"NOTES.md": b"old\n"}))
+    wanted = (*sync_module.DEFAULT_FILES, "NOTES.md")
+    sync(local, client(srv), files=wanted)
+    state_file = local / sync_module.META / sync_module.STATE
+    state = json.loads(state_file.read_text())
+    del state["files"], state["asked"]  # as an older client wrote it
+    state_file.write_text(json.dumps(state))
+    new, _, _ = evolve(evs)
+    fake.add("0.2.0", write_release(tmp_path / "r2", new, actors(), "0.2.0"))
+    assert sync(local, client(srv), files=wanted).removed == ("NOTES.md",)
+    assert not (local / "NOTES.md").exists()
