@@ -142,14 +142,32 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
-def words(text: str) -> list[str]:
-    """Lower-case alphanumeric words of a text (the tokens full-text search matches on).
+# What SQLite FTS5's unicode61 tokenizer (the server's search index) does beyond the server's own
+# lower-case alphanumeric words: it folds these letters further, and splits at these letters
+# (newer than its Unicode 6.1 tables). Measured against SQLite by test_client_server_parity.py.
+_FTS_FOLD = str.maketrans(
+    {
+        "\u00b5": "\u03bc",  # micro sign -> mu
+        "\u017f": "s",  # long s
+        "\u03c2": "\u03c3",  # final sigma -> sigma
+        "\u03d0": "\u03b2",
+        "\u03d1": "\u03b8",
+        "\u03d5": "\u03c6",
+        "\u03d6": "\u03c0",
+        "\u03f0": "\u03ba",
+        "\u03f1": "\u03c1",
+        "\u03f5": "\u03b5",  # Greek symbol variants -> letters
+        "\u1e9b": "\u1e61",  # long s with dot above
+        "\u1fbe": "\u03b9",  # prosgegrammeni -> iota
+    }
+)
+_FTS_SEPARATORS = frozenset(chr(c) for c in (*range(0x19B0, 0x19C1), 0x19C8, 0x19C9, 0x1CF2, 0x1CF3))
 
-    Mirror of the server's tokeniser (its index holds these words, and `q` is split the same way).
-    """
+
+def _split(text: str, excluded: frozenset[str]) -> list[str]:
     out, cur = [], []
-    for ch in text.lower():
-        if ch.isalnum():
+    for ch in text:
+        if ch.isalnum() and ch not in excluded:
             cur.append(ch)
         elif cur:
             out.append("".join(cur))
@@ -157,6 +175,43 @@ def words(text: str) -> list[str]:
     if cur:
         out.append("".join(cur))
     return out
+
+
+def server_words(text: str) -> list[str]:
+    """Lower-case alphanumeric words of a text: mirror of the server's tokeniser, which splits a
+    `q` into words, each searched for as a phrase of its index's tokens (see `words`)."""
+    return _split(text.lower(), frozenset())
+
+
+def words(text: str) -> list[str]:
+    """The tokens full-text search matches on: the server's words (`server_words`) as its SQLite
+    FTS5 index folds and splits them (mirror: the client has no index to ask)."""
+    return _split(text.lower().translate(_FTS_FOLD), _FTS_SEPARATORS)
+
+
+def _has_run(tokens: list[str], run: list[str]) -> bool:
+    n = len(run)
+    return any(tokens[i : i + n] == run for i in range(len(tokens) - n + 1))
+
+
+def _search(value: str) -> Predicate:
+    """`q`, as the server runs it: every word of the query is an FTS5 phrase (its tokens next to
+    each other in the text); a query without words filters nothing; a word that leaves no token
+    (a letter the index drops) matches nothing."""
+    phrases = [words(w) for w in server_words(value)]
+    if not phrases:
+        return _ALWAYS
+    if not all(phrases):
+        return lambda e: False
+    if all(len(p) == 1 for p in phrases):
+        wanted = {p[0] for p in phrases}
+        return lambda e: wanted <= set(words(_text_of(e)))
+
+    def by_phrases(e: Mapping[str, Any]) -> bool:
+        tokens = words(_text_of(e))
+        return all(_has_run(tokens, p) for p in phrases)
+
+    return by_phrases
 
 
 def _text_of(event: Mapping[str, Any]) -> str:
@@ -222,8 +277,7 @@ def _predicate(name: str, value: Any, f: Mapping[str, Any], resolve: Callable[[s
     if field == "tag":
         return lambda e: value in (e.get("tags") or ())
     if field == "q":
-        wanted = words(value)
-        return lambda e: set(wanted) <= set(words(_text_of(e)))
+        return _search(value)
     if field == "bbox":
         min_lon, min_lat, max_lon, max_lat = value
 

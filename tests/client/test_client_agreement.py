@@ -68,7 +68,11 @@ def _query_words(b: Built) -> list[str]:
     for e in list(b.events.values())[:60]:
         found.update(words(" ".join([e["summary"], e.get("location") or "", e.get("admin2") or ""])))
     pool = sorted(found)
-    return pool + [w.upper() for w in pool[:5]] + ["nothingmatches", "Qa'im", "depot, convoy", "-"]
+    phrases = []  # two words joined by a letter the index splits at: a phrase (see below)
+    for e in list(b.events.values())[:6]:
+        first, second = words(e["summary"])[2:4]
+        phrases += [f"{first}\u19b0{second}", f"{second}\u19b0{first}"]
+    return pool + [w.upper() for w in pool[:5]] + phrases + ["nothingmatches", "Qa'im", "depot, convoy", "-"]
 
 
 def _coords(b: Built) -> list[tuple[float, float]]:
@@ -230,3 +234,22 @@ def test_changes_since_agree_online_and_offline(
     offline, online = rel.changes(since), api_client.changes(since=since)
     assert [c.id for c in offline.items] == [c.id for c in online.items]
     assert offline.items
+
+
+# U+19B0 is a letter to the server's tokeniser and a separator to its FTS5 index: a word with it
+# inside is searched for as a phrase of two tokens, next to each other.
+@pytest.mark.parametrize(
+    "q",
+    [
+        "\u19b0",
+        "synthetic\u19b0event",
+        "strike\u19b0compound",
+        "depot\u19b0convoy reported",
+        "event\u19b0synthetic",
+        "ΟΔΟΣ",
+        "\u00b5",
+        "--",
+    ],
+)
+def test_q_with_what_the_index_folds_or_splits_agrees(api_client: Client, rel: LocalRelease, q: str) -> None:
+    assert [e.id for e in rel.events.iter(q=q)] == [e.id for e in api_client.events.iter(q=q)]
