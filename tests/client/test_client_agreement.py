@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from server_side import FILTERS, GROUP_KEYS, SORT_OPTIONS
+from server_side import FILTERS, GROUP_KEYS, SORT_OPTIONS, filter_type
 
 from client_fakes import VARIED_ACTORS, Built
 from openstrikes_client import Client, LocalRelease, open_release
@@ -26,7 +26,7 @@ Values = Callable[[Built], st.SearchStrategy[Any]]
 def _enum(param: str) -> list[str]:
     field = param.split("__")[0]
     f = next(f for f in FILTERS if f.field == field)
-    return list(f.type.schema["enum"])
+    return list(filter_type(f).schema["enum"])
 
 
 def _one_or_list(param: str, pool: Callable[[Built], list[Any]]) -> Values:

@@ -14,7 +14,7 @@ from typing import Any, Literal, get_args, get_origin
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from server_side import DDL, FILTERS, GROUP_KEYS, SORT_OPTIONS, Filter, search_text, search_words
+from server_side import DDL, FILTERS, GROUP_KEYS, SORT_OPTIONS, Filter, filter_type, search_text, search_words
 
 from openstrikes_client import _aggregate, _filters
 from openstrikes_client._filters import EventFilters, GroupKey, SortKey
@@ -44,13 +44,14 @@ def test_filter_value_types_are_the_servers() -> None:
         if op == "in":
             assert get_origin(hint) is Sequence, f"{name}: a list filter takes a Sequence, not {hint}"
             (hint,) = get_args(hint)
-        options = f.type.schema.get("enum")
+        ftype = filter_type(f)
+        options = ftype.schema.get("enum")
         if options is not None:
             assert get_origin(hint) is Literal and list(get_args(hint)) == options, name
-        elif f.type.rule in SCALARS:
-            assert hint == SCALARS[f.type.rule], f"{name}: {hint} for {f.type.rule}"
+        elif ftype.rule in SCALARS:
+            assert hint == SCALARS[ftype.rule], f"{name}: {hint} for {ftype.rule}"
         else:  # text, slug, country code
-            assert f.type.schema["type"] == "string" and hint is str, f"{name}: {hint}"
+            assert ftype.schema["type"] == "string" and hint is str, f"{name}: {hint}"
 
 
 def test_every_server_filter_has_an_offline_meaning() -> None:
