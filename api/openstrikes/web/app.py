@@ -62,8 +62,12 @@ def create_app(
         releases = env
     if timeout is None:
         timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S))
+    # Relative paths mean the working directory at start-up: Flask would resolve a relative
+    # file path against the package directory instead.
     registry = Registry(
-        Path(releases), Path(cache_dir) if cache_dir else default_cache_dir(), timeout=timeout
+        Path(os.path.abspath(releases)),
+        Path(os.path.abspath(cache_dir or default_cache_dir())),
+        timeout=timeout,
     )
 
     app = Flask("openstrikes.web")

@@ -1,0 +1,48 @@
+"""What a server offers is what it verified: relative paths, the zip, SHA256SUMS."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest_api import Release, build_release
+
+from openstrikes.package.builder import write_zip
+from openstrikes.web import create_app
+
+
+@pytest.fixture(scope="module")
+def zipped(tmp_path_factory: pytest.TempPathFactory) -> Release:
+    rel = build_release(tmp_path_factory.mktemp("registry"), 25, seed=31)
+    write_zip(rel.package, rel.root / f"{rel.package.name}.zip")
+    return rel
+
+
+def _copy(rel: Release, tmp_path: Path) -> Path:
+    copy = tmp_path / "releases"
+    shutil.copytree(rel.root, copy)
+    return copy
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_a_relative_releases_path_is_resolved_at_start_up(
+    zipped: Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    copy = _copy(zipped, tmp_path)
+    monkeypatch.chdir(copy.parent)
+    if how == "environment":
+        monkeypatch.setenv("OPENSTRIKES_RELEASES", copy.name)
+        app = create_app(cache_dir="cache")
+    else:
+        app = create_app(copy.name, cache_dir="cache")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")  # a later change of directory changes nothing
+    client = app.test_client()
+    files = client.get("/v1/releases/0.1.0").get_json()["files"]
+    assert {f["name"] for f in files} >= {"events.csv", "SHA256SUMS", f"{zipped.package.name}.zip"}
+    for f in files:
+        got = client.get(f["url"])
+        assert got.status_code == 200, (f["name"], got.get_data()[:300])
+        on_disk = copy / f["name"] if f["name"].endswith(".zip") else copy / zipped.package.name / f["name"]
+        assert got.get_data() == on_disk.read_bytes()
