@@ -30,13 +30,18 @@ def stage(message: str) -> None:
         print(f"{message}...", file=sys.stderr)
 
 
+def waiting(message: str) -> None:
+    """Say why a build stands still: another one holds the output directory."""
+    print(f"openstrikes: {message}", file=sys.stderr, flush=True)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """`openstrikes build [--out DIR]`: validate, then write DIR/<name>-<version>/."""
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a directory")
     try:
-        target = build_package(dataset_dir(), out, on_stage=stage)
+        target = build_package(dataset_dir(), out, on_stage=stage, on_wait=waiting)
         info = read_package(target, verify=False)
     except InvalidDataset as exc:
         return report_invalid(exc, "build")
