@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
 from conftest_api import Release, build_release
 
-from openstrikes.package.builder import write_zip
+from openstrikes.index.errors import StoreError
+from openstrikes.package.archive import write_zip
 from openstrikes.web import create_app
 
 
@@ -46,3 +48,41 @@ def test_a_relative_releases_path_is_resolved_at_start_up(
         assert got.status_code == 200, (f["name"], got.get_data()[:300])
         on_disk = copy / f["name"] if f["name"].endswith(".zip") else copy / zipped.package.name / f["name"]
         assert got.get_data() == on_disk.read_bytes()
+
+
+def test_a_truncated_zip_is_refused_at_start_up(zipped: Release, tmp_path: Path) -> None:
+    copy = _copy(zipped, tmp_path)
+    archive = copy / f"{zipped.package.name}.zip"
+    archive.write_bytes(archive.read_bytes()[:-200])
+    with pytest.raises(StoreError, match=archive.name):
+        create_app(copy, cache_dir=tmp_path / "cache")
+
+
+def test_a_zip_with_an_altered_member_is_refused_at_start_up(zipped: Release, tmp_path: Path) -> None:
+    copy = _copy(zipped, tmp_path)
+    archive = copy / f"{zipped.package.name}.zip"
+    with zipfile.ZipFile(zipped.root / archive.name) as src, zipfile.ZipFile(archive, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.endswith("/events.csv"):
+                assert b"airstrike" in data
+                data = data.replace(b"airstrike", b"artillery", 1)
+            dst.writestr(info, data)
+    with pytest.raises(StoreError, match=f"{archive.name}.*events.csv"):
+        create_app(copy, cache_dir=tmp_path / "cache")
+
+
+def test_a_zip_of_another_package_is_refused(zipped: Release, tmp_path: Path) -> None:
+    other = build_release(tmp_path / "other", 5, seed=32)
+    copy = _copy(zipped, tmp_path)
+    write_zip(other.package, copy / f"{zipped.package.name}.zip")
+    with pytest.raises(StoreError, match="zip"):
+        create_app(copy, cache_dir=tmp_path / "cache")
+
+
+def test_a_truncated_sha256sums_is_refused(zipped: Release, tmp_path: Path) -> None:
+    copy = _copy(zipped, tmp_path)
+    sums = copy / zipped.package.name / "SHA256SUMS"
+    sums.write_text("".join(sums.read_text().splitlines(keepends=True)[1:]))
+    with pytest.raises(StoreError, match="SHA256SUMS"):
+        create_app(copy, cache_dir=tmp_path / "cache")
