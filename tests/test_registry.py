@@ -86,3 +86,16 @@ def test_a_truncated_sha256sums_is_refused(zipped: Release, tmp_path: Path) -> N
     sums.write_text("".join(sums.read_text().splitlines(keepends=True)[1:]))
     with pytest.raises(StoreError, match="SHA256SUMS"):
         create_app(copy, cache_dir=tmp_path / "cache")
+
+
+def test_versions_sort_by_precedence_with_dev_builds_after_their_release() -> None:
+    from openstrikes.web.registry import version_key
+
+    versions = ["0.10.0", "0.2.0+dev", "0.2.0", "0.9.1", "not-a-version"]
+    assert sorted(versions, key=version_key) == [
+        "not-a-version",
+        "0.2.0",
+        "0.2.0+dev",
+        "0.9.1",
+        "0.10.0",
+    ]

@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
@@ -31,11 +32,13 @@ from openstrikes.package.metadata import (
     METADATA_FILE,
     SUMS_FILE,
     InvalidDataset,
+    PackageError,
     citation_cff,
     load_metadata,
     package_dirname,
 )
 from openstrikes.package.placement import build_lock, fsync_dir, place
+from openstrikes.package.reader import Source
 from openstrikes.package.render import CsvOut, chunks, render_events, sorted_event_files, write_bytes
 from openstrikes.package.writer import EventWriter
 from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, schema_path
@@ -181,9 +184,33 @@ def _build(
             sums = "".join(f"{i.sha256}  {i.name}\n" for i in sorted(infos.values(), key=lambda i: i.name))
             write_bytes(tmp / SUMS_FILE, sums.encode("utf-8"))
             fsync_dir(tmp)
+            _refuse_to_change_a_release(out, target, tmp)
             place(tmp, target)
         except BaseException:
             writer.discard()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return target
+
+
+def _refuse_to_change_a_release(out: Path, target: Path, built: Path) -> None:
+    """A package whose zip is in `out` is released: replacing it with other bytes is refused."""
+    zipped = out / f"{target.name}.zip"
+    if not zipped.is_file():
+        return
+    try:
+        src = Source(zipped)
+        try:
+            released = src.read(SUMS_FILE)
+        finally:
+            src.close()
+    except (PackageError, OSError, zipfile.BadZipFile) as exc:
+        raise PackageError(
+            f"refusing to overwrite {target}: its release {zipped} is unreadable ({exc})"
+        ) from None
+    if released != (built / SUMS_FILE).read_bytes():
+        raise PackageError(
+            f"refusing to overwrite {target}: that version is released ({zipped}) and a released "
+            "version's bytes never change; `openstrikes build` names unreleased changes X.Y.Z+dev, "
+            "`openstrikes release` makes a new version"
+        )
