@@ -638,6 +638,11 @@ def test_validate_limits_and_bad_bodies(client: Any) -> None:
     assert broken.status_code == 200 and broken.get_json()["valid"] is False  # as the CLI reports a file
     (p,) = broken.get_json()["problems"]
     assert p["code"] == "OS104" and p["line"] == 2
+    long_number = b'{"id": "x",\n "casualties": {"killed": {"min": ' + b"9" * 5000 + b"}}}"
+    answer = client.post("/v1/validate", data=long_number, content_type="application/json")
+    assert answer.status_code == 200 and answer.get_json()["valid"] is False
+    (p,) = answer.get_json()["problems"]
+    assert p["code"] == "OS104" and p["line"] == 2 and "5000 digits" in p["message"]
 
 
 # --- errors, strictness, HTTP manners -------------------------------------------------------------
