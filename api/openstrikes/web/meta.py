@@ -9,6 +9,7 @@ import orjson
 from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.exceptions import ClientDisconnected
 
 from openstrikes import __version__
 from openstrikes.toolchain.crosscheck import EventFacts, facts_of
@@ -130,6 +131,7 @@ class Validate(MethodView):
         200, ReportSchema, description="The report: valid, and every problem (as the CLI)."
     )
     @validate_blp.alt_response(400, schema=ApiErrorSchema, description="Error")
+    @validate_blp.alt_response(408, schema=ApiErrorSchema, description="Error")
     @validate_blp.alt_response(413, schema=ApiErrorSchema, description="Error")
     @validate_blp.alt_response(415, schema=ApiErrorSchema, description="Error")
     def post(self) -> Response:
@@ -139,7 +141,16 @@ class Validate(MethodView):
         args([])
         if request.mimetype != "application/json":
             raise ApiError(415, "send the event as Content-Type: application/json")
-        parsed = parse_json_bytes(request.get_data(cache=False), "<request>")
+        try:
+            body = request.get_data(cache=False)
+        except ClientDisconnected:  # the client stopped sending (the server's read timed out)
+            raise ApiError(
+                408,
+                "the request body did not arrive in time",
+                code="request_timeout",
+                headers={"Connection": "close"},
+            ) from None
+        parsed = parse_json_bytes(body, "<request>")
         if parsed.problems:
             return json_response({"valid": False, "problems": [p.to_dict() for p in parsed.problems]})
         data = parsed.data
