@@ -122,6 +122,7 @@ def test_first_release_then_minor_patch_and_refusals(repo: Path, capsys: pytest.
     package = repo / "dist" / "openstrikes-synthetic-0.1.0"
     zipped = repo / "dist" / "openstrikes-synthetic-0.1.0.zip"
     assert read_package(zipped).sha256 == read_package(package).sha256
+    assert zipped.stat().st_mode & 0o777 == 0o644  # readable by the server's user, as the package
     meta = _meta(repo)
     assert meta["version"] == "0.1.0" and meta["created"].endswith("Z")
     changelog = (repo / "CHANGELOG.md").read_text()
