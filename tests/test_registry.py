@@ -12,6 +12,7 @@ from conftest_api import Release, build_release
 from openstrikes.index.errors import StoreError
 from openstrikes.package.archive import write_zip
 from openstrikes.web import create_app
+from openstrikes.web.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +100,21 @@ def test_versions_sort_by_precedence_with_dev_builds_after_their_release() -> No
         "0.9.1",
         "0.10.0",
     ]
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "nan", "inf", "1e9"])
+def test_a_bad_query_timeout_is_a_configuration_error(
+    zipped: Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("OPENSTRIKES_QUERY_TIMEOUT", value)
+    with pytest.raises(ConfigError, match=f"OPENSTRIKES_QUERY_TIMEOUT={value!r}: expected seconds"):
+        create_app(zipped.root, cache_dir=tmp_path / "cache")
+
+
+def test_a_bad_cache_directory_is_a_clear_error(
+    zipped: Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("OPENSTRIKES_CACHE", str(tmp_path / "file"))
+    with pytest.raises(StoreError, match="cannot use the index cache"):
+        create_app(zipped.root)

@@ -64,14 +64,32 @@ def test_the_index_is_opened_read_only(rel: Release, tmp_path: Path) -> None:
     assert store.event_count == len(rel.events)
 
 
-def test_an_index_of_another_package_is_refused(rel: Release, tmp_path: Path) -> None:
+def test_an_index_of_another_package_is_built_again(rel: Release, tmp_path: Path) -> None:
     store = Store.open(rel.package, tmp_path)
     db = store.db_path
     other = build_release(tmp_path / "other", 30, seed=9)
     info_other = Store.open(other.package, tmp_path / "c2")
     os.replace(info_other.db_path, db)  # someone swapped the cache file
-    with pytest.raises(StoreError, match="does not belong"):
-        Store.open(rel.package, tmp_path)
+    again = Store.open(rel.package, tmp_path)
+    assert again.event_count == len(rel.events) and again.db_path == db
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_a_corrupt_index_is_built_again(rel: Release, tmp_path: Path, damage: str) -> None:
+    db = Store.open(rel.package, tmp_path).db_path
+    data = db.read_bytes()
+    db.write_bytes(
+        {"garbage": b"not a database" * 100, "truncated": data[: len(data) // 3], "empty": b""}[damage]
+    )
+    store = Store.open(rel.package, tmp_path)
+    assert store.event_count == len(rel.events)
+    assert store.query("SELECT count(*) FROM events")[0][0] == len(rel.events)
+
+
+def test_an_unusable_cache_directory_is_a_clear_error(rel: Release, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(StoreError, match="cannot use the index cache"):
+        Store.open(rel.package, tmp_path / "a-file" / "cache")
 
 
 def test_queries_are_time_bounded(rel: Release, tmp_path: Path) -> None:
