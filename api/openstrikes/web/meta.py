@@ -10,6 +10,7 @@ from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.exceptions import ClientDisconnected
+from werkzeug.http import parse_range_header
 
 from openstrikes import __version__
 from openstrikes.toolchain.crosscheck import EventFacts, facts_of
@@ -33,11 +34,11 @@ health_blp = Blueprint("health", __name__, description="Liveness and what is ser
 
 MAX_BODY = 1 << 20
 MEDIA = {
-    ".csv": "text/csv; charset=utf-8",
+    ".csv": "text/csv",  # Flask adds "; charset=utf-8" to text types
     ".json": "application/json",
     ".ndjson": "application/x-ndjson",
     ".geojson": "application/geo+json",
-    ".cff": "text/plain; charset=utf-8",
+    ".cff": "text/plain",
     ".zip": "application/zip",
 }
 
@@ -99,11 +100,23 @@ class ReleaseFileView(MethodView):
             )
         ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
         mimetype = MEDIA.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        _ignore_unservable_range()
         resp = send_file(entry.path, mimetype=mimetype, etag=entry.sha256, conditional=True, max_age=None)
         resp.headers["X-Checksum-SHA256"] = entry.sha256
         resp.headers["Accept-Ranges"] = "bytes"
         resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return resp
+
+
+def _ignore_unservable_range() -> None:
+    """RFC 9110 14.2: a Range of an unknown unit, or malformed, is ignored (the whole file, 200);
+    several ranges are ignored too (a server may), since they are not served as multipart."""
+    header = request.environ.get("HTTP_RANGE")
+    if header is None:
+        return
+    ranges = parse_range_header(header)
+    if ranges is None or ranges.units != "bytes" or len(ranges.ranges) != 1:
+        del request.environ["HTTP_RANGE"]
 
 
 @releases_blp.route("/releases/<string:version>")
