@@ -3,6 +3,7 @@ clients, `kill -HUP` to serve a new release, SIGTERM to stop cleanly, a taken po
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -147,5 +148,34 @@ def test_a_relative_releases_path_serves_every_file(rel: Release, env: dict[str,
             got = requests.get(url + f["url"], timeout=10)
             assert got.status_code == 200, (f["name"], got.text[:200])
             assert got.headers["X-Checksum-SHA256"] == f["sha256"]
+    finally:
+        stop_server(proc)
+
+
+def _raw(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_the_servers_own_errors_have_the_json_error_shape(rel: Release, env: dict[str, str]) -> None:
+    proc, url = start_server(["--releases", str(rel.root), "--workers", "1"], env)
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        cases = {
+            414: b"GET /v1/events?q=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            431: b"GET /v1/health HTTP/1.1\r\nHost: x\r\n"
+            + b"".join(b"X-%d: 1\r\n" % i for i in range(200))
+            + b"\r\n",
+            400: b"GET /v1/health HTTP/9.9\r\nHost: x\r\n\r\n",
+        }
+        for status, request in cases.items():
+            head, _, body = _raw(port, request).partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 %d " % status), head
+            assert b"Content-Type: application/json" in head
+            assert json.loads(body)["error"]["status"] == status
     finally:
         stop_server(proc)

@@ -11,13 +11,18 @@ release that fails verification is refused while the old workers keep serving.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import socket
+import ssl
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 log = logging.getLogger("openstrikes.serve")
@@ -41,6 +46,35 @@ class TimedThreadWorker(ThreadWorker):  # type: ignore[misc]
 
     client_timeout = CLIENT_TIMEOUT_S
 
+    def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
+        """gunicorn's own answers (414, 431, 400 before the application runs) in the API's one
+        JSON error shape rather than an HTML page."""
+        status, code, message = _gunicorn_error(exc)
+        if status >= 500:
+            self.log.exception("Error handling request")
+        else:
+            self.log.warning("Invalid request from %s: %s", (addr or ("",))[0], exc)
+        body = json.dumps(
+            {
+                "error": {
+                    "status": status,
+                    "code": code,
+                    "message": message,
+                    "parameter": None,
+                    "details": None,
+                }
+            }
+        ).encode()
+        head = (
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Cache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\n\r\n"
+        )
+        try:
+            util.write_nonblock(client, head.encode("latin-1") + body)
+        except Exception:
+            self.log.debug("Failed to send error message.")
+
     def accept(self, listener: socket.socket) -> None:
         try:
             client_sock, client_addr = listener.accept()
@@ -53,6 +87,28 @@ class TimedThreadWorker(ThreadWorker):  # type: ignore[misc]
         conn = _TimedConn(self.cfg, client_sock, client_addr, listener.getsockname())
         conn.client_timeout = self.client_timeout
         self.enqueue_req(conn)
+
+
+def _gunicorn_error(exc: BaseException) -> tuple[int, str, str]:
+    """(status, code, message) of an error gunicorn meets before or around the application."""
+    if isinstance(exc, http_errors.LimitRequestLine):
+        return 414, "uri_too_long", "the request line is too long (at most 4094 bytes)"
+    if isinstance(exc, http_errors.LimitRequestHeaders):
+        return 431, "headers_too_large", "the request headers are too large or too many"
+    if isinstance(exc, http_errors.UnsupportedTransferCoding):
+        return 501, "not_implemented", str(exc)
+    if isinstance(exc, http_errors.ExpectationFailed):
+        return 417, "expectation_failed", str(exc)
+    if isinstance(exc, http_errors.ForbiddenProxyRequest):
+        return 403, "forbidden", "request forbidden"
+    application_fault = (
+        http_errors.InvalidResponseHeader,
+        http_errors.InvalidResponseHeaderName,
+        http_errors.ConfigurationProblem,
+    )
+    if isinstance(exc, http_errors.ParseException | ssl.SSLError) and not isinstance(exc, application_fault):
+        return 400, "bad_request", f"malformed request: {exc}"
+    return 500, "internal_error", "internal error; it has been logged"
 
 
 def worker_class(client_timeout: float) -> type[TimedThreadWorker]:
