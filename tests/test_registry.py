@@ -118,3 +118,16 @@ def test_a_bad_cache_directory_is_a_clear_error(
     monkeypatch.setenv("OPENSTRIKES_CACHE", str(tmp_path / "file"))
     with pytest.raises(StoreError, match="cannot use the index cache"):
         create_app(zipped.root)
+
+
+def test_a_folder_without_datapackage_json_is_skipped_with_a_warning(
+    zipped: Release, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    copy = _copy(zipped, tmp_path)
+    (copy / "notes").mkdir()
+    (copy / ".hidden-build.tmp-1").mkdir()  # a builder's temporary folder: not worth a word
+    with caplog.at_level("WARNING", logger="openstrikes.web"):
+        app = create_app(copy, cache_dir=tmp_path / "cache")
+    assert app.test_client().get("/v1/health").status_code == 200
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"skipping {copy / 'notes'}: not a built package (no datapackage.json)"]

@@ -5,6 +5,7 @@ parameters of the event schema bundled in it."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from openstrikes.package.table_schema import Tables, tables_for
 from openstrikes.schema_files import ACTOR_SCHEMA_FILE
 from openstrikes.semver import version_key
 
+log = logging.getLogger("openstrikes.web")
 SUMS_FILE = "SHA256SUMS"
 
 
@@ -89,9 +91,10 @@ class Registry:
         self.releases: dict[str, Release] = {}
         if not releases_dir.is_dir():
             raise StoreError(f"releases directory {releases_dir} does not exist")
-        packages = sorted(
-            p for p in releases_dir.iterdir() if p.is_dir() and (p / "datapackage.json").is_file()
-        )
+        folders = sorted(p for p in releases_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        packages = [p for p in folders if (p / "datapackage.json").is_file()]
+        for skipped in sorted(set(folders) - set(packages)):
+            log.warning("skipping %s: not a built package (no datapackage.json)", skipped)
         if not packages:
             raise StoreError(f"no built package (a directory with datapackage.json) in {releases_dir}")
         for package in packages:
