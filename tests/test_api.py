@@ -1046,3 +1046,10 @@ def test_a_cursor_with_edited_fields_is_refused(client: Any) -> None:
         text = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
         resp = client.get(f"/v1/events?page_size=3&sort=-date_start&cursor={text}")
         assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "invalid_cursor", forged
+
+
+def test_health_says_which_version_is_the_data_and_which_the_server(client: Any) -> None:
+    spec = client.get("/openapi.json").get_json()
+    props = spec["components"]["schemas"]["Health"]["properties"]
+    assert "DATA release" in props["release"]["description"]
+    assert "SERVER software" in props["version"]["description"]
