@@ -198,14 +198,19 @@ def test_release_files_are_cached_gzipped_and_carry_security_headers(deployment:
 def test_a_new_release_is_served_after_the_documented_reload(deployment: Deployment, tmp_path: Path) -> None:
     newer = build_release(tmp_path, 70, seed=42, version="0.2.0")
     shutil.copytree(newer.package, deployment.releases / newer.package.name)
-    for proc in deployment.replicas:  # `systemctl reload 'openstrikes@*'` sends SIGHUP
-        proc.send_signal(signal.SIGHUP)
-    deadline = time.time() + 60
-    streak = 0
-    while streak < 10 and time.time() < deadline:
-        health = requests.get(deployment.url + "/v1/health", timeout=10).json()
-        streak = streak + 1 if health["release"] == "0.2.0" else 0
-        time.sleep(0.1)
+    stop = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        load = pool.submit(_load, deployment.url, ["/v1/events?page_size=5", "/v1/actors"], stop, 5.0)
+        for proc in deployment.replicas:  # `systemctl reload 'openstrikes@*'` sends SIGHUP
+            proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 60
+        streak = 0
+        while streak < 10 and time.time() < deadline:
+            health = requests.get(deployment.url + "/v1/health", timeout=10).json()
+            streak = streak + 1 if health["release"] == "0.2.0" else 0
+            time.sleep(0.1)
+        stop.set()
+        assert load.result() == []  # no request failed during the reload
     assert streak == 10, health
     assert health["releases"] == ["0.2.0", "0.1.0"]
     old = requests.get(deployment.url + "/v1/releases/0.1.0/files/events.csv", timeout=10)
