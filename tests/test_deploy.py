@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest_api import REPO, Release, build_release, free_port, start_server, stop_server
+from conftest_api import Release, build_release, free_port, start_server, stop_server
+from proxy_setup import nginx_binary, nginx_command, nginx_conf
 
 pytestmark = pytest.mark.e2e
-NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
-if NGINX is None:
+if nginx_binary() is None:
     if os.environ.get("CI"):
         raise RuntimeError("nginx is missing: .ci/run installs it (apt-get install -y nginx)")
     pytest.skip("nginx is not installed (apt-get install -y nginx)", allow_module_level=True)
@@ -50,36 +50,6 @@ class Deployment:
         self.replicas[i] = proc
 
 
-def _nginx_conf(tmp: Path, listen: int, upstreams: list[int]) -> Path:
-    site = (REPO / "deploy" / "openstrikes.nginx.conf").read_text()
-    site = site.replace("127.0.0.1:8001", f"127.0.0.1:{upstreams[0]}").replace(
-        "127.0.0.1:8002", f"127.0.0.1:{upstreams[1]}"
-    )
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{listen};")
-    site = site.replace("/var/cache/nginx/openstrikes", str(tmp / "cache"))
-    (tmp / "openstrikes.conf").write_text(site)
-    main = f"""
-{"user root;" if os.geteuid() == 0 else ""}
-daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {tmp}/openstrikes.conf;
-}}
-"""
-    conf = tmp / "nginx.conf"
-    conf.write_text(main)
-    return conf
-
-
 @pytest.fixture(scope="module")
 def rel(tmp_path_factory: pytest.TempPathFactory) -> Release:
     return build_release(tmp_path_factory.mktemp("deploy"), 60, seed=41)
@@ -98,8 +68,8 @@ def deployment(rel: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         dep.start_replica(0)
         dep.start_replica(1)
         listen = free_port()
-        conf = _nginx_conf(tmp, listen, ports)
-        nginx = subprocess.Popen([NGINX, "-p", str(tmp), "-e", str(tmp / "error.log"), "-c", str(conf)])
+        conf = nginx_conf(tmp, listen, ports)
+        nginx = subprocess.Popen(nginx_command(tmp, conf))
         dep.url = f"http://127.0.0.1:{listen}"
         deadline = time.time() + 30
         while True:
