@@ -3,7 +3,9 @@
 
 Prints the requests made, the errors (anything but the expected answer: must be 0), throughput and
 latency, and each replica's resident memory (master and workers) after the warm-up and at the end
-(must stay flat: within 10 %). The per-client rate limit of the configuration is raised for the
+(must stay flat: within 10 %), split into anonymous memory (heaps, caches: where a leak shows) and
+file-backed memory (each SQLite connection maps the index file: that part grows as more threads
+touch more pages, up to connections x index size, and is the kernel's shared page cache). The per-client rate limit of the configuration is raised for the
 run (one load generator on 127.0.0.1 would be limited to 20 requests a second); everything else
 is the file operators install.
 
@@ -62,18 +64,21 @@ def wait_ok(url: str, proc: subprocess.Popen[bytes], seconds: float = 300) -> No
     raise SystemExit(f"{url} did not answer within {seconds} s")
 
 
-def rss_kib(pid: int) -> int:
-    """Resident memory of a process and its children (a replica's master and workers)."""
-    total = 0
+def rss_kib(pid: int) -> tuple[int, int]:
+    """Resident memory of a process and its children (a replica's master and workers), in KiB:
+    (anonymous: heaps and caches, file-backed: the mapped index and libraries)."""
+    anon = file = 0
     pids = [pid] + [int(p.parent.name) for p in Path("/proc").glob("[0-9]*/stat") if _ppid(p) == pid]
     for p in pids:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
+                if line.startswith("RssAnon:"):
+                    anon += int(line.split()[1])
+                elif line.startswith(("RssFile:", "RssShmem:")):
+                    file += int(line.split()[1])
         except OSError:
             continue
-    return total
+    return anon, file
 
 
 def _ppid(stat: Path) -> int:
@@ -195,10 +200,15 @@ def main(argv: list[str] | None = None) -> int:
             p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
             print(f"latency p50 {statistics.median(lat) * 1000:.1f} ms  p99 {p99 * 1000:.1f} ms")
         flat = True
-        for i, (a, b) in enumerate(zip(rss_start, rss_end, strict=True)):
+        for i, ((a_anon, a_file), (b_anon, b_file)) in enumerate(zip(rss_start, rss_end, strict=True)):
+            a, b = a_anon + a_file, b_anon + b_file
             change = (b - a) / a if a else 0.0
             flat &= abs(change) <= 0.10
-            print(f"replica {i + 1} RSS {a / 1024:.1f} MiB -> {b / 1024:.1f} MiB ({change:+.1%})")
+            print(
+                f"replica {i + 1} RSS {a / 1024:.1f} MiB -> {b / 1024:.1f} MiB ({change:+.1%}); "
+                f"anonymous {a_anon / 1024:.1f} -> {b_anon / 1024:.1f} MiB, "
+                f"file-backed {a_file / 1024:.1f} -> {b_file / 1024:.1f} MiB"
+            )
         for line in errors[:10]:
             print("error:", line)
         ok = not errors and flat
