@@ -116,3 +116,23 @@ def test_utc_key_orders_instants() -> None:
 
 def test_search_words() -> None:
     assert search_words("Al-Qa'im, 107 mm ROCKET") == ["al", "qa", "im", "107", "mm", "rocket"]
+
+
+def test_the_default_counts_are_taken_at_start_up_not_on_the_first_request(
+    rel: Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold cache of a large release must not make the first listing spend its time bound on
+    counting (a 503): the counts of the listings without filters are known when the store opens."""
+    from openstrikes.index.filters import where_clause
+
+    store = Store.open(rel.package, tmp_path)
+
+    def no_query(*_: object) -> None:
+        raise AssertionError("a query at request time")
+
+    monkeypatch.setattr(store, "query", no_query)
+    default = where_clause({}, lambda v: [v])
+    everything = where_clause({"include_withdrawn": True}, lambda v: [v])
+    live = sum(1 for e in rel.events.values() if not e.get("withdrawn"))
+    assert store.count(default.sql, default.params) == live
+    assert store.count(everything.sql, everything.params) == len(rel.events)

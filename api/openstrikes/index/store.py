@@ -36,6 +36,7 @@ from openstrikes.package.metadata import PackageError, PackageInfo
 from openstrikes.package.reader import read_package
 
 DEFAULT_TIMEOUT_S = 5.0
+LIVE = "events.withdrawn = 0"  # the WHERE clause of a listing without filters (index.filters)
 PROGRESS_STEPS = 5000  # SQLite VM instructions between two deadline checks
 
 
@@ -71,6 +72,9 @@ class Store:
         conn = self.new_connection()  # not the thread's: a preloading server forks after this
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            # The count of the default listing, taken now without a time bound: on a cold cache
+            # of a large release the first request would otherwise spend its bound on it (503).
+            live = int(conn.execute(f"SELECT count(*) FROM events WHERE {LIVE}").fetchone()[0])
         finally:
             conn.close()
         got = {k.decode(): v.decode() for k, v in meta.items()}
@@ -80,7 +84,11 @@ class Store:
             self.event_count = int(got["events"])
         except (KeyError, ValueError):
             raise UnusableIndex(f"{db_path}: the index has no event count") from None
-        self._count_cache: dict[tuple[str, tuple[Any, ...]], int] = {}
+        self._defaults: dict[tuple[str, tuple[Any, ...]], int] = {
+            (LIVE, ()): live,
+            ("1", ()): self.event_count,
+        }
+        self._count_cache: dict[tuple[str, tuple[Any, ...]], int] = dict(self._defaults)
         self._count_lock = threading.Lock()
 
     @classmethod
@@ -180,7 +188,7 @@ class Store:
         n = int(rows[0][0])
         with self._count_lock:
             if len(self._count_cache) > 4096:
-                self._count_cache.clear()
+                self._count_cache = dict(self._defaults)
             self._count_cache[key] = n
         return n
 
