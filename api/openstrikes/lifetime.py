@@ -2,7 +2,9 @@
 
 A pool's worker blocks on its task queue; if its parent is killed (`kill -9`), nothing would ever
 wake it. On Linux the kernel sends it SIGKILL when its parent dies (prctl PR_SET_PDEATHSIG);
-elsewhere a daemon thread watches for the parent to change.
+elsewhere a daemon thread watches for the parent to change. The kernel's signal comes when the
+*thread* that started the worker ends: the pools here are started, used and shut down by the
+thread that runs the build or the validation.
 """
 
 from __future__ import annotations
