@@ -79,7 +79,10 @@ def test_kill_9_of_a_build_ends_its_workers_and_the_next_build_runs(tmp_path: Pa
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_a_waiting_build_names_the_holder_then_takes_the_lock_when_it_dies(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["build", "release"])
+def test_a_waiting_build_names_the_holder_then_takes_the_lock_when_it_dies(
+    tmp_path: Path, command: str
+) -> None:
     root = write_dataset(tmp_path / "root", 20, seed=9).parent
     out = tmp_path / "dist"
     holder = subprocess.Popen(
@@ -96,7 +99,7 @@ def test_a_waiting_build_names_the_holder_then_takes_the_lock_when_it_dies(tmp_p
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         build = subprocess.Popen(
-            [EXE, "build", "--out", str(out)], env=_env(root), cwd=root, stderr=subprocess.PIPE, text=True
+            [EXE, command, "--out", str(out)], env=_env(root), cwd=root, stderr=subprocess.PIPE, text=True
         )
         lines: list[str] = []
         assert build.stderr is not None
