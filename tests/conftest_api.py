@@ -4,10 +4,16 @@ events linked into chains (retaliation and follow-ups) so /related has something
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import requests
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -56,3 +62,92 @@ def build_release(tmp: Path, n: int, seed: int, *, version: str = "0.1.0", links
         a = json.loads(f.read_text(encoding="utf-8"))
         actors[a["id"]] = a
     return Release(releases, package, events, actors)
+
+
+# --- real server processes (end-to-end tests) ---------------------------------------------------
+
+EXE = str(Path(sys.executable).with_name("openstrikes"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PortTaken(RuntimeError):
+    """The server could not listen on the port it was given."""
+
+
+def start_server(
+    args: list[str], env: dict[str, str], *, port: int | None = None, cwd: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`openstrikes serve ARGS` on 127.0.0.1 (a free port unless given), once /v1/health answers.
+    Its stderr goes to a temporary file (read back by stop_server)."""
+    port = port or free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop_server)
+    proc = subprocess.Popen(
+        [EXE, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        env=env,
+        cwd=cwd,
+    )
+    _LOGS[proc.pid] = log
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        if proc.poll() is not None:
+            err = _read_log(proc)
+            if "cannot listen" in err:
+                raise PortTaken(err)
+            raise AssertionError(f"serve exited with {proc.returncode}: {err[-2000:]}")
+        try:
+            if requests.get(url + "/v1/health", timeout=2).ok:
+                return proc, url
+        except requests.RequestException:
+            pass
+        if time.time() > deadline:
+            proc.kill()
+            raise AssertionError("serve did not answer within 120 s: " + _read_log(proc)[-2000:])
+        time.sleep(0.1)
+
+
+_LOGS: dict[int, Any] = {}
+
+
+def _read_log(proc: subprocess.Popen[bytes]) -> str:
+    log = _LOGS.get(proc.pid)
+    if log is None:
+        return ""
+    log.seek(0)
+    return log.read().decode("utf-8", "replace")
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> str:
+    """SIGTERM, then SIGKILL after 20 s; what the server wrote to stderr."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    err = _read_log(proc)
+    log = _LOGS.pop(proc.pid, None)
+    if log is not None:
+        log.close()
+    return err
+
+
+def children_of(pid: int) -> list[int]:
+    """The live child processes of `pid` (Linux: read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found

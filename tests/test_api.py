@@ -638,6 +638,11 @@ def test_validate_limits_and_bad_bodies(client: Any) -> None:
     assert broken.status_code == 200 and broken.get_json()["valid"] is False  # as the CLI reports a file
     (p,) = broken.get_json()["problems"]
     assert p["code"] == "OS104" and p["line"] == 2
+    long_number = b'{"id": "x",\n "casualties": {"killed": {"min": ' + b"9" * 5000 + b"}}}"
+    answer = client.post("/v1/validate", data=long_number, content_type="application/json")
+    assert answer.status_code == 200 and answer.get_json()["valid"] is False
+    (p,) = answer.get_json()["problems"]
+    assert p["code"] == "OS104" and p["line"] == 2 and "5000 digits" in p["message"]
 
 
 # --- errors, strictness, HTTP manners -------------------------------------------------------------
@@ -703,7 +708,7 @@ def test_not_acceptable(client: Any) -> None:
 
 
 def test_query_timeout_is_a_503_in_the_error_shape(rel: Release, tmp_path: Path) -> None:
-    app = create_app(rel.root, cache_dir=tmp_path, timeout=0.0)
+    app = create_app(rel.root, cache_dir=tmp_path, timeout=1e-9)  # every query runs out of time
     resp = app.test_client().get("/v1/events?q=rocket&sort=-killed&page_size=1000")
     assert resp.status_code == 503, resp.get_data(as_text=True)
     assert resp.get_json()["error"]["code"] == "query_timeout" and resp.headers["Retry-After"]
@@ -978,3 +983,73 @@ def test_aggregate_rows_declare_every_group_key(client: Any) -> None:
     for key in GROUP_KEYS:
         body = client.get(f"/v1/aggregates?group_by={key}").get_json()
         assert body["items"] and all(set(item) <= set(row["properties"]) for item in body["items"])
+
+
+# --- small faults found by testing as a user and an attacker (issue 14) ----------------------------
+
+
+def test_content_type_names_the_charset_once(client: Any) -> None:
+    for name in ("events.csv", "CITATION.cff"):
+        resp = client.get(f"/v1/releases/0.1.0/files/{name}")
+        assert resp.status_code == 200 and resp.headers["Content-Type"].count("charset") == 1
+
+
+@pytest.mark.parametrize("header", ["items=0-5", "bytes=0-5,10-20", "bytes=abc", "bytes=0-5, 7-9"])
+def test_a_range_of_an_unknown_unit_or_several_ranges_is_ignored(
+    client: Any, rel: Release, header: str
+) -> None:
+    resp = client.get("/v1/releases/0.1.0/files/events.csv", headers={"Range": header})
+    assert resp.status_code == 200 and resp.get_data() == (rel.package / "events.csv").read_bytes()
+
+
+def test_one_range_is_still_served_and_an_unsatisfiable_one_refused(client: Any, rel: Release) -> None:
+    part = client.get("/v1/releases/0.1.0/files/events.csv", headers={"Range": "bytes=0-5"})
+    assert part.status_code == 206 and part.get_data() == (rel.package / "events.csv").read_bytes()[:6]
+    far = client.get("/v1/releases/0.1.0/files/events.csv", headers={"Range": "bytes=999999999-"})
+    assert far.status_code == 416 and far.get_json()["error"]["status"] == 416
+
+
+@pytest.mark.parametrize("suffix", ["%2Frelated", "%2f/related", "%2F"])
+def test_an_encoded_slash_stays_in_the_event_id(client: Any, rel: Release, suffix: str) -> None:
+    event_id = sorted(rel.events)[9]  # one with related events
+    assert client.get(f"/v1/events/{event_id}/related").status_code == 200
+    resp = client.get(f"/v1/events/{event_id}{suffix}")
+    assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "unknown_event"
+
+
+@pytest.mark.parametrize("q", ["*", '"', "(", "**", "- +"])
+def test_a_search_without_a_word_is_refused(client: Any, q: str) -> None:
+    resp = client.get("/v1/events", query_string={"q": q})
+    assert resp.status_code == 422
+    assert (
+        resp.get_json()["error"]["parameter"] == "q"
+        and "no word to search for" in resp.get_json()["error"]["message"]
+    )
+
+
+@pytest.mark.parametrize("raw", ["abc", "-1", "1.5", "0", "100000"])
+def test_page_size_messages_agree_on_the_range(client: Any, raw: str) -> None:
+    message = client.get(f"/v1/events?page_size={raw}").get_json()["error"]["message"]
+    assert f"1 to {MAX_PAGE_SIZE}" in message and "999999999" not in message
+
+
+def test_a_cursor_with_edited_fields_is_refused(client: Any) -> None:
+    import base64
+
+    first = client.get("/v1/events?page_size=3&sort=-date_start").get_json()
+    cursor = first["next_cursor"]
+    fields = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    assert client.get(f"/v1/events?page_size=3&sort=-date_start&cursor={cursor}").status_code == 200
+    for i, edit in ((2, 1), (3, 0), (3, 10**6), (2, 10**9)):
+        forged = list(fields)
+        forged[i] = edit
+        text = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+        resp = client.get(f"/v1/events?page_size=3&sort=-date_start&cursor={text}")
+        assert resp.status_code == 400 and resp.get_json()["error"]["code"] == "invalid_cursor", forged
+
+
+def test_health_says_which_version_is_the_data_and_which_the_server(client: Any) -> None:
+    spec = client.get("/openapi.json").get_json()
+    props = spec["components"]["schemas"]["Health"]["properties"]
+    assert "DATA release" in props["release"]["description"]
+    assert "SERVER software" in props["version"]["description"]

@@ -5,59 +5,16 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from conftest_api import REPO, Release, build_release
+from conftest_api import EXE, REPO, Release, build_release, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
-EXE = str(Path(sys.executable).with_name("openstrikes"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start(args: list[str], env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [EXE, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            pytest.fail(f"serve exited with {proc.returncode}: {err[-2000:]}")
-        try:
-            if requests.get(url + "/v1/health", timeout=2).ok:
-                return proc, url
-        except requests.RequestException:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            pytest.fail("serve did not answer within 120 s")
-        time.sleep(0.2)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +25,11 @@ def rel(tmp_path_factory: pytest.TempPathFactory) -> Release:
 @pytest.fixture(scope="module")
 def server(rel: Release, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = dict(os.environ, OPENSTRIKES_CACHE=str(tmp_path_factory.mktemp("cache")))
-    proc, url = start(["--releases", str(rel.root)], env)
+    proc, url = start_server(["--releases", str(rel.root)], env)
     try:
         yield url
     finally:
-        stop(proc)
+        stop_server(proc)
 
 
 def test_pages_streams_and_headers_over_tcp(server: str, rel: Release) -> None:
@@ -100,11 +57,11 @@ def test_serve_builds_the_dataset_when_no_release_is_given(tmp_path: Path) -> No
 
     write_dataset(tmp_path / "root", 40, seed=2)
     env = dict(os.environ, OPENSTRIKES_ROOT=str(tmp_path / "root"), OPENSTRIKES_CACHE=str(tmp_path / "cache"))
-    proc, url = start([], env)
+    proc, url = start_server([], env)
     try:
         assert requests.get(url + "/v1/health", timeout=10).json()["events"] == 40
     finally:
-        stop(proc)
+        stop_server(proc)
 
 
 def test_a_tampered_release_is_refused_with_one_line(rel: Release, tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ BAD_FILES: dict[str, tuple[bytes | None, str]] = {
     "deep-objects.json": (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "OS107"),
     "control-char.json": (b'{"summary": "bell\x07here"}', "OS104"),
     "path-id.json": (b'{"id": "../x"}', "OS205"),
+    "long-integer.json": (b'{"casualties": {"killed": {"min": ' + b"9" * 5000 + b"}}}", "OS104"),
 }
 
 
@@ -99,3 +100,20 @@ def test_no_traceback_reaches_the_user(repo_root: Path) -> None:
         )
         assert proc.returncode == 1, (args, proc.stderr[-2000:])
         assert "Traceback" not in proc.stdout + proc.stderr
+
+
+def test_an_integer_of_over_4300_digits_is_a_coded_problem_with_its_line(
+    repo_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events_dir = repo_root / "dataset" / "events" / "2021"
+    events_dir.mkdir(parents=True)
+    path = events_dir / "OS-2021-2222-3333.json"
+    raw = b'{\n  "id": "OS-2021-2222-3333",\n  "casualties": {"killed": {"min": ' + b"9" * 5000 + b"}}\n}\n"
+    path.write_bytes(raw)
+    assert main(["validate", "--format", "json", str(path)]) == 1
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert [(p["code"], p["line"]) for p in problems] == [("OS104", 3)]
+    assert "5000 digits" in problems[0]["message"]
+    assert main(["fmt", str(events_dir)]) == 1
+    assert "OS104" in capsys.readouterr().err
+    assert path.read_bytes() == raw

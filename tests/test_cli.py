@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,9 @@ from openstrikes.toolchain.jsontext import loads_strict
 from openstrikes.toolchain.records import canonical
 from repo_fixtures import dump, make_root, write_event
 from strategies import events
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from synthetic import generate_events
 
 
 def test_new_scaffolds_a_fresh_event_file(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,3 +156,21 @@ def test_new_prompts_for_what_the_flags_do_not_give(
         "drone_strike",
     )
     assert record["id"].startswith("OS-2020-")
+
+
+def test_fmt_keeps_the_coverage_tables_current(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A contributor who adds a valid event and runs `fmt` leaves nothing stale for CI to find."""
+    readme = repo_root / "dataset" / "README.md"
+    readme.write_text("# Dataset\n\n<!-- coverage:start -->\nold numbers\n<!-- coverage:end -->\n\nMore.\n")
+    assert main(["stats", "--check"]) == 1
+    assert main(["fmt", "--check"]) == 1
+    assert "would reformat dataset/README.md (coverage tables)" in capsys.readouterr().err
+    assert "old numbers" in readme.read_text()  # --check writes nothing
+    assert main(["fmt"]) == 0
+    assert main(["stats", "--check"]) == 0 and main(["fmt", "--check"]) == 0
+    text = readme.read_text()
+    assert text.startswith("# Dataset\n") and text.endswith("\nMore.\n") and "Live events: **0**" in text
+    write_event(repo_root, next(generate_events(1, seed=1)))
+    assert main(["stats", "--check"]) == 1
+    assert main(["fmt"]) == 0
+    assert main(["stats", "--check"]) == 0 and "Live events: **1**" in readme.read_text()

@@ -38,17 +38,18 @@ def test_the_coverage_tables_are_current() -> None:
     assert main(["stats", "--check"]) == 0
 
 
+SEED_OPERATION = "2021-06-27-us-strikes-iraq-syria-border"
+
+
 def test_the_seed_report_events_are_present() -> None:
     """The 27 June 2021 strikes (two places in Syria, one in Iraq; local date 27 or 28 June) and
-    the February 2021 strike in eastern Syria, from the news report the project started from."""
+    the February 2021 strike in eastern Syria, from the news report the project started from.
+    Other events on those days are welcome: only the seed events themselves are required."""
     events = _events()
-    june = [
-        e
-        for e in events
-        if e["date_start"] in ("2021-06-27", "2021-06-28") and e["strike_type"] == "airstrike"
-    ]
+    june = [e for e in events if e.get("operation") == SEED_OPERATION]
     assert sorted(e["country"] for e in june) == ["IQ", "SY", "SY"]
-    assert len({e["operation"] for e in june}) == 1
+    assert {e["date_start"] for e in june} <= {"2021-06-27", "2021-06-28"}
+    assert all(e["strike_type"] == "airstrike" for e in june)
     february = [e for e in events if e["date_start"] in ("2021-02-25", "2021-02-26") and e["country"] == "SY"]
     assert february
 

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from openstrikes.cli import main
 from openstrikes.package.archive import write_zip
 from openstrikes.package.build import build_package
+from openstrikes.package.metadata import PackageError
 from openstrikes.package.reader import read_package
 from openstrikes.release.changelog import changelog_section, has_section, insert_section
 from openstrikes.release.plan import plan_release
@@ -121,6 +122,7 @@ def test_first_release_then_minor_patch_and_refusals(repo: Path, capsys: pytest.
     package = repo / "dist" / "openstrikes-synthetic-0.1.0"
     zipped = repo / "dist" / "openstrikes-synthetic-0.1.0.zip"
     assert read_package(zipped).sha256 == read_package(package).sha256
+    assert zipped.stat().st_mode & 0o777 == 0o644  # readable by the server's user, as the package
     meta = _meta(repo)
     assert meta["version"] == "0.1.0" and meta["created"].endswith("Z")
     changelog = (repo / "CHANGELOG.md").read_text()
@@ -219,3 +221,30 @@ def test_changelog_section_is_written_from_the_diff(repo: Path) -> None:
     countries = {json.loads(p.read_bytes())["country"] for p in events}
     assert all(f"{c} " in section for c in countries)
     assert plan.date == "2026-03-04T05:06:07Z"
+
+
+def test_build_never_overwrites_a_released_version(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["release"]) == 0
+    package = repo / "dist" / "openstrikes-synthetic-0.1.0"
+    zipped = repo / "dist" / "openstrikes-synthetic-0.1.0.zip"
+    released, released_zip = tree_digest(package), zipped.read_bytes()
+    first = sorted((repo / "dataset" / "events").rglob("*.json"))[0]
+    original = first.read_bytes()
+    _correct_one(repo)
+    capsys.readouterr()
+    assert main(["build"]) == 0
+    err = capsys.readouterr().err
+    assert "0.1.0 is released" in err and "0.1.0+dev" in err
+    assert tree_digest(package) == released and zipped.read_bytes() == released_zip
+    dev = read_package(repo / "dist" / "openstrikes-synthetic-0.1.0+dev")
+    assert dev.version == "0.1.0+dev" and 'version: "0.1.0+dev"' in (dev.path / "CITATION.cff").read_text()
+    # The library refuses to put other bytes under a released version, with a clear message.
+    with pytest.raises(
+        PackageError, match=r"refusing to overwrite .*openstrikes-synthetic-0\.1\.0: that version is released"
+    ):
+        build_package(repo / "dataset", repo / "dist", progress=False)
+    assert tree_digest(package) == released
+    # The released state rebuilt under its own version gives the same bytes: allowed.
+    first.write_bytes(original)
+    assert build_package(repo / "dataset", repo / "dist", progress=False) == package
+    assert tree_digest(package) == released

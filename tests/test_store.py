@@ -64,14 +64,32 @@ def test_the_index_is_opened_read_only(rel: Release, tmp_path: Path) -> None:
     assert store.event_count == len(rel.events)
 
 
-def test_an_index_of_another_package_is_refused(rel: Release, tmp_path: Path) -> None:
+def test_an_index_of_another_package_is_built_again(rel: Release, tmp_path: Path) -> None:
     store = Store.open(rel.package, tmp_path)
     db = store.db_path
     other = build_release(tmp_path / "other", 30, seed=9)
     info_other = Store.open(other.package, tmp_path / "c2")
     os.replace(info_other.db_path, db)  # someone swapped the cache file
-    with pytest.raises(StoreError, match="does not belong"):
-        Store.open(rel.package, tmp_path)
+    again = Store.open(rel.package, tmp_path)
+    assert again.event_count == len(rel.events) and again.db_path == db
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_a_corrupt_index_is_built_again(rel: Release, tmp_path: Path, damage: str) -> None:
+    db = Store.open(rel.package, tmp_path).db_path
+    data = db.read_bytes()
+    db.write_bytes(
+        {"garbage": b"not a database" * 100, "truncated": data[: len(data) // 3], "empty": b""}[damage]
+    )
+    store = Store.open(rel.package, tmp_path)
+    assert store.event_count == len(rel.events)
+    assert store.query("SELECT count(*) FROM events")[0][0] == len(rel.events)
+
+
+def test_an_unusable_cache_directory_is_a_clear_error(rel: Release, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(StoreError, match="cannot use the index cache"):
+        Store.open(rel.package, tmp_path / "a-file" / "cache")
 
 
 def test_queries_are_time_bounded(rel: Release, tmp_path: Path) -> None:
@@ -98,3 +116,23 @@ def test_utc_key_orders_instants() -> None:
 
 def test_search_words() -> None:
     assert search_words("Al-Qa'im, 107 mm ROCKET") == ["al", "qa", "im", "107", "mm", "rocket"]
+
+
+def test_the_default_counts_are_taken_at_start_up_not_on_the_first_request(
+    rel: Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold cache of a large release must not make the first listing spend its time bound on
+    counting (a 503): the counts of the listings without filters are known when the store opens."""
+    from openstrikes.index.filters import where_clause
+
+    store = Store.open(rel.package, tmp_path)
+
+    def no_query(*_: object) -> None:
+        raise AssertionError("a query at request time")
+
+    monkeypatch.setattr(store, "query", no_query)
+    default = where_clause({}, lambda v: [v])
+    everything = where_clause({"include_withdrawn": True}, lambda v: [v])
+    live = sum(1 for e in rel.events.values() if not e.get("withdrawn"))
+    assert store.count(default.sql, default.params) == live
+    assert store.count(everything.sql, everything.params) == len(rel.events)

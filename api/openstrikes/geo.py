@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import io
 import math
+import zipfile
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -27,10 +29,17 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 @cache
 def _reader() -> Any:
+    """The shapefile, read from the package's zip into memory: given the zip itself, pyshp
+    extracts its members to temporary files that are left behind when the process ends."""
     import shapefile  # pyshp
 
-    path = resources.files(_NE_PACKAGE) / _NE_FILE
-    return shapefile.Reader(str(path))
+    parts: dict[str, io.BytesIO] = {}
+    with (resources.files(_NE_PACKAGE) / _NE_FILE).open("rb") as fh, zipfile.ZipFile(fh) as zf:
+        for name in zf.namelist():
+            ext = name.rsplit(".", 1)[-1].lower()
+            if ext in ("shp", "shx", "dbf"):
+                parts[ext] = io.BytesIO(zf.read(name))
+    return shapefile.Reader(shp=parts["shp"], shx=parts["shx"], dbf=parts["dbf"])
 
 
 @cache

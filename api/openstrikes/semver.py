@@ -16,12 +16,20 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return int(m[1]), int(m[2]), int(m[3])
 
 
-def version_key(text: str) -> tuple[int, int, int]:
-    """Precedence for sorting: a version that is not X.Y.Z sorts before every one that is."""
+BUILD = re.compile(r"\+[0-9A-Za-z.-]+")  # X.Y.Z+dev: a build of changes made after X.Y.Z
+
+
+def version_key(text: str) -> tuple[int, int, int, int]:
+    """Precedence for sorting: a version that is not X.Y.Z sorts before every one that is; a
+    build of unreleased changes (X.Y.Z+dev) after the release X.Y.Z."""
+    base, plus, build = text.partition("+") if isinstance(text, str) else ("", "", "")
     try:
-        return parse_version(text)
+        major, minor, patch = parse_version(base)
     except ValueError:
-        return (-1, -1, -1)
+        return (-1, -1, -1, 0)
+    if plus and not BUILD.fullmatch(plus + build):
+        return (-1, -1, -1, 0)
+    return (major, minor, patch, 1 if plus else 0)
 
 
 def bump(version: str, level: str) -> str:

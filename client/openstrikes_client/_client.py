@@ -7,7 +7,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Literal, TypeVar, Unpack
 from urllib.parse import quote
 
@@ -259,6 +259,10 @@ class Client:
 
     def validate(self, event: Event | Mapping[str, Any]) -> Report:
         """Check one event record with the contributor checks, as a service (never retried)."""
+        if not isinstance(event, Event | Mapping):
+            raise TypeError(
+                f"validate() takes an Event or a mapping (one event record), not {type(event).__name__}"
+            )
         body = event.to_dict() if isinstance(event, Event) else dict(event)
         resp = self._transport.request("POST", "v1/validate", json_body=body, ok=(400, 422))
         answer = decode_json(resp)
@@ -274,14 +278,18 @@ class Client:
         version: str | None = None,
         verify: bool = True,
         progress: Progress | None = None,
+        overwrite: bool = False,
     ) -> Path:
         """Download a release file (default: the zip of the whole package) and verify it.
 
         `resource` is "zip", a file name of the package (e.g. "events.csv"), or "package" for every
         file into a directory `dest/<name>-<version>/` that `open_release` reads. `dest` is a
-        directory (the file keeps its name) or a file path. The sha256 comes from the release's
-        own datapackage.json (and the listing for the zip); a bad or short download raises
-        IntegrityError and leaves nothing at the destination. Returns the path written.
+        directory (the file keeps its name; created if missing) unless it names a file with the
+        file's extension (e.g. "copy.zip", "2021.csv"). An existing file is kept when it already
+        holds the file (same sha256) and otherwise refused (FileExistsError) unless `overwrite`.
+        The sha256 comes from the release's own datapackage.json (and the listing for the zip); a
+        bad or short download raises IntegrityError and leaves nothing at the destination.
+        Returns the path written.
         """
         release = self.release_info(version)
         text = os.fspath(dest)
@@ -293,8 +301,18 @@ class Client:
             entry = release.file(name)
         except KeyError as exc:
             raise NotFound(404, str(exc.args[0])) from None
-        as_dir = dest.is_dir() or text.endswith(("/", os.sep))
+        as_dir = (
+            dest.is_dir()
+            or text.endswith(("/", os.sep))
+            or (not dest.exists() and dest.suffix.lower() != PurePath(name).suffix.lower())
+        )
+        if as_dir:
+            dest.mkdir(parents=True, exist_ok=True)
         target = dest / name if as_dir else dest
+        if target.exists() and not overwrite:
+            if verify and target.is_file() and _sha256_of(target) == entry.sha256.lower():
+                return target  # already there, verified
+            raise FileExistsError(f"{target} exists: pass overwrite=True to replace it")
         sha = entry.sha256 if verify else None
         if verify and name != "datapackage.json" and name != f"{release.name}-{release.version}.zip":
             own = self._package_hashes(release).get(name)
@@ -368,3 +386,11 @@ class Client:
     def __repr__(self) -> str:
         pinned = f" release={self.release}" if self.release else ""
         return f"<Client {self.base_url}{pinned}>"
+
+
+def _sha256_of(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()

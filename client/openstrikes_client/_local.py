@@ -53,6 +53,8 @@ class _Files:
             self._prefix = top[: -len(DESCRIPTOR)]
         elif path.is_file() and path.name == DESCRIPTOR:
             self.path = path.parent
+        elif path.is_file():
+            raise IntegrityError(f"{path}: not a zip (damaged, or not a release) nor a {DESCRIPTOR}")
         elif not path.is_dir():
             raise FileNotFoundError(f"{path}: no such release directory or zip")
         if self._zip is None and not (self.path / DESCRIPTOR).is_file():

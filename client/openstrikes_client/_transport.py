@@ -174,6 +174,8 @@ class Transport:
             if resp.status_code < 400 or resp.status_code in ok:
                 return resp
             if idempotent and attempt < self.retries.total and resp.status_code in self.retries.statuses:
+                if _error_code(resp) in NOT_RETRIED:
+                    raise read_error(resp)
                 retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                 if retry_after is not None and retry_after > self.retries.max_retry_after:
                     raise read_error(resp)
@@ -291,6 +293,23 @@ def read_error(resp: requests.Response) -> APIError:
         return error_for_status(resp.status_code, resp.reason or "error", url=resp.url)
     finally:
         resp.close()
+
+
+# Errors that the same request meets again: a query that ran out of time runs out of time again.
+NOT_RETRIED = frozenset({"query_timeout"})
+
+
+def _error_code(resp: requests.Response) -> str | None:
+    """The `code` of an error answer in the API's shape, if it is one."""
+    if "json" not in resp.headers.get("Content-Type", ""):
+        return None
+    try:
+        body = resp.json()
+    except ValueError:
+        return None
+    err = body.get("error") if isinstance(body, dict) else None
+    code = err.get("code") if isinstance(err, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def _retryable_exception(exc: requests.RequestException) -> bool:

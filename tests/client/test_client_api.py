@@ -196,3 +196,39 @@ def test_records_are_plain_dicts_trimmed_to_the_fields(api_client: Client, built
     assert len(rows) == len(built.events)
     assert all(set(r) == {"id", "country", "date_start"} for r in rows)
     assert {r["id"]: r["country"] for r in rows} == {i: e["country"] for i, e in built.events.items()}
+
+
+def test_download_destinations_and_existing_files(api_client: Client, built: Built, tmp_path: Path) -> None:
+    monkey = pytest.MonkeyPatch()
+    monkey.chdir(tmp_path)
+    try:
+        path = api_client.download("data", "events.csv")  # no slash, no extension: a directory
+        assert path == Path("data") / "events.csv" and Path("data").is_dir()
+        assert path.read_bytes() == (built.package / "events.csv").read_bytes()
+        assert api_client.download("data", "events.csv") == path  # the same file: kept, no error
+        path.write_bytes(b"my own notes")
+        with pytest.raises(FileExistsError, match="overwrite=True"):
+            api_client.download("data", "events.csv")
+        assert path.read_bytes() == b"my own notes"  # nothing lost
+        assert (
+            api_client.download("data", "events.csv", overwrite=True).read_bytes()
+            == (built.package / "events.csv").read_bytes()
+        )
+        named = api_client.download("copy.csv", "events.csv")  # with the file's extension: a file name
+        assert named == Path("copy.csv") and named.is_file()
+    finally:
+        monkey.undo()
+
+
+def test_open_release_of_a_damaged_zip_says_so(tmp_path: Path) -> None:
+    for name, data in (("cut.zip", b"PK\x03\x04 cut short"), ("noise.zip", bytes(range(256)))):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(IntegrityError, match="not a zip"):
+            open_release(tmp_path / name)
+    with pytest.raises(FileNotFoundError):
+        open_release(tmp_path / "missing.zip")
+
+
+def test_validate_refuses_what_is_not_one_record(api_client: Client) -> None:
+    with pytest.raises(TypeError, match="takes an Event or a mapping"):
+        api_client.validate([1, 2])  # type: ignore[arg-type]

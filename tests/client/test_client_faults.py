@@ -339,3 +339,14 @@ def test_compression_is_off_on_loopback_and_on_when_asked() -> None:
     assert first.headers["Accept-Encoding"] == "identity"
     assert "gzip" in second.headers["Accept-Encoding"]
     assert Client("https://api.example.org")._transport.compress
+
+
+def test_a_query_timeout_is_not_retried() -> None:
+    """The server's time bound stops the same query the same way every time."""
+    body = {"error": {"status": 503, "code": "query_timeout", "message": "the query took longer than 5 s"}}
+    with fake_server() as srv:
+        srv.routes["/v1/events"] = [json_reply(body, 503)]
+        with pytest.raises(ServerError) as info:
+            make_client(srv.url).events.list(q="rocket")
+        assert info.value.code == "query_timeout"
+        assert len(srv.hits("/v1/events")) == 1

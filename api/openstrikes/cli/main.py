@@ -70,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--releases", help="directory of built releases (default: build the dataset)")
+    p.add_argument("--workers", type=int, help="worker processes (default: one per core, at most 4)")
+    p.add_argument("--threads", type=int, default=8, help="threads per worker process (default: 8)")
+    p.add_argument(
+        "--client-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a client may pause while sending its request before it is dropped (default: 10)",
+    )
+    p.add_argument(
+        "--dev", action="store_true", help="werkzeug's development server instead (one process, no timeouts)"
+    )
     p.set_defaults(handler="openstrikes.cli.serve:cmd_serve")
     return parser
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
 from openstrikes.package.build import build_package
-from openstrikes.package.metadata import InvalidDataset, PackageError
+from openstrikes.package.metadata import InvalidDataset, PackageError, load_metadata
 from openstrikes.package.reader import read_package
-from openstrikes.paths import dataset_dir
+from openstrikes.paths import repo_root
 from openstrikes.problems import format_human
+from openstrikes.release.released import DEV_SUFFIX, build_version
 
 
 def report_invalid(exc: InvalidDataset, command: str) -> int:
@@ -30,13 +31,26 @@ def stage(message: str) -> None:
         print(f"{message}...", file=sys.stderr)
 
 
+def waiting(message: str) -> None:
+    """Say why a build stands still: another one holds the output directory."""
+    print(f"openstrikes: {message}", file=sys.stderr, flush=True)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """`openstrikes build [--out DIR]`: validate, then write DIR/<name>-<version>/."""
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a directory")
+    root = repo_root()
     try:
-        target = build_package(dataset_dir(), out, on_stage=stage)
+        version = build_version(root, out, load_metadata(root / "dataset"))
+        if version is not None:
+            print(
+                f"openstrikes build: {version.removesuffix(DEV_SUFFIX)} is released and its bytes never "
+                f"change: building the work tree as {version} (`openstrikes release` makes a new version)",
+                file=sys.stderr,
+            )
+        target = build_package(root / "dataset", out, version=version, on_stage=stage, on_wait=waiting)
         info = read_package(target, verify=False)
     except InvalidDataset as exc:
         return report_invalid(exc, "build")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
-from openstrikes.cli.package import report_invalid, stage
+from openstrikes.cli.package import report_invalid, stage, waiting
 from openstrikes.package.build import validated_files
 from openstrikes.package.metadata import InvalidDataset, PackageError, load_metadata
 from openstrikes.paths import repo_root
@@ -65,7 +65,9 @@ def cmd_release(args: argparse.Namespace) -> int:
         print("dry run: nothing written", file=sys.stderr)
         return EXIT_OK
     try:
-        package_dir, zip_path = apply_release(root, out, plan, progress=True, validated=files)
+        package_dir, zip_path = apply_release(
+            root, out, plan, progress=True, validated=files, on_wait=waiting
+        )
     except PackageError as exc:
         print(f"openstrikes release: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS

@@ -27,7 +27,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.check:
         if updated != current:
             print(
-                "dataset/README.md coverage tables are stale: run `openstrikes stats --write`",
+                "dataset/README.md coverage tables are stale: run `openstrikes fmt` (or `openstrikes stats --write`)",
                 file=sys.stderr,
             )
             return EXIT_PROBLEMS

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
+from openstrikes.package.stats import END, START, coverage_markdown, load_records, replace_section
 from openstrikes.paths import dataset_dir
 from openstrikes.problems import Problem, format_github, format_human, format_json
 from openstrikes.schema_files import event_schema
@@ -66,8 +67,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    """`openstrikes fmt [--check] [PATHS]`: rewrite files into their canonical bytes."""
-    files = discover(dataset_dir(), _paths(args.paths))
+    """`openstrikes fmt [--check] [PATHS]`: rewrite files into their canonical bytes; on the
+    whole dataset, also the coverage tables of dataset/README.md."""
+    dataset = dataset_dir()
+    files = discover(dataset, _paths(args.paths))
     differing, unreadable = [], []
     for rf in files:
         parsed = read_json_file(rf.path, rf.display)
@@ -91,6 +94,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             )
         else:
             write_atomic(rf.path, text)
+    if not args.paths and not unreadable and _coverage_tables(dataset, write=not args.check):
+        differing.append("dataset/README.md (coverage tables)")
     if unreadable:
         print(format_human(unreadable, color=sys.stderr.isatty()), file=sys.stderr)
     verb = "would reformat" if args.check else "reformatted"
@@ -100,6 +105,23 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     if unreadable or (args.check and differing):
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _coverage_tables(dataset: Path, *, write: bool) -> bool:
+    """Whether the coverage tables in dataset/README.md differ from the dataset's (then written
+    if `write`). A README without the coverage markers has none to keep."""
+    readme = dataset / "README.md"
+    if not readme.is_file():
+        return False
+    current = readme.read_text(encoding="utf-8")
+    if START not in current or END not in current:
+        return False
+    updated = replace_section(current, coverage_markdown(*load_records(dataset)))
+    if updated == current:
+        return False
+    if write:
+        write_atomic(readme, updated)
+    return True
 
 
 def _ask(prompt: str, interactive: bool, flag: str) -> str:

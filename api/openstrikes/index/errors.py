@@ -7,5 +7,9 @@ class StoreError(Exception):
     """A package cannot be indexed or opened (missing, tampered, unreadable)."""
 
 
+class UnusableIndex(StoreError):
+    """An index file that is not the index of its package (it is built again)."""
+
+
 class QueryTimeout(Exception):
     """A query ran past its time bound and was interrupted."""

@@ -18,7 +18,7 @@ import orjson
 
 from openstrikes.geo import EARTH_RADIUS_KM
 from openstrikes.index.text import search_words
-from openstrikes.index.values import TYPES, ValueType
+from openstrikes.index.values import STRING, TYPES, ValueType, bad
 
 Built = tuple[str, list[Any]]
 
@@ -50,6 +50,21 @@ OP_TEXT = {
 # Mirror: the client's offline engine (openstrikes_client._filters: EventFilters, predicates)
 # implements these filters again over a downloaded release, since the client imports nothing of
 # the server; the parity tests hold its names, operators and answers to this table.
+
+
+def _search(name: str, raw: str) -> str:
+    text = str(TYPES["text"].parse(name, raw))
+    if not search_words(text):
+        raise bad(
+            name,
+            f"{raw!r} has no word to search for: q matches words (letters and digits); "
+            'operators and punctuation such as * " ( are not supported',
+        )
+    return text
+
+
+SEARCH = ValueType(_search, STRING, "words: text with at least one letter or digit")
+
 FILTERS: tuple[Filter, ...] = (
     Filter(
         "date_start", TYPES["date"], ("gte", "lte"), "First local date of the strike.", "column", "date_start"
@@ -107,7 +122,7 @@ FILTERS: tuple[Filter, ...] = (
     ),
     Filter(
         "q",
-        TYPES["text"],
+        SEARCH,
         ("eq",),
         "Full text: every word must appear in the summary, place names, operation or source titles.",
         "fts",

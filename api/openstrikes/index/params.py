@@ -66,7 +66,9 @@ def _page(name: str, raw: str) -> int:
 
 
 def _page_size(name: str, raw: str) -> int:
-    n = count(name, raw)
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise bad(name, f"expected a whole number from 1 to {MAX_PAGE_SIZE}, got {raw!r}")
+    n = int(raw)
     if not 1 <= n <= MAX_PAGE_SIZE:
         raise bad(name, f"must be from 1 to {MAX_PAGE_SIZE} (the maximum; use the cursor to walk further)")
     return n

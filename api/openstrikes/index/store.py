@@ -31,11 +31,12 @@ import orjson
 
 from openstrikes.geo import haversine_km
 from openstrikes.index.build import LAYOUT_VERSION, build_index
-from openstrikes.index.errors import QueryTimeout, StoreError
+from openstrikes.index.errors import QueryTimeout, StoreError, UnusableIndex
 from openstrikes.package.metadata import PackageError, PackageInfo
 from openstrikes.package.reader import read_package
 
 DEFAULT_TIMEOUT_S = 5.0
+LIVE = "events.withdrawn = 0"  # the WHERE clause of a listing without filters (index.filters)
 PROGRESS_STEPS = 5000  # SQLite VM instructions between two deadline checks
 
 
@@ -71,13 +72,23 @@ class Store:
         conn = self.new_connection()  # not the thread's: a preloading server forks after this
         try:
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            # The count of the default listing, taken now without a time bound: on a cold cache
+            # of a large release the first request would otherwise spend its bound on it (503).
+            live = int(conn.execute(f"SELECT count(*) FROM events WHERE {LIVE}").fetchone()[0])
         finally:
             conn.close()
         got = {k.decode(): v.decode() for k, v in meta.items()}
         if got.get("package_sha256") != info.sha256 or got.get("layout") != str(LAYOUT_VERSION):
-            raise StoreError(f"{db_path}: the index does not belong to {package}; delete it to rebuild")
-        self.event_count = int(got["events"])
-        self._count_cache: dict[tuple[str, tuple[Any, ...]], int] = {}
+            raise UnusableIndex(f"{db_path}: the index does not belong to {package}")
+        try:
+            self.event_count = int(got["events"])
+        except (KeyError, ValueError):
+            raise UnusableIndex(f"{db_path}: the index has no event count") from None
+        self._defaults: dict[tuple[str, tuple[Any, ...]], int] = {
+            (LIVE, ()): live,
+            ("1", ()): self.event_count,
+        }
+        self._count_cache: dict[tuple[str, tuple[Any, ...]], int] = dict(self._defaults)
         self._count_lock = threading.Lock()
 
     @classmethod
@@ -92,19 +103,27 @@ class Store:
             raise StoreError(f"refusing to serve {package}: {exc}") from None
         except OSError as exc:
             raise StoreError(f"cannot read {package}: {exc}") from None
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        db_path = cache_dir / f"{info.sha256}-v{LAYOUT_VERSION}.sqlite"
-        if not db_path.exists():
-            with _locked(cache_dir / f"{info.sha256}.lock"):
-                if not db_path.exists():
-                    try:
-                        build_index(package, info, db_path)
-                    except (KeyError, TypeError, ValueError) as exc:
-                        raise StoreError(f"cannot index {package}: malformed record ({exc})") from None
         try:
-            return cls(package, info, db_path, timeout)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{db_path}: unreadable index ({exc}); delete it to rebuild") from None
+            cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot use the index cache {cache_dir}: {exc.strerror or exc}") from None
+        db_path = cache_dir / f"{info.sha256}-v{LAYOUT_VERSION}.sqlite"
+        try:
+            if not db_path.exists():
+                _build_once(package, info, db_path, rebuild=None)
+            try:
+                return cls(package, info, db_path, timeout)
+            except (sqlite3.DatabaseError, UnusableIndex):
+                # A corrupt or foreign index (a crash, a full disk, a copied cache): built again.
+                _build_once(package, info, db_path, rebuild=_inode(db_path))
+            try:
+                return cls(package, info, db_path, timeout)
+            except (sqlite3.DatabaseError, UnusableIndex) as exc:
+                raise StoreError(f"{db_path}: unreadable index, even rebuilt ({exc})") from None
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write the index of {package} in {cache_dir}: {exc.strerror or exc}"
+            ) from None
 
     @property
     def version(self) -> str:
@@ -169,7 +188,7 @@ class Store:
         n = int(rows[0][0])
         with self._count_lock:
             if len(self._count_cache) > 4096:
-                self._count_cache.clear()
+                self._count_cache = dict(self._defaults)
             self._count_cache[key] = n
         return n
 
@@ -269,6 +288,28 @@ class Store:
 def stamp_of(key: str) -> str:
     """The RFC 3339 form of a utc_key, without needless fractions."""
     return key.replace(".000000Z", "Z")
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except FileNotFoundError:
+        return None
+
+
+def _build_once(package: Path, info: PackageInfo, db_path: Path, *, rebuild: int | None) -> None:
+    """Build the index under the cache's lock, unless another process has just done it.
+    `rebuild`: the inode of an index found unusable, replaced unless another process has
+    already replaced it."""
+    with _locked(db_path.with_name(f"{info.sha256}.lock")):
+        if rebuild is not None and _inode(db_path) == rebuild:
+            db_path.unlink()
+        if db_path.exists():
+            return
+        try:
+            build_index(package, info, db_path)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreError(f"cannot index {package}: malformed record ({exc})") from None
 
 
 @contextmanager

@@ -16,6 +16,7 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 def write_zip(package_dir: Path, target: Path) -> Path:
     """Zip a package directory deterministically (sorted names, fixed times and modes), atomically."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp-zip", dir=target.parent)
+    os.fchmod(fd, 0o644)  # mkstemp makes it private; a release is published, as its directory is
     os.close(fd)
     tmp = Path(tmp_name)
     try:

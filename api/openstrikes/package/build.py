@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
@@ -25,16 +26,19 @@ import orjson
 
 from openstrikes.package.descriptor import created_stamp, dumps_json, package_descriptor
 from openstrikes.package.flatten import actor_header, flatten_actor
+from openstrikes.package.lock import LOCK_FILE
 from openstrikes.package.metadata import (
     CITATION_FILE,
     METADATA_FILE,
     SUMS_FILE,
     InvalidDataset,
+    PackageError,
     citation_cff,
     load_metadata,
     package_dirname,
 )
-from openstrikes.package.placement import LOCK_FILE, build_lock, fsync_dir, place
+from openstrikes.package.placement import build_lock, fsync_dir, place
+from openstrikes.package.reader import Source
 from openstrikes.package.render import CsvOut, chunks, render_events, sorted_event_files, write_bytes
 from openstrikes.package.writer import EventWriter
 from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, schema_path
@@ -84,6 +88,7 @@ def build_package(
     progress: bool = True,
     workers: int | None = None,
     on_stage: Callable[[str], None] | None = None,
+    on_wait: Callable[[str], None] | None = None,
     validated: tuple[Iterable[RecordFile], Iterable[RecordFile]] | None = None,
 ) -> Path:
     """Validate the dataset and build `out/<name>-<version>/`; return that directory.
@@ -95,7 +100,8 @@ def build_package(
 
     `version` and `release_date` override dataset/datapackage.json (used by `release`);
     `workers` processes check and render events in parallel (default: one per core, at most 4);
-    `validated` passes the event and actor files of a validation the caller has just run.
+    `validated` passes the event and actor files of a validation the caller has just run;
+    `on_wait(message)` is told when another build holds the output directory's lock.
     Raises InvalidDataset (nothing written) or PackageError.
     """
     meta = load_metadata(dataset)
@@ -108,7 +114,7 @@ def build_package(
     target = out / package_dirname(meta)
     fresh_out = not out.exists()
     try:
-        return _build(dataset, out, target, meta, stage, progress, n_workers, validated)
+        return _build(dataset, out, target, meta, stage, progress, n_workers, validated, on_wait)
     except InvalidDataset:
         if fresh_out:  # refused: leave no trace, not even the output directory and its lock
             (out / LOCK_FILE).unlink(missing_ok=True)
@@ -126,13 +132,14 @@ def _build(
     progress: bool,
     n_workers: int,
     validated: tuple[Iterable[RecordFile], Iterable[RecordFile]] | None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> Path:
     """The build proper, under the output directory's lock, in a temporary directory that is
     swapped into place only when complete.
 
     Long because it is the build's steps in order, under one lock and one clean-up."""
     events_dir = dataset / "events"
-    with build_lock(out):
+    with build_lock(out, on_wait):
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=out))
         os.chmod(tmp, 0o755)
         writer = EventWriter(tmp)
@@ -177,9 +184,33 @@ def _build(
             sums = "".join(f"{i.sha256}  {i.name}\n" for i in sorted(infos.values(), key=lambda i: i.name))
             write_bytes(tmp / SUMS_FILE, sums.encode("utf-8"))
             fsync_dir(tmp)
+            _refuse_to_change_a_release(out, target, tmp)
             place(tmp, target)
         except BaseException:
             writer.discard()
             shutil.rmtree(tmp, ignore_errors=True)
             raise
     return target
+
+
+def _refuse_to_change_a_release(out: Path, target: Path, built: Path) -> None:
+    """A package whose zip is in `out` is released: replacing it with other bytes is refused."""
+    zipped = out / f"{target.name}.zip"
+    if not zipped.is_file():
+        return
+    try:
+        src = Source(zipped)
+        try:
+            released = src.read(SUMS_FILE)
+        finally:
+            src.close()
+    except (PackageError, OSError, zipfile.BadZipFile) as exc:
+        raise PackageError(
+            f"refusing to overwrite {target}: its release {zipped} is unreadable ({exc})"
+        ) from None
+    if released != (built / SUMS_FILE).read_bytes():
+        raise PackageError(
+            f"refusing to overwrite {target}: that version is released ({zipped}) and a released "
+            "version's bytes never change; `openstrikes build` names unreleased changes X.Y.Z+dev, "
+            "`openstrikes release` makes a new version"
+        )

@@ -5,15 +5,14 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
-import fcntl
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-LOCK_FILE = ".openstrikes-build.lock"
+from openstrikes.package.lock import output_lock
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -66,20 +65,16 @@ def place(tmp: Path, target: Path) -> None:
 
 
 @contextmanager
-def build_lock(out: Path) -> Iterator[None]:
-    """One build at a time per output directory; stale temporary directories are removed."""
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / LOCK_FILE).open("a") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            for stale in out.glob(".*.tmp-*"):
-                if stale.is_dir() and not stale.is_symlink():
-                    shutil.rmtree(stale, ignore_errors=True)
-                else:
-                    stale.unlink(missing_ok=True)
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+def build_lock(out: Path, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """One build at a time per output directory (see lock.py: `on_wait` hears whom a build
+    waits for); stale temporary directories are removed."""
+    with output_lock(out, on_wait):
+        for stale in out.glob(".*.tmp-*"):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+            else:
+                stale.unlink(missing_ok=True)
+        yield
 
 
 # --- build ----------------------------------------------------------------------------------------

@@ -86,6 +86,11 @@ def read_package(path: Path, *, verify: bool = True) -> PackageInfo:
             if sums.get(name) not in (None, digest):
                 raise PackageError(f"{path}: {name} has different hashes in {METADATA_FILE} and {SUMS_FILE}")
             expected[name] = (res.get("bytes"), digest)
+        unlisted = sorted(set(expected) - set(sums) | ({METADATA_FILE} - set(sums)))
+        if unlisted:
+            raise PackageError(
+                f"{path}: {SUMS_FILE} does not list {', '.join(unlisted)}: the file was altered"
+            )
         files: list[FileInfo] = []
         for name in sorted(expected):
             size_expected, digest = expected[name]

@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from openstrikes.geo import geojson_feature
+from openstrikes.lifetime import die_with_parent
 from openstrikes.package.flatten import flatten_event
 from openstrikes.package.metadata import FileInfo
 from openstrikes.package.table_schema import tables
@@ -156,7 +157,9 @@ def chunks(base: str, event_paths: list[str], workers: int) -> Iterator[Chunk]:
             yield render_chunk(base, batch)
         return
     ctx = get_context("fork" if hasattr(os, "fork") else "spawn")
-    with ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         pending: deque[Future[Chunk]] = deque()
         for batch in batches:
             pending.append(pool.submit(render_chunk, base, batch))

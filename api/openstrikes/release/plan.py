@@ -8,6 +8,7 @@ actors or schema fields, patch for corrections and withdrawals.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,13 +135,21 @@ def apply_release(
     plan: Plan,
     progress: bool = True,
     validated: tuple[list[Any], list[Any]] | None = None,
+    on_wait: Callable[[str], None] | None = None,
 ) -> tuple[Path, Path]:
     """Build the package at the new version, zip it, then record the version, the date, the
-    CHANGELOG section and the citation. Returns (package directory, zip)."""
+    CHANGELOG section and the citation. Returns (package directory, zip). `on_wait` is told
+    when another build holds the output directory."""
 
     dataset = root / "dataset"
     package_dir = build_package(
-        dataset, out, version=plan.version, release_date=plan.date, progress=progress, validated=validated
+        dataset,
+        out,
+        version=plan.version,
+        release_date=plan.date,
+        progress=progress,
+        validated=validated,
+        on_wait=on_wait,
     )
     zip_path = write_zip(package_dir, out / f"{package_dir.name}.zip")
     meta_path = dataset / "datapackage.json"

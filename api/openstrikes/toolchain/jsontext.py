@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +165,17 @@ def parse_json_bytes(
             "fix the syntax at this line and column (a missing comma, quote or bracket is usual)",
             exc.lineno,
             exc.colno,
+        )
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits())
+        m = re.search(rf"\d{{{sys.get_int_max_str_digits() + 1},}}", text)
+        line, col = _line_col(text, m.start()) if m else (None, None)
+        digits = len(m.group()) if m else 0
+        return problem(
+            "OS104",
+            f"a number of {digits} digits is too long to read",
+            "numbers in a record are counts or coordinates: write the value the source gives",
+            line,
+            col,
         )
     if not isinstance(data, dict):
         return problem(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openstrikes import geo
+from openstrikes.lifetime import die_with_parent
 from openstrikes.problems import Problem
 from openstrikes.toolchain import crosscheck
 from openstrikes.toolchain.checks import Context, per_record_checks
@@ -135,8 +136,9 @@ _worker_render: Render | None = None
 _worker_read_ahead: ReadAhead | None = None
 
 
-def _init_worker(table: FileTable, now: datetime, render: Render | None) -> None:
+def _init_worker(table: FileTable, now: datetime, render: Render | None, parent: int) -> None:
     global _worker_table, _worker_now, _worker_render, _worker_read_ahead
+    die_with_parent(parent)  # a killed build must not leave its workers behind
     _worker_table, _worker_now, _worker_render = table, now, render
     _worker_read_ahead = ReadAhead()
     # Workers make no reference cycles worth collecting; the collector's passes over the
@@ -227,7 +229,7 @@ def _outcomes(
     gc.freeze()  # keep the inherited heap out of the workers' (and our) collections
     context = get_context("fork" if hasattr(os, "fork") else "spawn")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(table, now, render)
+        workers, mp_context=context, initializer=_init_worker, initargs=(table, now, render, os.getpid())
     ) as pool:
         pending: deque[Future[Outcome]] = deque()
         for task in tasks:

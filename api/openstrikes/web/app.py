@@ -4,6 +4,7 @@ every response shares (ETag/304, gzip, CORS, Cache-Control)."""
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,19 @@ def default_cache_dir() -> Path:
     return Path(base) / "openstrikes"
 
 
+def _query_timeout(given: float | None) -> float:
+    """The query time bound: `given`, else $OPENSTRIKES_QUERY_TIMEOUT, else 5 s; above 0, at most an hour."""
+    raw: object = given if given is not None else os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT_S
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = math.nan
+    if not 0 < value <= 3600:  # also refuses NaN
+        source = "the query timeout" if given is not None else f"{TIMEOUT_ENV}={raw!r}"
+        raise errors.ConfigError(f"{source}: expected seconds, above 0 and at most 3600")
+    return value
+
+
 def create_app(
     releases: str | Path | None = None,
     *,
@@ -60,10 +74,13 @@ def create_app(
         if not env:
             raise errors.ConfigError(f"no releases directory: pass one or set {RELEASES_ENV}")
         releases = env
-    if timeout is None:
-        timeout = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S))
+    timeout = _query_timeout(timeout)
+    # Relative paths mean the working directory at start-up: Flask would resolve a relative
+    # file path against the package directory instead.
     registry = Registry(
-        Path(releases), Path(cache_dir) if cache_dir else default_cache_dir(), timeout=timeout
+        Path(os.path.abspath(releases)),
+        Path(os.path.abspath(cache_dir or default_cache_dir())),
+        timeout=timeout,
     )
 
     app = Flask("openstrikes.web")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
 
 from werkzeug.http import parse_accept_header
 
@@ -37,6 +37,20 @@ JSON_ACCEPT = frozenset({"", "*/*", "application/json"})  # what the view answer
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+def _keep_encoded_slashes(environ: dict[str, Any]) -> None:
+    """An encoded slash (%2F) stays part of the segment it is in: the server decodes it into
+    PATH_INFO, where `/v1/events/X%2Frelated` would become the route of X's related events."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
+    path = raw.split("?", 1)[0] if raw.startswith("/") else urlsplit(raw).path  # or absolute-form
+    if "%2f" not in path.lower():
+        return
+    script = environ.get("SCRIPT_NAME", "")
+    if script and path.startswith(script):
+        path = path[len(script) :]
+    parts = re.split("%2[fF]", path)
+    environ["PATH_INFO"] = "%2F".join(unquote_to_bytes(p).decode("latin-1") for p in parts)
+
+
 class FastPaths:
     """Wraps the Flask WSGI app; serves single-event lookups directly."""
 
@@ -45,6 +59,7 @@ class FastPaths:
         self.registry = registry
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        _keep_encoded_slashes(environ)
         if environ.get("REQUEST_METHOD") != "GET" or "HTTP_IF_NONE_MATCH" in environ:
             return self.app(environ, start_response)
         path = environ.get("PATH_INFO", "")

@@ -9,6 +9,8 @@ import orjson
 from flask import Response, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.http import parse_range_header
 
 from openstrikes import __version__
 from openstrikes.toolchain.crosscheck import EventFacts, facts_of
@@ -32,11 +34,11 @@ health_blp = Blueprint("health", __name__, description="Liveness and what is ser
 
 MAX_BODY = 1 << 20
 MEDIA = {
-    ".csv": "text/csv; charset=utf-8",
+    ".csv": "text/csv",  # Flask adds "; charset=utf-8" to text types
     ".json": "application/json",
     ".ndjson": "application/x-ndjson",
     ".geojson": "application/geo+json",
-    ".cff": "text/plain; charset=utf-8",
+    ".cff": "text/plain",
     ".zip": "application/zip",
 }
 
@@ -98,11 +100,23 @@ class ReleaseFileView(MethodView):
             )
         ext = "." + name.rsplit(".", 1)[-1] if "." in name else ""
         mimetype = MEDIA.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+        _ignore_unservable_range()
         resp = send_file(entry.path, mimetype=mimetype, etag=entry.sha256, conditional=True, max_age=None)
         resp.headers["X-Checksum-SHA256"] = entry.sha256
         resp.headers["Accept-Ranges"] = "bytes"
         resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return resp
+
+
+def _ignore_unservable_range() -> None:
+    """RFC 9110 14.2: a Range of an unknown unit, or malformed, is ignored (the whole file, 200);
+    several ranges are ignored too (a server may), since they are not served as multipart."""
+    header = request.environ.get("HTTP_RANGE")
+    if header is None:
+        return
+    ranges = parse_range_header(header)
+    if ranges is None or ranges.units != "bytes" or len(ranges.ranges) != 1:
+        del request.environ["HTTP_RANGE"]
 
 
 @releases_blp.route("/releases/<string:version>")
@@ -130,6 +144,7 @@ class Validate(MethodView):
         200, ReportSchema, description="The report: valid, and every problem (as the CLI)."
     )
     @validate_blp.alt_response(400, schema=ApiErrorSchema, description="Error")
+    @validate_blp.alt_response(408, schema=ApiErrorSchema, description="Error")
     @validate_blp.alt_response(413, schema=ApiErrorSchema, description="Error")
     @validate_blp.alt_response(415, schema=ApiErrorSchema, description="Error")
     def post(self) -> Response:
@@ -139,7 +154,16 @@ class Validate(MethodView):
         args([])
         if request.mimetype != "application/json":
             raise ApiError(415, "send the event as Content-Type: application/json")
-        parsed = parse_json_bytes(request.get_data(cache=False), "<request>")
+        try:
+            body = request.get_data(cache=False)
+        except ClientDisconnected:  # the client stopped sending (the server's read timed out)
+            raise ApiError(
+                408,
+                "the request body did not arrive in time",
+                code="request_timeout",
+                headers={"Connection": "close"},
+            ) from None
+        parsed = parse_json_bytes(body, "<request>")
         if parsed.problems:
             return json_response({"valid": False, "problems": [p.to_dict() for p in parsed.problems]})
         data = parsed.data

@@ -4,6 +4,10 @@ parameters of the event schema bundled in it."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -14,11 +18,12 @@ from openstrikes.index.errors import StoreError
 from openstrikes.index.params import ParamSet, params_for
 from openstrikes.index.store import Store
 from openstrikes.package.metadata import PackageError
-from openstrikes.package.reader import package_schema
+from openstrikes.package.reader import package_schema, read_package
 from openstrikes.package.table_schema import Tables, tables_for
 from openstrikes.schema_files import ACTOR_SCHEMA_FILE
 from openstrikes.semver import version_key
 
+log = logging.getLogger("openstrikes.web")
 SUMS_FILE = "SHA256SUMS"
 
 
@@ -55,6 +60,29 @@ class Release:
         return self.store.version
 
 
+def _verify_zip(zipped: Path, store: Store, files: dict[str, ReleaseFile]) -> None:
+    """The zip of a package must hold exactly the package's files, byte for byte (by sha256)."""
+    prefix = f"{store.package.name}/"
+    try:
+        inside = read_package(zipped, verify=True)
+        with zipfile.ZipFile(zipped) as zf:
+            members = set(zf.namelist())
+            sums = hashlib.sha256(zf.read(prefix + SUMS_FILE)).hexdigest() if SUMS_FILE in files else None
+    except PackageError as exc:
+        raise StoreError(f"refusing to serve {zipped}: {exc}") from None
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise StoreError(f"refusing to serve {zipped}: unreadable zip ({exc})") from None
+    got = {f.name: f.sha256 for f in inside.files}
+    want = {name: f.sha256 for name, f in files.items() if name != SUMS_FILE}
+    if got != want or (sums is not None and sums != files[SUMS_FILE].sha256):
+        raise StoreError(f"refusing to serve {zipped}: it does not hold the files of {store.package}")
+    if members != {prefix + name for name in files}:
+        odd = sorted(members ^ {prefix + name for name in files})
+        raise StoreError(
+            f"refusing to serve {zipped}: its members differ from the package ({', '.join(odd[:5])})"
+        )
+
+
 class Registry:
     """Every release found under a directory; `get(None)` is the latest."""
 
@@ -63,9 +91,10 @@ class Registry:
         self.releases: dict[str, Release] = {}
         if not releases_dir.is_dir():
             raise StoreError(f"releases directory {releases_dir} does not exist")
-        packages = sorted(
-            p for p in releases_dir.iterdir() if p.is_dir() and (p / "datapackage.json").is_file()
-        )
+        folders = sorted(p for p in releases_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+        packages = [p for p in folders if (p / "datapackage.json").is_file()]
+        for skipped in sorted(set(folders) - set(packages)):
+            log.warning("skipping %s: not a built package (no datapackage.json)", skipped)
         if not packages:
             raise StoreError(f"no built package (a directory with datapackage.json) in {releases_dir}")
         for package in packages:
@@ -80,6 +109,7 @@ class Registry:
                 files[SUMS_FILE] = ReleaseFile(SUMS_FILE, sums, sums.stat().st_size, file_sha256(sums))
             zipped = releases_dir / f"{package.name}.zip"
             if zipped.is_file():
+                _verify_zip(zipped, store, files)
                 files[zipped.name] = ReleaseFile(
                     zipped.name, zipped, zipped.stat().st_size, file_sha256(zipped)
                 )

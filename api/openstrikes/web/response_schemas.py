@@ -170,8 +170,20 @@ class ReportSchema(Schema):
 
 
 class HealthSchema(Schema):
-    status = fields.String(required=True)
-    release = fields.String(required=True)
-    releases = fields.List(fields.String(), required=True)
-    events = fields.Integer(required=True)
-    version = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "Always `ok` when the server answers."})
+    release = fields.String(
+        required=True, metadata={"description": "The latest DATA release served (what /v1 answers from)."}
+    )
+    releases = fields.List(
+        fields.String(), required=True, metadata={"description": "Every data release served, newest first."}
+    )
+    events = fields.Integer(
+        required=True,
+        metadata={"description": "Number of events (withdrawn included) in the latest release."},
+    )
+    version = fields.String(
+        required=True,
+        metadata={
+            "description": "Version of the openstrikes SERVER software, not of the data (see `release`)."
+        },
+    )
