@@ -110,14 +110,19 @@ def geojson_feature(event: dict[str, Any]) -> bytes:
     lat, lon = event.get("latitude"), event.get("longitude")
     geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
     return orjson.dumps({"type": "Feature", "id": event["id"], "geometry": geometry, "properties": event})
+
+
 @cache
 def _land() -> Any:
     """Every country shape of the boundary data in one STRtree (for "is this point on land?")."""
     shapely = _shapely()
+    import shapefile  # pyshp
     from shapely.geometry import shape
 
-    reader = _reader()
-    shapes = [shape(reader.shape(i).__geo_interface__) for i in range(len(reader))]
+    # A reader of its own: the shared one may have been opened before worker processes were
+    # forked, and processes reading through one open file would move each other's position.
+    with shapefile.Reader(str(resources.files(_NE_PACKAGE) / _NE_FILE)) as reader:
+        shapes = [shape(reader.shape(i).__geo_interface__) for i in range(len(reader))]
     for geom in shapes:
         shapely.prepare(geom)
     return shapely.STRtree(shapes), shapes
