@@ -48,6 +48,15 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
+@cache
+def packaged_schema(name: str) -> dict[str, Any]:
+    """A schema file as shipped inside the distribution (e.g. to document what a release older
+    than it lacks)."""
+    with packaged_schema_path(name).open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
 def event_schema() -> dict[str, Any]:
     return load_schema(EVENT_SCHEMA_FILE)
 
