@@ -13,6 +13,8 @@ KeyFn = Callable[[Mapping[str, Any]], list[Any]]
 
 GROUP_KEYS: dict[str, KeyFn] = {
     "country": lambda e: [e["country"]],
+    "water_body": lambda e: [e.get("water_body")],
+    "place": lambda e: [e.get("place")],
     "admin1": lambda e: [e.get("admin1")],
     "year": lambda e: [e["date_start"][:4]],
     "month": lambda e: [e["date_start"][:7]],

@@ -26,7 +26,9 @@ from ._local import DESCRIPTOR, EVENTS_FILE
 from ._models import Release, format_datetime
 from ._transport import decode_json
 
-DEFAULT_FILES = ("datapackage.json", "events.ndjson", "actors.csv", "changes.csv")
+DEFAULT_FILES = ("datapackage.json", "events.ndjson", "actors.csv", "places.csv", "changes.csv")
+# Files a release may lack (places.csv came with schema 1.1): synced when listed, else left out.
+OPTIONAL_FILES = frozenset({"places.csv"})
 META = ".openstrikes-sync"
 STATE = "state.json"
 COMMIT = "COMMIT"
@@ -189,9 +191,14 @@ def _sync(dest: Path, client: Client, names: tuple[str, ...], progress: Progress
     previous = state.get("version") if isinstance(state, dict) else None
     release = client.release_info()
     listing = {f.name: f for f in release.files}
-    missing = [n for n in names if n not in listing]
+    missing = [n for n in names if n not in listing and n not in OPTIONAL_FILES]
     if missing:
         raise IntegrityError(f"release {release.version} has no file(s) {missing}")
+    for name in names:
+        if name not in listing:  # an optional file this release does not have: no stale copy
+            with contextlib.suppress(FileNotFoundError):
+                (dest / name).unlink()
+    names = tuple(n for n in names if n in listing)
     staging = meta / STAGING
     staging.mkdir(exist_ok=True)
     for leftover in staging.iterdir():  # keep partial downloads (.part) to resume them

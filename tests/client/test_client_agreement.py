@@ -49,6 +49,25 @@ def filters(draw: st.DrawFn) -> dict[str, Any]:
         )
     if draw(st.integers(0, 4)) == 0:
         f["include_withdrawn"] = True
+    if draw(st.integers(0, 4)) == 0:
+        f["at_sea"] = draw(st.booleans())
+    if draw(st.integers(0, 5)) == 0:
+        f["water_body__in" if draw(st.booleans()) else "water_body"] = draw(
+            st.sampled_from([["red_sea", "gulf_of_aden"], ["persian_gulf"]])
+        )
+        if "water_body" in f:
+            f["water_body"] = f["water_body"][0]
+    if draw(st.integers(0, 5)) == 0:
+        f["place"] = draw(st.sampled_from(["synthetic-place-00", "synthetic-waters-01", "no-such-place"]))
+    if draw(st.integers(0, 5)) == 0:  # a ship of the synthetic fleet by IMO number or name, or a flag
+        key = draw(st.sampled_from(["vessel", "flag"]))
+        f[key] = draw(
+            st.sampled_from(
+                ["9000015", "SYNTHETIC TANKER 001", "9000027", "Nobody"]
+                if key == "vessel"
+                else ["MH", "LR", "ZZ"]
+            )
+        )
     return f
 
 
