@@ -171,8 +171,14 @@ def test_plan_groups_by_location_text_and_by_point() -> None:
     assert entry.place["slug"] == "camp-x" and entry.place["name"] == "Camp X"
     assert entry.place["aliases"] == ["Camp X, north of Y"]
     assert entry.place["geo_precision"] == "near" and entry.place["admin1"] == "A"
-    taken = {"camp-x": {**entry.place, "latitude": 1.0}}
-    assert plan_places(events, taken).entries[0].place["slug"] == "camp-x-2"
+    curated = {"camp-x": {**entry.place, "latitude": 33.001, "sources": [{"url": "https://g.example/x"}]}}
+    again = plan_places(events, curated).entries[0]  # the registry's entry is used, its values win
+    assert again.reused and again.place == curated["camp-x"] and again.event_ids == ["1", "2", "3"]
+    by_alias = {"x-camp": {**curated["camp-x"], "slug": "x-camp", "name": "X Camp", "aliases": ["Camp X"]}}
+    assert plan_places(events, by_alias).entries[0].place["slug"] == "x-camp"
+    elsewhere = {"camp-x": {**curated["camp-x"], "country": "SY"}}  # the same slug in another country
+    fresh = plan_places(events, elsewhere).entries[0]
+    assert not fresh.reused and fresh.place["slug"] == "camp-x-2"
 
 
 def test_fmt_fills_in_the_place_and_new_scaffolds_with_it(

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from openstrikes.toolchain.places import PLACE_FIELDS, apply_place, mismatches
+from openstrikes.toolchain.places import PLACE_FIELDS, apply_place
 
 TARGET_VERSION = "1.1.0"
 # Fields schema 1.1 adds, with the value a migrated 1.0 record gets.
@@ -165,11 +165,33 @@ def _entry(group: list[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _registry_match(
+    group: list[Mapping[str, Any]], slug: str, registry: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The registry entry a group of events names already: one with the slug the group's name
+    gives, or whose name or an alias is the name in one of the group's location texts, in the
+    same country or body of water."""
+    where = {(e.get("country"), e.get("water_body")) for e in group}
+    names = {
+        place_name(e["location"]).casefold()
+        for e in group
+        if isinstance(e.get("location"), str) and e["location"].strip()
+    }
+    for candidate in (registry.get(slug), *registry.values()):
+        if candidate is None or (candidate.get("country"), candidate.get("water_body")) not in where:
+            continue
+        known = {str(n).casefold() for n in (candidate.get("name"), *(candidate.get("aliases") or ()))}
+        if candidate is registry.get(slug) or known & names:
+            return candidate
+    return None
+
+
 def plan_places(
     events: Iterable[Mapping[str, Any]], registry: Mapping[str, Mapping[str, Any]], min_events: int = 2
 ) -> PlacePlan:
-    """Registry entries for the locations that `min_events` or more live events share and that
-    no place covers yet. Slugs already taken by a different entry get a numeric suffix."""
+    """Places for the locations that `min_events` or more live events share and that none of
+    them points to yet: the registry's entry for that location when it has one (by slug, name
+    or alias: its values win), else a new entry; a new slug that is taken gets a numeric suffix."""
     pool = [e for e in events if not e.get("withdrawn") and e.get("place") is None and _keys(e)]
     pool.sort(key=lambda e: str(e.get("id")))
     groups = _Groups(len(pool))
@@ -187,23 +209,18 @@ def plan_places(
         if len(idx) < min_events:
             continue
         group = [pool[i] for i in idx]
+        ids = [str(e["id"]) for e in group]
         place = _entry(group)
+        existing = _registry_match(group, place["slug"], registry)
+        if existing is not None:
+            plan.entries.append(PlanEntry(dict(existing), ids, reused=True))
+            continue
         base, n = place["slug"], 1
-        while True:
-            existing = registry.get(place["slug"])
-            if (
-                existing is not None
-                and not mismatches(place, existing)
-                and existing.get("name") == place["name"]
-            ):
-                plan.entries.append(PlanEntry(dict(existing), [str(e["id"]) for e in group], reused=True))
-                break
-            if place["slug"] not in taken:
-                taken.add(place["slug"])
-                plan.entries.append(PlanEntry(place, [str(e["id"]) for e in group]))
-                break
+        while place["slug"] in taken:
             n += 1
             place["slug"] = f"{base}-{n}"
+        taken.add(place["slug"])
+        plan.entries.append(PlanEntry(place, ids))
     return plan
 
 
