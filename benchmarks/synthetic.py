@@ -156,10 +156,21 @@ def vessel(k: int) -> dict[str, Any]:
 
 @cache
 def registry() -> list[dict[str, Any]]:
-    """The synthetic places registry: a few land grid points and a few sea points."""
-    land, sea = places(), sea_places()
+    """The synthetic places registry: a few points on land and at sea, each half a grid step off
+    the grids in both directions (over 25 km from every grid point, so that an event at a place
+    is never a likely duplicate of one at a grid point)."""
+    land = [
+        (c, round(lat + 0.25, 4), round(lon + 0.25, 4))
+        for c, lat, lon in places()[3 :: max(1, len(places()) // 20)]
+        if geo.distance_outside_km(c, lat + 0.25, lon + 0.25) == 0.0
+    ]
+    sea = [
+        (w, round(lat + 0.25, 4), round(lon + 0.25, 4))
+        for w, lat, lon in sea_places()[5 :: max(1, len(sea_places()) // 12)]
+        if not geo.on_land(lat + 0.25, lon + 0.25)
+    ]
     out = []
-    for k, (country, lat, lon) in enumerate(land[3 :: max(1, len(land) // 9)][:9]):
+    for k, (country, lat, lon) in enumerate(land[:9]):
         out.append(
             {
                 "slug": f"synthetic-place-{k:02d}",
@@ -182,7 +193,7 @@ def registry() -> list[dict[str, Any]]:
                 "external_ids": {"geonames": str(1000 + k)} if k % 2 else {},
             }
         )
-    for k, (water, lat, lon) in enumerate(sea[5 :: max(1, len(sea) // 4)][:4]):
+    for k, (water, lat, lon) in enumerate(sea[:4]):
         out.append(
             {
                 "slug": f"synthetic-waters-{k:02d}",
