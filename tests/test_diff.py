@@ -257,7 +257,8 @@ def test_schema_1_1_is_an_additive_minor_change() -> None:
 def test_a_release_adding_places_and_migrating_records_is_minor(repo: Path) -> None:
     """Migrating records to 1.1 (new fields, version) and adding places needs a minor release."""
     from openstrikes.cli import main
-    from openstrikes.release.diff import compare, worktree_snapshot
+    from openstrikes.release.diff import compare
+    from openstrikes.release.snapshots import worktree_snapshot
 
     old_root = repo.parent / "old"
     shutil.copytree(repo, old_root)

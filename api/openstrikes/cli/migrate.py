@@ -14,7 +14,7 @@ from typing import Any
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS
 from openstrikes.paths import dataset_dir
 from openstrikes.problems import Problem, format_human
-from openstrikes.toolchain.jsontext import read_json_file
+from openstrikes.toolchain.files import read_json_file
 from openstrikes.toolchain.migrate import TARGET_VERSION, migrate_event, plan_places, point_to_place
 from openstrikes.toolchain.places import load_places, places_dir
 from openstrikes.toolchain.records import canonical, discover, utc_now, write_atomic
