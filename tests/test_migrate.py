@@ -221,3 +221,18 @@ def test_fmt_fills_in_the_place_and_new_scaffolds_with_it(
 def test_make_root_has_no_places_and_validates(tmp_path: Path) -> None:
     root = make_root(tmp_path / "r")
     assert validate_dataset(root / "dataset").problems == []
+
+
+def test_new_scaffolds_an_event_at_sea(repo_root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "--date", "2024-01-09", "--water-body", "red_sea", "--no-input"]) == 0
+    created = json.loads(Path(capsys.readouterr().out.strip()).read_text("utf-8"))
+    assert (created["country"], created["water_body"], created["geo_precision"]) == (
+        None,
+        "red_sea",
+        "water_body",
+    )
+    assert main(["new", "--date", "2024-01-09", "--water-body", "north_sea", "--no-input"]) == 2
+    assert "red_sea" in capsys.readouterr().err
+    assert (
+        main(["new", "--date", "2024-01-09", "--water-body", "red_sea", "--country", "YE", "--no-input"]) == 2
+    )

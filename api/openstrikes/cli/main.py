@@ -27,6 +27,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--attacker", help="actor id from dataset/actors/")
     p.add_argument("--location", help="named place as the sources give it")
     p.add_argument("--place", help="slug of a place in dataset/places/ (fills country, coordinates, ...)")
+    p.add_argument("--water-body", help="for an event at sea (no country): red_sea, gulf_of_aden, ...")
     p.add_argument("--source-url", help="URL of the first source")
     p.add_argument("--no-input", action="store_true", help="never prompt; fail if a required flag is missing")
     p.set_defaults(handler="openstrikes.cli.toolchain:cmd_new")

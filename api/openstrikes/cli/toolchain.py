@@ -121,6 +121,20 @@ def _place(slug: str) -> dict[str, Any]:
     return places[slug]
 
 
+def _water_body(value: str | None, country: str | None, place: dict[str, Any] | None) -> str | None:
+    """The body of water `--water-body` names (a usage error unless it is one of the schema's)."""
+    if value is None:
+        return None
+    options = [v for v in event_schema()["properties"]["water_body"]["enum"] if v is not None]
+    if value not in options:
+        raise UsageError(f"--water-body {value!r} is not one of {', '.join(options)}")
+    if country:
+        raise UsageError("--country and --water-body exclude each other: an event at sea has no country")
+    if place is not None and place.get("water_body") != value:
+        raise UsageError(f"--water-body {value} differs from the place's ({place.get('water_body')})")
+    return value
+
+
 def _ask(prompt: str, interactive: bool, flag: str) -> str:
     if not interactive:
         raise UsageError(f"{flag} is required (or run in a terminal to be asked)")
@@ -141,11 +155,13 @@ def cmd_new(args: argparse.Namespace) -> int:
     if day > date.today():
         raise UsageError(f"--date {day} is in the future")
     place = _place(args.place) if args.place else None
-    country = (
-        (args.country or _ask("Country (ISO 3166-1 alpha-2, e.g. SY)", interactive, "--country")).upper()
-        if place is None or args.country
-        else place.get("country")
-    )
+    water = _water_body(args.water_body, args.country, place)
+    if args.country or (place is None and water is None):
+        country = (
+            args.country or _ask("Country (ISO 3166-1 alpha-2, e.g. SY)", interactive, "--country")
+        ).upper()
+    else:  # from the place, or none at sea
+        country = place.get("country") if place is not None else None
     if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
         raise UsageError(f"--country {country!r} is not a two-letter ISO 3166-1 code")
     if place is not None and country != place.get("country"):
@@ -171,6 +187,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         source_url=args.source_url,
         place=place,
     )
+    if water is not None and place is None:  # at sea, only the body of water known yet
+        record.update(water_body=water, geo_precision="water_body")
     path = event_path(dataset, event_id, day.isoformat())
     write_atomic(path, canonical(record, "event"))
     print(path)
