@@ -112,26 +112,80 @@ def geojson_feature(event: dict[str, Any]) -> bytes:
     return orjson.dumps({"type": "Feature", "id": event["id"], "geometry": geometry, "properties": event})
 
 
-@cache
-def _land() -> Any:
-    """Every country shape of the boundary data in one STRtree (for "is this point on land?")."""
-    shapely = _shapely()
-    import shapefile  # pyshp
-    from shapely.geometry import shape
+# Land versus sea. The shapefile's records are read straight from its bytes: a bounding box per
+# record up front (a few milliseconds), and only the records whose box holds a point asked about
+# are turned into geometry (a worker that checks ships in the Red Sea loads a handful of
+# countries, not the world).
 
-    # A reader of its own: the shared one may have been opened before worker processes were
-    # forked, and processes reading through one open file would move each other's position.
-    with shapefile.Reader(str(resources.files(_NE_PACKAGE) / _NE_FILE)) as reader:
-        shapes = [shape(reader.shape(i).__geo_interface__) for i in range(len(reader))]
-    for geom in shapes:
-        shapely.prepare(geom)
-    return shapely.STRtree(shapes), shapes
+
+@cache
+def _shapefile() -> tuple[bytes, Any, Any]:
+    """The .shp bytes, the byte offset of each record and each record's bounding box
+    (min lon, min lat, max lon, max lat; NaN for an empty record)."""
+    import struct
+    import zipfile
+
+    import numpy as np
+
+    with zipfile.ZipFile(str(resources.files(_NE_PACKAGE) / _NE_FILE)) as zf:
+        names = zf.namelist()
+        shp = zf.read(next(n for n in names if n.lower().endswith(".shp")))
+        shx = zf.read(next(n for n in names if n.lower().endswith(".shx")))
+    # .shx: a 100-byte header, then per record its offset and length in 16-bit words (big-endian);
+    # a record: an 8-byte header, its shape type, then (polygons) its box as 4 little-endian doubles.
+    offsets = np.frombuffer(shx, dtype=">i4", offset=100).reshape(-1, 2)[:, 0].astype(np.int64) * 2
+    boxes = np.full((len(offsets), 4), np.nan)
+    for i, at in enumerate(offsets):
+        if struct.unpack_from("<i", shp, at + 8)[0] in _POLYGON_TYPES:
+            boxes[i] = struct.unpack_from("<4d", shp, at + 12)
+    return shp, offsets, boxes
+
+
+_POLYGON_TYPES = (5, 15, 25)  # Polygon, PolygonZ, PolygonM
+
+
+@cache
+def _rings(record: int) -> Any:
+    """The rings of one polygon record, each as a polygon, in an STRtree (a point is inside the
+    record when an odd number of its rings hold it: outer rings and holes alike); None for an
+    empty record."""
+    import struct
+    from itertools import pairwise
+
+    import numpy as np
+
+    shapely = _shapely()
+    shp, offsets, _boxes = _shapefile()
+    at = int(offsets[record]) + 8
+    if struct.unpack_from("<i", shp, at)[0] not in _POLYGON_TYPES:
+        return None
+    n_parts, n_points = struct.unpack_from("<2i", shp, at + 36)
+    parts = np.frombuffer(shp, dtype="<i4", count=n_parts, offset=at + 44)
+    points = np.frombuffer(shp, dtype="<f8", count=2 * n_points, offset=at + 44 + 4 * n_parts).reshape(-1, 2)
+    rings = [shapely.polygons(points[a:b]) for a, b in pairwise([*parts.tolist(), n_points]) if b - a >= 4]
+    return shapely.STRtree(rings)
+
+
+def _records_at(lat: float, lon: float) -> list[int]:
+    """The records of the boundary data that hold the point."""
+    import numpy as np
+
+    _shp, _offsets, boxes = _shapefile()
+    near = np.nonzero(
+        (boxes[:, 0] <= lon) & (boxes[:, 2] >= lon) & (boxes[:, 1] <= lat) & (boxes[:, 3] >= lat)
+    )
+    point = _shapely().Point(lon, lat)
+    found = []
+    for i in near[0]:
+        tree = _rings(int(i))
+        if tree is not None and len(tree.query(point, predicate="within")) % 2 == 1:
+            found.append(int(i))
+    return found
 
 
 def on_land(lat: float, lon: float) -> bool:
-    """Whether the point lies inside (or on the boundary of) any country of the boundary data."""
-    tree, _shapes = _land()
-    return len(tree.query(_shapely().Point(lon, lat), predicate="intersects")) > 0
+    """Whether the point lies inside any country of the boundary data."""
+    return bool(_records_at(lat, lon))
 
 
 def _offset(lat: float, lon: float, km: float, bearing_deg: float) -> tuple[float, float]:
@@ -158,7 +212,5 @@ def inland(lat: float, lon: float, km: float) -> bool:
 
 def countries_at(lat: float, lon: float) -> list[str]:
     """Codes of the countries whose boundary contains the point (for messages)."""
-    tree, _shapes = _land()
-    hits = tree.query(_shapely().Point(lon, lat), predicate="intersects")
     codes = {i: code for code, numbers in _index().items() for i in numbers}
-    return sorted({codes[int(i)] for i in hits if int(i) in codes})
+    return sorted({codes[i] for i in _records_at(lat, lon) if i in codes})
