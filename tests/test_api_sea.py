@@ -143,3 +143,21 @@ def test_a_schema_1_0_release_is_served_beside_a_1_1_release_each_with_its_own_s
     one = old_events["items"][0]
     assert client.get(f"/v1/releases/0.1.0/events/{one['id']}").get_json() == one
     assert client.get(f"/v1/events/{one['id']}").status_code == 404  # the latest is another release
+
+
+def test_post_validate_knows_the_places_and_the_ships(client: Any, rel: Release) -> None:
+    """POST /v1/validate checks an event against the latest release's places registry."""
+    placed = next(e for e in _live(rel) if e.get("place") and e["latitude"] is not None)
+    assert client.post("/v1/validate", json=placed).get_json() == {"valid": True, "problems": []}
+    moved = dict(placed, latitude=placed["latitude"] + 0.01)
+    body = client.post("/v1/validate", json=moved).get_json()
+    assert [(p["code"], p["pointer"]) for p in body["problems"]] == [("OS334", "/latitude")]
+    unknown = dict(placed, place="no-such-place")
+    assert [p["code"] for p in client.post("/v1/validate", json=unknown).get_json()["problems"]] == ["OS333"]
+    ship = next(e for e in _live(rel) if any((t.get("vessel") or {}).get("imo") for t in e["targets"]))
+    targets = [dict(t) for t in ship["targets"]]
+    vessel = dict(next(t["vessel"] for t in targets if (t.get("vessel") or {}).get("imo")))
+    vessel["imo"] = vessel["imo"][:6] + str((int(vessel["imo"][6]) + 1) % 10)
+    targets = [dict(t, vessel=vessel) if t.get("vessel") else t for t in targets]
+    body = client.post("/v1/validate", json=dict(ship, targets=targets)).get_json()
+    assert "OS328" in {p["code"] for p in body["problems"]}
