@@ -1,4 +1,8 @@
-"""Group events and sum their casualty ranges, as `GET /v1/aggregates` does (for offline use)."""
+"""Group events and sum their casualty ranges, as `GET /v1/aggregates` does (for offline use).
+
+Mirror of the server's aggregate SQL and its `GROUP_KEYS` (an offline release has no SQL index);
+the parity and agreement tests under tests/client hold the two together.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,6 @@ KeyFn = Callable[[Mapping[str, Any]], list[Any]]
 
 GROUP_KEYS: dict[str, KeyFn] = {
     "country": lambda e: [e["country"]],
-    "water_body": lambda e: [e.get("water_body")],
-    "place": lambda e: [e.get("place")],
     "admin1": lambda e: [e.get("admin1")],
     "year": lambda e: [e["date_start"][:4]],
     "month": lambda e: [e["date_start"][:7]],
@@ -22,6 +24,8 @@ GROUP_KEYS: dict[str, KeyFn] = {
     "status": lambda e: [e["status"]],
     "outcome": lambda e: [e["outcome"]],
     "geo_precision": lambda e: [e["geo_precision"]],
+    "water_body": lambda e: [e.get("water_body")],
+    "place": lambda e: [e.get("place")],
     "attacker": lambda e: sorted({a["actor"] for a in e["attackers"]}),
 }
 

@@ -1,12 +1,19 @@
 """The event filters, declared once: their types (for the type checker), how each becomes a query
-parameter of the API, and what each means over an event's JSON form (for offline releases)."""
+parameter of the API, and what each means over an event's JSON form (for offline releases).
+
+Mirrors of the server (the client installs on its own and cannot import it, and an offline release
+has no SQL index to ask): `EventFilters` mirrors the server's filter table `FILTERS` (names,
+operators, value types), `SortKey` its `SORT_OPTIONS`, `GroupKey` its `GROUP_KEYS`, `words` and
+`_text_of` its full-text tokeniser and searched text, `predicates` and `sort_key` the SQL it runs.
+tests/client/test_client_server_parity.py and test_client_agreement.py hold them to the server.
+"""
 
 from __future__ import annotations
 
 import difflib
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, TypedDict
 
 from ._models import GeoPrecision, Outcome, Status, StrikeType, WaterBody, format_datetime, parse_datetime
@@ -31,10 +38,10 @@ GroupKey = Literal[
     "strike_type",
     "status",
     "outcome",
-    "attacker",
     "geo_precision",
     "water_body",
     "place",
+    "attacker",
 ]
 
 
@@ -121,6 +128,11 @@ def _param(value: Any) -> str:
     return str(value)
 
 
+def as_aware(value: datetime) -> datetime:
+    """A naive datetime taken as UTC (as `to_params` sends it to the API); an aware one as is."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 def to_params(filters: Mapping[str, Any]) -> dict[str, str]:
     """Query parameters of the API for these filters (None values are left out)."""
     return {name: _param(value) for name, value in filters.items() if value is not None}
@@ -148,11 +160,32 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
-def words(text: str) -> list[str]:
-    """Lower-case alphanumeric words of a text (the tokens full-text search matches on)."""
+# What SQLite FTS5's unicode61 tokenizer (the server's search index) does beyond the server's own
+# lower-case alphanumeric words: it folds these letters further, and splits at these letters
+# (newer than its Unicode 6.1 tables). Measured against SQLite by test_client_server_parity.py.
+_FTS_FOLD = str.maketrans(
+    {
+        "\u00b5": "\u03bc",  # micro sign -> mu
+        "\u017f": "s",  # long s
+        "\u03c2": "\u03c3",  # final sigma -> sigma
+        "\u03d0": "\u03b2",
+        "\u03d1": "\u03b8",
+        "\u03d5": "\u03c6",
+        "\u03d6": "\u03c0",
+        "\u03f0": "\u03ba",
+        "\u03f1": "\u03c1",
+        "\u03f5": "\u03b5",  # Greek symbol variants -> letters
+        "\u1e9b": "\u1e61",  # long s with dot above
+        "\u1fbe": "\u03b9",  # prosgegrammeni -> iota
+    }
+)
+_FTS_SEPARATORS = frozenset(chr(c) for c in (*range(0x19B0, 0x19C1), 0x19C8, 0x19C9, 0x1CF2, 0x1CF3))
+
+
+def _split(text: str, excluded: frozenset[str]) -> list[str]:
     out, cur = [], []
-    for ch in text.lower():
-        if ch.isalnum():
+    for ch in text:
+        if ch.isalnum() and ch not in excluded:
             cur.append(ch)
         elif cur:
             out.append("".join(cur))
@@ -162,7 +195,45 @@ def words(text: str) -> list[str]:
     return out
 
 
+def server_words(text: str) -> list[str]:
+    """Lower-case alphanumeric words of a text: mirror of the server's tokeniser, which splits a
+    `q` into words, each searched for as a phrase of its index's tokens (see `words`)."""
+    return _split(text.lower(), frozenset())
+
+
+def words(text: str) -> list[str]:
+    """The tokens full-text search matches on: the server's words (`server_words`) as its SQLite
+    FTS5 index folds and splits them (mirror: the client has no index to ask)."""
+    return _split(text.lower().translate(_FTS_FOLD), _FTS_SEPARATORS)
+
+
+def _has_run(tokens: list[str], run: list[str]) -> bool:
+    n = len(run)
+    return any(tokens[i : i + n] == run for i in range(len(tokens) - n + 1))
+
+
+def _search(value: str) -> Predicate:
+    """`q`, as the server runs it: every word of the query is an FTS5 phrase (its tokens next to
+    each other in the text); a query without words filters nothing; a word that leaves no token
+    (a letter the index drops) matches nothing."""
+    phrases = [words(w) for w in server_words(value)]
+    if not phrases:
+        return _ALWAYS
+    if not all(phrases):
+        return lambda e: False
+    if all(len(p) == 1 for p in phrases):
+        wanted = {p[0] for p in phrases}
+        return lambda e: wanted <= set(words(_text_of(e)))
+
+    def by_phrases(e: Mapping[str, Any]) -> bool:
+        tokens = words(_text_of(e))
+        return all(_has_run(tokens, p) for p in phrases)
+
+    return by_phrases
+
+
 def _text_of(event: Mapping[str, Any]) -> str:
+    """The text `q` searches (mirror of the server's searched text)."""
     parts = [event.get("summary") or "", event.get("location") or "", event.get("admin1") or ""]
     parts += [event.get("admin2") or "", event.get("operation") or ""]
     parts += [s.get("title") or "" for s in event.get("sources") or ()]
@@ -252,8 +323,7 @@ def _predicate(name: str, value: Any, f: Mapping[str, Any], resolve: Callable[[s
     if field == "tag":
         return lambda e: value in (e.get("tags") or ())
     if field == "q":
-        wanted = words(value)
-        return lambda e: set(wanted) <= set(words(_text_of(e)))
+        return _search(value)
     if field == "bbox":
         min_lon, min_lat, max_lon, max_lat = value
 
@@ -279,7 +349,7 @@ def _predicate(name: str, value: Any, f: Mapping[str, Any], resolve: Callable[[s
     if field == "radius_km":
         return _ALWAYS
     if field == "modified_since":
-        since = value
+        since = as_aware(value)
 
         def modified(e: Mapping[str, Any]) -> bool:
             return bool(parse_datetime(e["modified"]) >= since)

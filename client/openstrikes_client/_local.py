@@ -16,7 +16,7 @@ from typing import IO, Any, Unpack
 
 from ._aggregate import aggregate
 from ._errors import IntegrityError, NotFound, OpenStrikesError
-from ._filters import EventFilters, GroupKey, SortKey, check_filters, predicates, sort_key
+from ._filters import EventFilters, GroupKey, SortKey, as_aware, check_filters, predicates, sort_key
 from ._models import (
     Actor,
     Aggregates,
@@ -30,6 +30,7 @@ from ._models import (
     event_from_json,
     parse_datetime,
 )
+from ._rows import actor_record, check_actor_header, place_record
 
 EVENTS_FILE = "events.ndjson"
 ACTORS_FILE = "actors.csv"
@@ -110,66 +111,18 @@ def _resource_hashes(descriptor: Mapping[str, Any]) -> dict[str, tuple[str | Non
     return out
 
 
-def _split_list(value: str) -> tuple[str, ...]:
-    value = value.strip()
-    if not value:
-        return ()
-    if value.startswith("["):
-        parsed = json.loads(value)
-        return tuple(str(v) for v in parsed)
-    sep = "|" if "|" in value else ";"
-    return tuple(v.strip() for v in value.split(sep) if v.strip())
-
-
 def _none(value: str | None) -> str | None:
     return value if value else None
 
 
 def actor_from_row(row: Mapping[str, str]) -> Actor:
-    """An Actor from a row of the package's actors.csv (lists as JSON or `|`-separated)."""
-    ext: dict[str, str] = {}
-    if row.get("external_ids"):
-        ext = {k: str(v) for k, v in json.loads(row["external_ids"]).items() if v}
-    for key in ("acled", "ucdp", "wikidata"):
-        for col in (key, f"external_ids_{key}", f"external_ids.{key}", f"{key}_id"):
-            if row.get(col):
-                ext[key] = row[col]
-    data = {
-        "id": row["id"],
-        "name": row["name"],
-        "aliases": list(_split_list(row.get("aliases") or "")),
-        "kind": row["kind"],
-        "country": _none(row.get("country")),
-        "parent": _none(row.get("parent")),
-        "external_ids": ext,
-        "description": _none(row.get("description")),
-        "sources": list(_split_list(row.get("sources") or "")),
-    }
-    return _adopt(Actor, data)
-
-
-def _number(value: str | None) -> float | None:
-    return float(value) if value else None
+    """An Actor from a row of the package's actors.csv (the same Actor the API gives)."""
+    return _adopt(Actor, actor_record(row))
 
 
 def place_from_row(row: Mapping[str, str]) -> Place:
-    """A Place from a row of the package's places.csv (lists as JSON, ids as columns)."""
-    ids = {k: row[f"external_ids_{k}"] for k in ("geonames", "wikidata") if row.get(f"external_ids_{k}")}
-    data = {
-        "slug": row["slug"],
-        "name": row["name"],
-        "aliases": list(_split_list(row.get("aliases") or "")),
-        "country": _none(row.get("country")),
-        "water_body": _none(row.get("water_body")),
-        "admin1": _none(row.get("admin1")),
-        "admin2": _none(row.get("admin2")),
-        "latitude": _number(row.get("latitude")),
-        "longitude": _number(row.get("longitude")),
-        "geo_precision": row["geo_precision"],
-        "sources": json.loads(row["sources"]) if row.get("sources") else [],
-        "external_ids": ids,
-    }
-    return _adopt(Place, data)
+    """A Place from a row of the package's places.csv (the same Place the API gives)."""
+    return _adopt(Place, place_record(row))
 
 
 def _truthy(value: str) -> bool:
@@ -416,7 +369,9 @@ class LocalRelease:
             cache: dict[str, Actor] = {}
             if self._files.exists(ACTORS_FILE):
                 with self._files.open(ACTORS_FILE) as fh:
-                    for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")):
+                    reader = csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline=""))
+                    check_actor_header(list(reader.fieldnames or ()), str(self.path))
+                    for row in reader:
                         actor = actor_from_row(row)
                         cache[actor.id] = actor
             self._actor_cache = dict(sorted(cache.items()))
@@ -441,6 +396,7 @@ class LocalRelease:
     def changes(self, since: datetime | str | None = None) -> Changes:
         """Events modified or withdrawn after `since` (from changes.csv)."""
         when = parse_datetime(since) if isinstance(since, str) else since
+        when = None if when is None else as_aware(when)  # naive: UTC, as the API is sent it
         items = []
         latest: datetime | None = None
         with self._files.open(CHANGES_FILE) as fh:

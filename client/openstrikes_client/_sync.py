@@ -4,7 +4,9 @@ The events are brought up to date from the changes feed: only events modified or
 the last sync are fetched (as the server's NDJSON lines) and merged into the local events.ndjson,
 which must then hash to the release's published sha256 (else the file is downloaded whole). Small
 files whose hash changed are downloaded again. Everything is staged under `.openstrikes-sync/`
-and moved into place only when complete; an interrupted sync is finished by the next one.
+and moved into place only when complete; an interrupted sync is finished by the next one. The
+state file records which files the copy holds, so a file the new release drops (or that the caller
+no longer asks for) is removed rather than left behind, stale, next to the new datapackage.json.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from ._download import Progress, fetch_file, sha256_file
 from ._errors import APIError, IntegrityError, TransportError
 from ._local import DESCRIPTOR, EVENTS_FILE
 from ._models import Release, format_datetime
-from ._transport import decode_json
 
 DEFAULT_FILES = ("datapackage.json", "events.ndjson", "actors.csv", "places.csv", "changes.csv")
 # Files a release may lack (places.csv came with schema 1.1): synced when listed, else left out.
@@ -46,11 +47,12 @@ class SyncResult:
     withdrawn: tuple[str, ...]
     downloaded: tuple[str, ...]
     incremental: bool
+    removed: tuple[str, ...] = ()
 
     @property
     def up_to_date(self) -> bool:
         """True when nothing had to change."""
-        return not self.changed and not self.downloaded
+        return not self.changed and not self.downloaded and not self.removed
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -71,7 +73,8 @@ def _read_json(path: Path) -> Any:
 
 
 def _finish(dest: Path) -> None:
-    """Roll a committed sync forward: move its staged files into place (datapackage.json last)."""
+    """Roll a committed sync forward: move its staged files into place (datapackage.json last),
+    then remove the files the new copy no longer holds."""
     meta = dest / META
     commit = _read_json(meta / COMMIT)
     if not isinstance(commit, dict):
@@ -82,6 +85,9 @@ def _finish(dest: Path) -> None:
         staged = meta / STAGING / name
         if staged.exists():
             os.replace(staged, dest / name)
+    for name in _names(commit, "removed"):
+        with contextlib.suppress(FileNotFoundError):
+            (dest / name).unlink()
     _write_json(meta / STATE, commit["state"])
     (meta / COMMIT).unlink()
     shutil.rmtree(meta / STAGING, ignore_errors=True)
@@ -151,10 +157,6 @@ def _changed_lines(client: Client, release: Release, since: str) -> dict[str, by
         body = resp.content
     finally:
         resp.close()
-    if body[:1] == b"{" and b"\n" not in body.strip():  # a JSON page, not NDJSON: older server
-        doc = decode_json(resp)
-        if isinstance(doc, dict) and "items" in doc:
-            raise IntegrityError("the server ignored format=ndjson")
     return dict(_lines_by_id(body.splitlines(keepends=True)))
 
 
@@ -169,8 +171,11 @@ def sync(
 
     The first call downloads `files` (default: what `open_release` reads); later calls fetch only
     the events changed since (withdrawals included) and the small files that changed. Every file is
-    verified against the release's sha256 before it replaces the old one. Safe to interrupt: the next
-    call finishes or redoes the work.
+    verified against the release's sha256 before it replaces the old one. A file an earlier sync
+    brought in that the new release no longer has, or that is no longer in `files`, is removed
+    (`SyncResult.removed`); asking for a file the release lacks raises IntegrityError unless the
+    copy followed it before (then it was dropped). Safe to interrupt: the next call finishes or
+    redoes the work.
     """
     own_client = isinstance(client, str)
     api = Client(client) if isinstance(client, str) else client
@@ -187,18 +192,25 @@ def _sync(dest: Path, client: Client, names: tuple[str, ...], progress: Progress
     meta.mkdir(exist_ok=True)
     if (meta / COMMIT).exists():
         _finish(dest)
-    state = _read_json(meta / STATE) or {}
-    previous = state.get("version") if isinstance(state, dict) else None
+    state = _read_json(meta / STATE)
+    if not isinstance(state, dict):
+        state = {}
+    previous = state.get("version")
+    held = _names(state, "files")
+    if "files" not in state:  # a copy an older client synced: what it holds is what is there
+        held = {n for n in names if (dest / n).is_file()}
+    asked = names
     release = client.release_info()
     listing = {f.name: f for f in release.files}
-    missing = [n for n in names if n not in listing and n not in OPTIONAL_FILES]
+    # A name this copy followed before and the release no longer has was dropped: not an error.
+    # An optional file (places.csv, schema 1.1) a release lacks is left out, not an error.
+    missing = [
+        n for n in names if n not in listing and n not in held | _names(state, "asked") | OPTIONAL_FILES
+    ]
     if missing:
         raise IntegrityError(f"release {release.version} has no file(s) {missing}")
-    for name in names:
-        if name not in listing:  # an optional file this release does not have: no stale copy
-            with contextlib.suppress(FileNotFoundError):
-                (dest / name).unlink()
     names = tuple(n for n in names if n in listing)
+    removed = tuple(sorted(held - set(names)))
     staging = meta / STAGING
     staging.mkdir(exist_ok=True)
     for leftover in staging.iterdir():  # keep partial downloads (.part) to resume them
@@ -206,7 +218,7 @@ def _sync(dest: Path, client: Client, names: tuple[str, ...], progress: Progress
             leftover.unlink()
 
     # Where the changes feed stands now: the next sync asks from here.
-    since = state.get("until") if isinstance(state, dict) else None
+    since = state.get("until")
     feed = client.changes(since=since) if since else client.changes(since=release.created)
     changed_ids = tuple(sorted({c.id for c in feed.items}))
     withdrawn_ids = tuple(sorted({c.id for c in feed.items if c.withdrawn}))
@@ -246,13 +258,11 @@ def _sync(dest: Path, client: Client, names: tuple[str, ...], progress: Progress
         "version": release.version,
         "sha256": release.sha256,
         "until": format_datetime(feed.until) if feed.until else since,
+        "files": list(names),
+        "asked": list(asked),
     }
-    _write_json(meta / COMMIT, {"files": staged, "state": new_state})
+    _write_json(meta / COMMIT, {"files": staged, "removed": list(removed), "state": new_state})
     _finish(dest)
-    # Files of the previous release that this one no longer lists are removed.
-    for name in set(_previous_names(state)) - set(names):
-        with contextlib.suppress(FileNotFoundError):
-            (dest / name).unlink()
     return SyncResult(
         previous_version=previous,
         version=release.version,
@@ -260,8 +270,13 @@ def _sync(dest: Path, client: Client, names: tuple[str, ...], progress: Progress
         withdrawn=withdrawn_ids if EVENTS_FILE in staged else (),
         downloaded=tuple(downloaded),
         incremental=incremental,
+        removed=removed,
     )
 
 
-def _previous_names(state: Any) -> list[str]:
-    return list(state.get("files", [])) if isinstance(state, dict) else []
+def _names(state: dict[str, Any], key: str) -> set[str]:
+    """File names the state lists under `key` (plain names only: never a path out of the copy)."""
+    files = state.get(key)
+    if not isinstance(files, list):
+        return set()
+    return {n for n in files if isinstance(n, str) and n and n == Path(n).name and not n.startswith(".")}

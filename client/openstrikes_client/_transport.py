@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import gc
+import importlib
 import json
 import random
 import time
@@ -18,21 +19,16 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.utils
 import urllib3
-
-try:  # the optional `fast` extra (`pip install "openstrikes-client[fast]"`): same values, faster
-    import orjson
-except ImportError:  # the standard library alone
-    orjson = None  # type: ignore[assignment]
 
 from ._errors import APIError, TransportError, error_for_status
 from ._version import __version__
 
 Timeout = float | tuple[float, float]
 DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)
-USER_AGENT = f"openstrikes-client/{__version__} python-requests/{requests.__version__}"
+USER_AGENT = f"openstrikes-client/{__version__} {requests.utils.default_user_agent()}"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "testserver"})
-GC_PAUSE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -229,43 +225,57 @@ def _stdlib_loads(content: bytes) -> Any:
     return json.loads(content)
 
 
-loads: Callable[[bytes], Any] = _stdlib_loads if orjson is None else orjson.loads
-JSON_DECODER = "json" if orjson is None else "orjson"
+def _fast_loads() -> Callable[[bytes], Any] | None:
+    """orjson's decoder, from the optional `fast` extra (`pip install "openstrikes-client[fast]"`):
+    same values, several times faster; None without it. Imported by name, so the client
+    type-checks the same with and without orjson installed."""
+    try:
+        module = importlib.import_module("orjson")
+    except ImportError:
+        return None
+    fast: Callable[[bytes], Any] = module.loads
+    return fast
+
+
+_FAST = _fast_loads()
+loads: Callable[[bytes], Any] = _stdlib_loads if _FAST is None else _FAST
+JSON_DECODER = "json" if _FAST is None else "orjson"
 
 
 def parse_json(content: bytes, url: str) -> Any:
     """Decode a JSON body; TransportError (naming the URL) if it is not JSON. orjson decodes when
     it is installed, else the standard library: both give the same values for what the API sends.
 
-    The cyclic garbage collector is paused while a large body is decoded: decoding allocates tens
-    of thousands of containers, which would trigger dozens of collections that can find nothing to
-    free (a fresh document has no cycles). The previous state is restored afterwards.
+    The host's garbage collector is left alone (no pause, no freeze): a library must not change
+    the process that imports it. `parse_json_tuned` is the opt-in that does (`Client(tune_gc=True)`).
     """
-    pause = len(content) > GC_PAUSE_BYTES and gc.isenabled()
-    if pause:
-        gc.disable()
     try:
         return loads(content)
     except ValueError as exc:  # orjson.JSONDecodeError is a ValueError too
         raise TransportError(f"the server sent a body that is not JSON ({exc})", url=url) from exc
-    finally:
-        if pause:
-            promote_young_objects()
-            gc.enable()
 
 
-def promote_young_objects() -> None:
-    """Move every object the cyclic collector tracks into its oldest generation.
+def parse_json_tuned(content: bytes, url: str) -> Any:
+    """parse_json, with the process's cyclic garbage collector paused during the decode and the
+    decoded page then moved into the oldest generation. Only for `Client(tune_gc=True)`.
 
-    A freshly decoded page is tens of thousands of live containers in the youngest generation:
-    the next young collection would walk all of them (about 4 ms a page, a sixth of a walk's
-    time) only to find them alive. Promoting them is what that collection would do anyway, at no
-    cost. Done with freeze() and unfreeze() (which merges the frozen objects into the oldest
-    generation), and only when nothing else in the process has frozen objects.
+    A decoded page is tens of thousands of live containers: left to the collector, young
+    collections walk them during the decode and full collections walk them again as they are
+    promoted (about 40 % of a walk's time, measured with benchmarks/bench_client.py). This changes
+    process-wide state: other threads' allocations go uncollected during the decode, and
+    everything young in the process, not only the page, is promoted (gc.freeze then gc.unfreeze;
+    skipped when the host keeps objects frozen itself, which unfreeze would thaw).
     """
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
+    if not gc.isenabled():
+        return parse_json(content, url)
+    gc.disable()
+    try:
+        return parse_json(content, url)
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        gc.enable()
 
 
 def decode_json(resp: requests.Response) -> Any:

@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import server_side
+
 
 @dataclass
 class Reply:
@@ -133,20 +135,6 @@ def ranged(data: bytes, headers: dict[str, str] | None = None) -> Callable[[Seen
 
 # -- A release on disk, in the package's layout (for offline tests) -----------------------------
 
-ACTOR_COLUMNS = [
-    "id",
-    "name",
-    "aliases",
-    "kind",
-    "country",
-    "parent",
-    "external_ids_acled",
-    "external_ids_ucdp",
-    "external_ids_wikidata",
-    "description",
-    "sources",
-]
-
 
 def write_release(
     folder: Path,
@@ -154,33 +142,21 @@ def write_release(
     actors: Iterable[dict[str, Any]],
     version: str = "0.1.0",
     name: str = "openstrikes",
+    extra: dict[str, bytes] | None = None,
 ) -> Path:
     """A minimal package in the layout `openstrikes build` writes: datapackage.json (resources with
-    sha256, events.ndjson under `files`), events.ndjson, actors.csv, changes.csv."""
+    sha256, events.ndjson under `files`), events.ndjson, actors.csv (by the server's flattener),
+    changes.csv, and `extra` files
+    (listed under `files`)."""
     folder.mkdir(parents=True, exist_ok=True)
     evs = sorted(events, key=lambda e: e["id"])
     ndjson = "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in evs)
     files: dict[str, bytes] = {"events.ndjson": ndjson.encode()}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(ACTOR_COLUMNS)
+    w.writerow(server_side.actor_header())
     for a in sorted(actors, key=lambda a: a["id"]):
-        ext = a.get("external_ids") or {}
-        w.writerow(
-            [
-                a["id"],
-                a["name"],
-                json.dumps(a.get("aliases") or []),
-                a["kind"],
-                a.get("country") or "",
-                a.get("parent") or "",
-                ext.get("acled", ""),
-                ext.get("ucdp", ""),
-                ext.get("wikidata", ""),
-                a.get("description") or "",
-                json.dumps(a.get("sources") or []),
-            ]
-        )
+        w.writerow(server_side.flatten_actor(a))
     files["actors.csv"] = buf.getvalue().encode()
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
@@ -189,6 +165,7 @@ def write_release(
         wd = e["withdrawn"]
         w.writerow([e["id"], e["modified"], "true" if wd else "false", wd["at"] if wd else ""])
     files["changes.csv"] = buf.getvalue().encode()
+    files.update(extra or {})
     listed: dict[str, list[dict[str, Any]]] = {"resources": [], "files": []}
     for fname, data in files.items():
         (folder / fname).write_bytes(data)
@@ -200,6 +177,53 @@ def write_release(
     descriptor = {"name": name, "version": version, **listed}
     (folder / "datapackage.json").write_text(json.dumps(descriptor, indent=2) + "\n")
     return folder
+
+
+# Actor shapes the synthetic registry lacks: every optional part present, absent, null or "", and
+# text with the characters a CSV or a list separator could trip on.
+VARIED_ACTORS: dict[str, dict[str, Any]] = {
+    "synthetic-actor-a-00": {
+        "aliases": ["AA|Zero", "Zero; the first", 'Ze,ro "quoted"'],
+        "kind": "state_military",
+        "country": "IQ",
+        "parent": "synthetic-actor-a-01",
+        "external_ids": {"acled": "Militia (Iraq)|x", "ucdp": "123", "wikidata": "Q42"},
+        "description": "",
+        "sources": ["https://example.org/a?x=1%7C2", "https://example.org/b;c"],
+    },
+    "synthetic-actor-a-01": {"external_ids": {"ucdp": "77"}, "kind": "umbrella"},
+    "synthetic-actor-a-02": {"name": 'Actor "Two", the second', "description": None, "aliases": ["Două"]},
+}
+
+
+def spread_places(dataset: Path) -> None:
+    """Move the land events that name no place over the synthetic grid (the generator puts its
+    first 8,800 events, one a day, at one point): the countries and coordinates that geo filters
+    need to tell apart."""
+    from synthetic import COUNTRIES, places
+
+    grid = places()
+    for i, path in enumerate(sorted((dataset / "events").rglob("*.json"))):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("water_body") or record.get("place"):
+            continue  # at sea, or at a place of the registry: its position is fixed
+        country, lat, lon = grid[(i * 7919) % len(grid)]
+        record["country"] = country
+        if record["latitude"] is not None:
+            record["latitude"], record["longitude"] = lat, lon
+        if record.get("timezone"):
+            record["timezone"] = COUNTRIES[country]
+        path.write_text(server_side.canonical(record, "event"), encoding="utf-8")
+
+
+def vary_actors(dataset: Path) -> None:
+    """Give a few actors the shapes of VARIED_ACTORS (a-01 loses its description key)."""
+    for actor_id, changes in VARIED_ACTORS.items():
+        path = dataset / "actors" / f"{actor_id}.json"
+        record = {**json.loads(path.read_text(encoding="utf-8")), **changes}
+        if actor_id == "synthetic-actor-a-01":
+            del record["description"]
+        path.write_text(server_side.canonical(record, "actor"), encoding="utf-8")
 
 
 # -- A requests adapter into a WSGI app (the Flask test client): unit tests with no network -------

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_side import build_package, canonical, create_app, write_zip
 
-from client_fakes import Built, session_into
+from client_fakes import Built, session_into, spread_places, vary_actors
 from openstrikes_client import Client, Retries
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,8 +24,6 @@ N_EVENTS = 400
 def link_chains(dataset: Path) -> None:
     """Link a few events into retaliation chains (the synthetic generator links only beyond 8,800
     events): each chain is three events, each a response to the one before."""
-    from openstrikes.toolchain.records import canonical
-
     files = sorted((dataset / "events").rglob("*.json"))
     for start in range(0, 60, 12):
         chain = files[start : start + 3]
@@ -37,13 +36,13 @@ def link_chains(dataset: Path) -> None:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    from openstrikes.package.archive import write_zip
-    from openstrikes.package.build import build_package
     from synthetic import write_dataset
 
     tmp = tmp_path_factory.mktemp("client-release")
     dataset = write_dataset(tmp / "repo", N_EVENTS, seed=11)
+    spread_places(dataset)
     link_chains(dataset)
+    vary_actors(dataset)
     releases = tmp / "releases"
     package = build_package(dataset, releases)
     zipped = write_zip(package, releases / f"{package.name}.zip")
@@ -60,16 +59,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 def make_app(releases: Path, cache_dir: Path) -> Any:
     """The API's Flask app serving the built releases in `releases`."""
-    from openstrikes.web import create_app
-
     return create_app(releases, cache_dir=cache_dir)
 
 
 @pytest.fixture(scope="session")
 def app(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    web = pytest.importorskip("openstrikes.web", reason="the API (issue 4) is not there yet")
-    if not hasattr(web, "create_app"):
-        pytest.skip("the API (issue 4) is not there yet")
     return make_app(built.releases, tmp_path_factory.mktemp("api-cache"))
 
 

@@ -1,87 +1,176 @@
-"""Property: for random filters, `events.iter()` over the API, the server's NDJSON stream and
-`open_release()` on the same release return the same events, in the same order."""
+"""Property: for random filters and sorts, `events.iter()` over the API, the server's NDJSON stream
+and `open_release()` on the same release return the same events in the same order, and the same
+aggregates. Driven by the server's filter table: every filter parameter (every operator) and every
+sort option has a value strategy here, or the coverage test fails."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from server_side import FILTERS, GROUP_KEYS, SORT_OPTIONS, filter_type
 
-from client_fakes import Built
-from openstrikes_client import Client, open_release
-from openstrikes_client._filters import to_params
-from strategies import schema_enum
+from client_fakes import VARIED_ACTORS, Built
+from openstrikes_client import Client, LocalRelease, open_release
+from openstrikes_client._filters import to_params, words
 
-STRIKE_TYPES = schema_enum("strike_type")
-STATUSES = schema_enum("status")
-OUTCOMES = ["impact", "intercepted", "failed", "unknown"]
+PARAMS: list[str] = [f.param(op) for f in FILTERS for op in f.ops]
+Values = Callable[[Built], st.SearchStrategy[Any]]
+
+
+def _enum(param: str) -> list[str]:
+    field = param.split("__")[0]
+    f = next(f for f in FILTERS if f.field == field)
+    return list(filter_type(f).schema["enum"])
+
+
+def _one_or_list(param: str, pool: Callable[[Built], list[Any]]) -> Values:
+    if param.endswith("__in"):
+        return lambda b: st.lists(st.sampled_from(pool(b)), min_size=1, max_size=3, unique=True)
+    return lambda b: st.sampled_from(pool(b))
+
+
+def _dates(b: Built) -> st.SearchStrategy[date]:
+    known = sorted({date.fromisoformat(e[k]) for e in b.events.values() for k in ("date_start", "date_end")})
+    near = st.builds(lambda d, n: d + timedelta(days=n), st.sampled_from(known), st.integers(-3, 3))
+    return st.one_of(near, st.dates(date(1999, 6, 1), date(2025, 1, 1)))
+
+
+def _stamps(b: Built) -> st.SearchStrategy[datetime]:
+    """Date-times exactly at an event's `modified` (the >= boundary) or just off it, in any zone,
+    or naive (read as UTC, as the API is sent them)."""
+    known = sorted({datetime.fromisoformat(e["modified"]) for e in b.events.values()})
+    zones = [UTC, timezone(timedelta(hours=3)), timezone(timedelta(hours=-5, minutes=-30)), None]
+    shifts = [timedelta(0), timedelta(seconds=-1), timedelta(seconds=1), timedelta(microseconds=-1)]
+
+    def at(t: datetime, shift: timedelta, zone: timezone | None) -> datetime:
+        t = t + shift
+        return t.astimezone(UTC).replace(tzinfo=None) if zone is None else t.astimezone(zone)
+
+    return st.builds(at, st.sampled_from(known), st.sampled_from(shifts), st.sampled_from(zones))
+
+
+def _actor_names(b: Built) -> list[str]:
+    names: list[str] = ["no-such-actor"]
+    for actor in b.actors.values():
+        names += [actor["id"], actor["name"], actor["name"].upper(), *actor["aliases"]]
+    return sorted(set(names))
+
+
+def _query_words(b: Built) -> list[str]:
+    """Words of the searched texts (summaries, places, source titles), some in another case."""
+    found: set[str] = set()
+    for e in list(b.events.values())[:60]:
+        found.update(words(" ".join([e["summary"], e.get("location") or "", e.get("admin2") or ""])))
+    pool = sorted(found)
+    phrases = []  # two words joined by a letter the index splits at: a phrase (see below)
+    for e in list(b.events.values())[:6]:
+        first, second = words(e["summary"])[2:4]
+        phrases += [f"{first}\u19b0{second}", f"{second}\u19b0{first}"]
+    return pool + [w.upper() for w in pool[:5]] + phrases + ["nothingmatches", "Qa'im", "depot, convoy", "-"]
+
+
+def _ship_keys(b: Built) -> list[str]:
+    """IMO numbers and names (some in another case) of the ships the events name, and nobody."""
+    ships = [t["vessel"] for e in b.events.values() for t in e["targets"] if t.get("vessel")]
+    keys = {k for s in ships for k in (s["imo"], s["name"], s["name"].upper()) if k}
+    return [*sorted(keys), "Nobody"]
+
+
+def _coords(b: Built) -> list[tuple[float, float]]:
+    return sorted({(e["latitude"], e["longitude"]) for e in b.events.values() if e["latitude"] is not None})
+
+
+def _bbox(b: Built) -> st.SearchStrategy[tuple[float, float, float, float]]:
+    lon = st.floats(34.0, 61.0)
+    lat = st.floats(26.0, 38.0)
+    return st.builds(lambda a, c, d, e: (min(a, c), min(d, e), max(a, c), max(d, e)), lon, lon, lat, lat)
+
+
+def _near(b: Built) -> st.SearchStrategy[tuple[tuple[float, float], float]]:
+    centre = st.one_of(st.sampled_from(_coords(b)), st.tuples(st.floats(26.0, 38.0), st.floats(34.0, 61.0)))
+    return st.tuples(centre, st.floats(0.5, 400.0))
+
+
+VALUES: dict[str, Values] = {
+    "date_start__gte": _dates,
+    "date_start__lte": _dates,
+    "date_end__gte": _dates,
+    "date_end__lte": _dates,
+    "country": _one_or_list("country", lambda b: ["IQ", "SY", "JO", "IR", "LB"]),
+    "country__in": _one_or_list("country__in", lambda b: ["IQ", "SY", "JO", "IR", "LB"]),
+    "admin1": lambda b: st.sampled_from(["Anbar", "Deir ez-Zor", "Babil", "anbar", "Nowhere"]),
+    "actor": lambda b: st.sampled_from(_actor_names(b)),
+    "attacker": lambda b: st.sampled_from(_actor_names(b)),
+    "target": lambda b: st.sampled_from(_actor_names(b)),
+    "killed__gte": lambda b: st.integers(0, 20),
+    "killed__lte": lambda b: st.integers(0, 20),
+    "injured__gte": lambda b: st.integers(0, 25),
+    "injured__lte": lambda b: st.integers(0, 25),
+    "civilians_killed__gte": lambda b: st.integers(0, 10),
+    "civilians_killed__lte": lambda b: st.integers(0, 10),
+    "tag": lambda b: st.sampled_from(["synthetic", "benchmark", "border", "no-such-tag"]),
+    "operation": lambda b: st.sampled_from(["operation-synthetic", "other-operation"]),
+    "q": lambda b: st.lists(st.sampled_from(_query_words(b)), min_size=1, max_size=2).map(" ".join),
+    "bbox": _bbox,
+    "near": _near,  # drawn with radius_km: the two go together
+    "radius_km": _near,
+    "modified_since": _stamps,
+    "include_withdrawn": lambda b: st.booleans(),
+    "at_sea": lambda b: st.booleans(),
+    "place": lambda b: st.sampled_from(
+        [*sorted({e["place"] for e in b.events.values() if e.get("place")}), "no-such-place"]
+    ),
+    "vessel": lambda b: st.sampled_from(_ship_keys(b)),
+    "flag": lambda b: st.sampled_from(["MH", "LR", "PA", "GB", "ZZ"]),
+}
+for _param in PARAMS:
+    if _param.split("__")[0] in ("strike_type", "status", "outcome", "geo_precision", "water_body"):
+        VALUES[_param] = _one_or_list(_param, lambda b, p=_param: _enum(p))
+
+
+def test_every_filter_and_sort_is_covered() -> None:
+    """A filter or sort the server adds must get a strategy here (and an offline meaning)."""
+    assert set(VALUES) == set(PARAMS)
+    assert set(SORTS) == {None, *SORT_OPTIONS}
+
+
+def _put(f: dict[str, Any], param: str, value: Any) -> None:
+    if param in ("near", "radius_km"):
+        f["near"], f["radius_km"] = value
+    else:
+        f[param] = value
 
 
 @st.composite
-def filters(draw: st.DrawFn) -> dict[str, Any]:
+def filter_sets(draw: st.DrawFn, b: Built, must: str | None = None) -> dict[str, Any]:
+    """A few filters at random (each parameter with chance 1 in 8), plus `must` if given."""
     f: dict[str, Any] = {}
-    if draw(st.booleans()):
-        f["country"] = draw(st.sampled_from(["IQ", "SY", "JO", "IR"]))
-    elif draw(st.booleans()):
-        f["country__in"] = draw(
-            st.lists(st.sampled_from(["IQ", "SY", "JO", "IR"]), min_size=1, max_size=3, unique=True)
-        )
-    if draw(st.booleans()):
-        start = date(2000, 1, 1) + timedelta(days=draw(st.integers(0, 8000)))
-        f["date_start__gte"] = start
-        if draw(st.booleans()):
-            f["date_start__lte"] = start + timedelta(days=draw(st.integers(0, 3000)))
-    if draw(st.integers(0, 3)) == 0:
-        f["strike_type"] = draw(st.sampled_from(STRIKE_TYPES))
-    if draw(st.integers(0, 3)) == 0:
-        f["status__in"] = draw(st.lists(st.sampled_from(STATUSES), min_size=1, max_size=2, unique=True))
-    if draw(st.integers(0, 3)) == 0:
-        f["outcome"] = draw(st.sampled_from(OUTCOMES))
-    if draw(st.integers(0, 3)) == 0:
-        f["killed__gte"] = draw(st.integers(0, 8))
-    if draw(st.integers(0, 4)) == 0:
-        f["attacker"] = draw(
-            st.sampled_from(["synthetic-actor-a-00", "synthetic-actor-b-03", "synthetic-actor-a-07"])
-        )
-    if draw(st.integers(0, 4)) == 0:
-        f["include_withdrawn"] = True
-    if draw(st.integers(0, 4)) == 0:
-        f["at_sea"] = draw(st.booleans())
-    if draw(st.integers(0, 5)) == 0:
-        f["water_body__in" if draw(st.booleans()) else "water_body"] = draw(
-            st.sampled_from([["red_sea", "gulf_of_aden"], ["persian_gulf"]])
-        )
-        if "water_body" in f:
-            f["water_body"] = f["water_body"][0]
-    if draw(st.integers(0, 5)) == 0:
-        f["place"] = draw(st.sampled_from(["synthetic-place-00", "synthetic-waters-01", "no-such-place"]))
-    if draw(st.integers(0, 5)) == 0:  # a ship of the synthetic fleet by IMO number or name, or a flag
-        key = draw(st.sampled_from(["vessel", "flag"]))
-        f[key] = draw(
-            st.sampled_from(
-                ["9000015", "SYNTHETIC TANKER 001", "9000027", "Nobody"]
-                if key == "vessel"
-                else ["MH", "LR", "ZZ"]
-            )
-        )
+    for param in PARAMS:
+        if param == must or draw(st.integers(0, 7)) == 0:
+            _put(f, param, draw(VALUES[param](b)))
     return f
 
 
-SORTS = st.sampled_from([None, "date_start", "-date_start", "id", "-id"])
+SORTS: list[str | None] = [None, *SORT_OPTIONS]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(f=filters(), sort=SORTS, page_size=st.sampled_from([7, 50, 1000]))
-def test_api_ndjson_and_offline_release_agree(
-    api_client: Client, app: Any, built: Built, f: dict[str, Any], sort: str | None, page_size: int
-) -> None:
-    with open_release(built.package) as rel:
-        offline = [e.id for e in rel.events.iter(sort=sort, **f)]  # type: ignore[arg-type]
-    online = [e.id for e in api_client.events.iter(sort=sort, page_size=page_size, **f)]  # type: ignore[arg-type]
+@pytest.fixture(scope="module")
+def rel(built: Built) -> Iterator[LocalRelease]:
+    with open_release(built.package) as release:
+        yield release
+
+
+def _agree(
+    api_client: Client, app: Any, rel: LocalRelease, f: dict[str, Any], sort: str | None, size: int
+) -> int:
+    offline = [e.id for e in rel.events.iter(sort=sort, **f)]  # type: ignore[arg-type]
+    online = [e.id for e in api_client.events.iter(sort=sort, page_size=size, **f)]  # type: ignore[arg-type]
     params = to_params(f)
     params["format"] = "ndjson"
     if sort:
@@ -89,24 +178,91 @@ def test_api_ndjson_and_offline_release_agree(
     resp = app.test_client().get("/v1/events", query_string=params)
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     streamed = [json.loads(line)["id"] for line in resp.get_data().splitlines() if line.strip()]
-    event(
-        "matches: "
-        + ("none" if not offline else "one page" if len(offline) <= page_size else "several pages")
-    )
-    if sort is None or sort.lstrip("-") == "id":
-        assert online == offline == streamed
-    else:  # ties on the sort key may come in any order the server documents; compare as ordered sets
-        assert sorted(online) == sorted(offline) == sorted(streamed)
-        assert len(set(online)) == len(online)
-        key = sort.lstrip("-")
-        by_id = {e["id"]: e for e in built.events.values()}
-        values = [by_id[i][key] for i in online]
-        assert values == sorted(values, reverse=sort.startswith("-"))
+    assert online == offline == streamed, f"filters {f}, sort {sort}"
+    assert rel.events.count(**f) == api_client.events.count(**f) == len(offline)
+    return len(offline)
 
 
-@pytest.mark.parametrize("sort", [None, "-date_start"])
-def test_sorted_walks_agree_in_order(api_client: Client, built: Built, sort: str | None) -> None:
-    with open_release(built.package) as rel:
-        offline = [e.id for e in rel.events.iter(sort=sort, include_withdrawn=True)]  # type: ignore[arg-type]
+SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.mark.parametrize("param", PARAMS)
+@settings(SLOW, max_examples=6)
+@given(data=st.data())
+def test_each_filter_agrees_online_and_offline(
+    api_client: Client, app: Any, rel: LocalRelease, built: Built, param: str, data: st.DataObject
+) -> None:
+    f: dict[str, Any] = {}
+    _put(f, param, data.draw(VALUES[param](built), label=param))
+    sort = data.draw(st.sampled_from(SORTS), label="sort")
+    n = _agree(api_client, app, rel, f, sort, data.draw(st.sampled_from([7, 1000]), label="page_size"))
+    event(f"{param}: " + ("no match" if n == 0 else "matches"))
+
+
+@settings(SLOW, max_examples=40)
+@given(data=st.data())
+def test_filter_sets_and_sorts_agree_online_and_offline(
+    api_client: Client, app: Any, rel: LocalRelease, built: Built, data: st.DataObject
+) -> None:
+    f = data.draw(filter_sets(built), label="filters")
+    sort = data.draw(st.sampled_from(SORTS), label="sort")
+    n = _agree(api_client, app, rel, f, sort, data.draw(st.sampled_from([7, 50, 1000]), label="page_size"))
+    event("matches: " + ("none" if n == 0 else "some"))
+
+
+@settings(SLOW, max_examples=25)
+@given(data=st.data())
+def test_aggregates_agree_online_and_offline(
+    api_client: Client, rel: LocalRelease, built: Built, data: st.DataObject
+) -> None:
+    f = data.draw(filter_sets(built), label="filters")
+    keys = data.draw(st.lists(st.sampled_from(list(GROUP_KEYS)), min_size=1, max_size=2, unique=True))
+    assert rel.aggregates(keys, **f) == api_client.aggregates(keys, **f)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_every_sort_walks_in_the_same_order(api_client: Client, rel: LocalRelease, sort: str | None) -> None:
+    offline = [e.id for e in rel.events.iter(sort=sort, include_withdrawn=True)]  # type: ignore[arg-type]
     online = [e.id for e in api_client.events.iter(sort=sort, include_withdrawn=True, page_size=33)]  # type: ignore[arg-type]
-    assert online == offline
+    assert online == offline and len(offline) == len(set(offline))
+
+
+def test_actor_filters_take_the_varied_actors_names_and_aliases(
+    api_client: Client, rel: LocalRelease
+) -> None:
+    for value in ("AA|Zero", "zero; THE first", VARIED_ACTORS["synthetic-actor-a-02"]["name"].lower()):
+        offline = [e.id for e in rel.events.iter(actor=value)]
+        assert offline == [e.id for e in api_client.events.iter(actor=value)]
+        assert offline, value
+
+
+@pytest.mark.parametrize("naive", [False, True])
+def test_changes_since_agree_online_and_offline(
+    api_client: Client, rel: LocalRelease, built: Built, naive: bool
+) -> None:
+    stamps = sorted(datetime.fromisoformat(e["modified"]) for e in built.events.values())
+    since = stamps[len(stamps) // 2].astimezone(timezone(timedelta(hours=2)))
+    if naive:
+        since = since.astimezone(UTC).replace(tzinfo=None)
+    offline, online = rel.changes(since), api_client.changes(since=since)
+    assert [c.id for c in offline.items] == [c.id for c in online.items]
+    assert offline.items
+
+
+# U+19B0 is a letter to the server's tokeniser and a separator to its FTS5 index: a word with it
+# inside is searched for as a phrase of two tokens, next to each other.
+@pytest.mark.parametrize(
+    "q",
+    [
+        "\u19b0",
+        "synthetic\u19b0event",
+        "strike\u19b0compound",
+        "depot\u19b0convoy reported",
+        "event\u19b0synthetic",
+        "ΟΔΟΣ",
+        "\u00b5",
+        "--",
+    ],
+)
+def test_q_with_what_the_index_folds_or_splits_agrees(api_client: Client, rel: LocalRelease, q: str) -> None:
+    assert [e.id for e in rel.events.iter(q=q)] == [e.id for e in api_client.events.iter(q=q)]

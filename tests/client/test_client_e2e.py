@@ -22,9 +22,6 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def server(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    serve = pytest.importorskip("openstrikes.cli.serve", reason="the API (issue 4) is not there yet")
-    if not hasattr(serve, "cmd_serve"):
-        pytest.skip("the API (issue 4) is not there yet")
     releases = tmp_path_factory.mktemp("serve") / "releases"
     shutil.copytree(built.releases, releases)
     port = free_port()

@@ -3,12 +3,9 @@ the current page's bytes; the decoded body always decides. Against a scripted se
 
 from __future__ import annotations
 
-import gc
 import json
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,7 +14,6 @@ import pytest
 from client_fakes import Reply, Seen, fake_server, json_reply
 from openstrikes_client import Client, Retries, TransportError
 from openstrikes_client._pages import TAIL, tail_cursor
-from openstrikes_client._transport import GC_PAUSE_BYTES, parse_json
 from synthetic import generate_events  # benchmarks/ is on sys.path (conftest.py)
 
 FAST = Retries(total=1, backoff=0.0)
@@ -124,48 +120,3 @@ def test_closing_the_iterator_stops_the_feed_thread() -> None:
             time.sleep(0.05)
         assert not any(t.name == "openstrikes-prefetch" for t in threading.enumerate())
         assert len(srv.hits("/v1/events")) <= 3
-
-
-@contextmanager
-def _collector(enabled: bool) -> Iterator[None]:
-    """The cyclic collector switched on or off for the block, then as it was."""
-    was = gc.isenabled()
-    (gc.enable if enabled else gc.disable)()
-    try:
-        yield
-    finally:
-        (gc.enable if was else gc.disable)()
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_decoding_a_large_body_restores_the_collector_state(enabled: bool) -> None:
-    body = json.dumps({"items": _events(200)}).encode()
-    assert len(body) > GC_PAUSE_BYTES
-    with _collector(enabled):
-        assert len(parse_json(body, "u")["items"]) == 200
-        assert gc.isenabled() is enabled
-        with pytest.raises(TransportError):
-            parse_json(body[:-1], "u")
-        assert gc.isenabled() is enabled
-
-
-def test_a_decoded_page_is_promoted_to_the_oldest_generation() -> None:
-    body = json.dumps({"items": _events(200)}).encode()
-    with _collector(True):
-        items = parse_json(body, "u")["items"]
-        oldest = {id(o) for o in gc.get_objects(generation=2)}
-        # promoted at once, not left for young collections to walk them (and find them alive)
-        assert id(items) in oldest and id(items[-1]["sources"]) in oldest
-        assert gc.get_freeze_count() == 0  # nothing left frozen
-
-
-def test_objects_someone_else_froze_stay_frozen() -> None:
-    body = json.dumps({"items": _events(200)}).encode()
-    with _collector(True):
-        gc.freeze()
-        try:
-            frozen = gc.get_freeze_count()
-            assert len(parse_json(body, "u")["items"]) == 200
-            assert gc.get_freeze_count() == frozen
-        finally:
-            gc.unfreeze()

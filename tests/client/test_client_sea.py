@@ -53,7 +53,7 @@ def test_ship_filters_agree_and_select_what_they_say(api_client: Client, built: 
 def two_releases(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A releases directory with a schema 1.0 release 0.1.0 built by the code of that time, and
     the synthetic 1.1 dataset built as 0.2.0."""
-    from openstrikes.package.build import build_package
+    from server_side import build_package
 
     tmp = tmp_path_factory.mktemp("two")
     releases = tmp / "releases"
@@ -68,7 +68,7 @@ def two_releases(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 @pytest.fixture
 def pinned(two_releases: Path, tmp_path: Path) -> Iterator[Client]:
-    from openstrikes.web import create_app
+    from server_side import create_app
 
     app = create_app(two_releases, cache_dir=tmp_path / "cache")
     with Client(

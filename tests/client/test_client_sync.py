@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,3 +160,55 @@ def test_a_damaged_local_copy_is_repaired(tmp_path: Path, api: Any) -> None:
     result = sync(local, client(srv))
     assert result.downloaded == ("actors.csv",)
     open_release(local).close()
+
+
+def test_files_a_release_drops_are_removed(tmp_path: Path, api: Any) -> None:
+    srv, fake, evs = api
+    local = tmp_path / "live"
+    fake.folders.clear()
+    fake.add("0.1.0", write_release(tmp_path / "r1x", evs, actors(), "0.1.0", extra={"NOTES.md": b"old\n"}))
+    wanted = (*sync_module.DEFAULT_FILES, "NOTES.md")
+    sync(local, client(srv), files=wanted)
+    assert (local / "NOTES.md").read_bytes() == b"old\n"
+
+    new, _, _ = evolve(evs)
+    fake.add("0.2.0", write_release(tmp_path / "r2", new, actors(), "0.2.0"))
+    result = sync(local, client(srv), files=wanted)
+    assert result.version == "0.2.0" and result.removed == ("NOTES.md",)
+    assert not (local / "NOTES.md").exists()
+    with open_release(local) as rel:
+        assert rel.version == "0.2.0"
+    assert sync(local, client(srv), files=wanted).up_to_date
+
+
+def test_a_file_no_longer_asked_for_is_removed_and_one_never_held_is_an_error(
+    tmp_path: Path, api: Any
+) -> None:
+    srv, _, _ = api
+    local = tmp_path / "live"
+    sync(local, client(srv))
+    with pytest.raises(IntegrityError, match=r"NOTES\.md"):
+        sync(local, client(srv), files=(*sync_module.DEFAULT_FILES, "NOTES.md"))
+    result = sync(local, client(srv), files=("events.ndjson",))
+    assert set(result.removed) == {"actors.csv", "changes.csv"}
+    assert sorted(p.name for p in local.iterdir() if not p.name.startswith(".")) == [
+        "datapackage.json",
+        "events.ndjson",
+    ]
+
+
+def test_a_copy_synced_before_files_were_recorded_still_drops_files(tmp_path: Path, api: Any) -> None:
+    srv, fake, evs = api
+    local = tmp_path / "live"
+    fake.folders.clear()
+    fake.add("0.1.0", write_release(tmp_path / "r1x", evs, actors(), "0.1.0", extra={"NOTES.md": b"old\n"}))
+    wanted = (*sync_module.DEFAULT_FILES, "NOTES.md")
+    sync(local, client(srv), files=wanted)
+    state_file = local / sync_module.META / sync_module.STATE
+    state = json.loads(state_file.read_text())
+    del state["files"], state["asked"]  # as an older client wrote it
+    state_file.write_text(json.dumps(state))
+    new, _, _ = evolve(evs)
+    fake.add("0.2.0", write_release(tmp_path / "r2", new, actors(), "0.2.0"))
+    assert sync(local, client(srv), files=wanted).removed == ("NOTES.md",)
+    assert not (local / "NOTES.md").exists()

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_side import build_package, canonical, create_app
 
 from client_fakes import Built, session_into
 from openstrikes_client import Client, open_release, sync
@@ -19,9 +20,6 @@ LATER = "2025-06-01T00:00:00Z"
 @pytest.fixture(scope="module")
 def two_releases(built: Built, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, set[str], set[str]]:
     """A releases directory with built's 0.1.0 and a 0.2.0: three corrections and one withdrawal."""
-    from openstrikes.package.build import build_package
-    from openstrikes.toolchain.records import canonical
-
     tmp = tmp_path_factory.mktemp("two")
     dataset = tmp / "repo" / "dataset"
     shutil.copytree(built.dataset.parent, tmp / "repo")
@@ -50,8 +48,6 @@ def two_releases(built: Built, tmp_path_factory: pytest.TempPathFactory) -> tupl
 
 
 def test_incremental_sync_over_the_real_api(two_releases: Any, tmp_path: Path) -> None:
-    from openstrikes.web import create_app
-
     releases, changed, withdrawn = two_releases
     app = create_app(releases, cache_dir=tmp_path / "cache")
     session = session_into(app)
