@@ -24,7 +24,7 @@ def load_records(dataset: Path) -> tuple[list[dict[str, Any]], dict[str, dict[st
             continue
         if rf.kind == "actor":
             actors[str(data.get("id"))] = data
-        else:
+        elif rf.kind == "event":  # places are not counted here
             events.append(data)
     return events, actors
 
