@@ -3,9 +3,12 @@
 `generate_events(n, seed)` yields `n` events that pass `openstrikes validate`: schema-valid,
 coordinates inside their country (points of a grid kept by the Natural Earth boundaries the
 validator uses), no likely duplicates (distinct places on one day, disjoint attackers on
-neighbouring days), links only to earlier events. `write_dataset(root, n, seed)` writes a
+neighbouring days), links only to earlier events. About one in ten is at sea (schema 1.1: no
+country, a body of water, ships with valid IMO numbers as targets, one ship per day at most),
+and some name a place of the registry `registry()` (and take its coordinates); schema 1.0 and
+1.1 records are mixed, as in a dataset being migrated. `write_dataset(root, n, seed)` writes a
 repository-shaped directory: `root/schema/` (copied), `root/dataset/actors/`,
-`root/dataset/events/YYYY/ID.json` and `root/dataset/datapackage.json`.
+`root/dataset/places/`, `root/dataset/events/YYYY/ID.json` and `root/dataset/datapackage.json`.
 
     python benchmarks/synthetic.py DIR N [--seed S]
 """
@@ -36,6 +39,7 @@ ID_STEP = 1_000_003 * 7  # odd and not a multiple of 5: i -> i*STEP mod 20**8 is
 EPOCH = date(2000, 1, 1)
 DAYS = 8800  # 2000-01-01 .. 2024-02: every event lies in the past
 ACTORS_PER_SIDE = 24
+PLACE_KEYS = ("country", "water_body", "admin1", "admin2", "latitude", "longitude", "geo_precision")
 COUNTRIES = {"IQ": "Asia/Baghdad", "SY": "Asia/Damascus", "JO": "Asia/Amman", "IR": "Asia/Tehran"}
 STRIKE_TYPES = list(event_schema()["properties"]["strike_type"]["enum"])
 TARGET_TYPES = ["militia_facility", "weapons_storage", "military_base", "command_and_control", "vehicle"]
@@ -99,6 +103,116 @@ def places() -> list[tuple[str, float, float]]:
     return out
 
 
+# Boxes that name the body of water of the sea points inside them (first match wins).
+SEA_BOXES = (
+    ("red_sea", 13.5, 27.5, 33.0, 43.0),
+    ("gulf_of_aden", 11.0, 14.5, 43.5, 51.0),
+    ("gulf_of_oman", 22.5, 26.0, 56.5, 60.0),
+    ("persian_gulf", 24.0, 30.0, 48.0, 56.5),
+    ("arabian_sea", 10.0, 22.0, 55.0, 68.0),
+)
+PLACE_SLOTS = 151  # > the events one day holds at 1M events: events of one day get distinct slots
+VESSEL_KINDS = ["bulk_carrier", "tanker", "chemical_tanker", "container_ship", "general_cargo", "warship"]
+FLAGS = [None, "MH", "LR", "PA", "MT", "GR", "GB", "US", "SG", "HK"]
+
+
+@cache
+def sea_places() -> list[tuple[str, float, float]]:
+    """Grid points 0.5 degrees apart at sea (no land under them), with their body of water."""
+    out = []
+    for water, lat0, lat1, lon0, lon1 in SEA_BOXES:
+        lat = lat0
+        while lat <= lat1:
+            lon = lon0
+            while lon <= lon1:
+                taken = any(
+                    w != water and a <= lat <= b and c <= lon <= d
+                    for w, a, b, c, d in SEA_BOXES[: [x[0] for x in SEA_BOXES].index(water)]
+                )
+                if not taken and not geo.on_land(lat, lon):
+                    out.append((water, round(lat, 4), round(lon, 4)))
+                lon += 0.5
+            lat += 0.5
+    return out
+
+
+def imo(six: int) -> str:
+    """A valid IMO number (with its check digit) from a number below one million."""
+    digits = f"{six:06d}"
+    return digits + str(sum(int(d) * w for d, w in zip(digits, (7, 6, 5, 4, 3, 2), strict=True)) % 10)
+
+
+def vessel(k: int) -> dict[str, Any]:
+    """Ship number k of the synthetic fleet (PLACE_SLOTS ships)."""
+    return {
+        "name": f"Synthetic {VESSEL_KINDS[k % len(VESSEL_KINDS)].replace('_', ' ').title()} {k:03d}",
+        "imo": imo(900000 + k) if k % 5 else None,
+        "flag": FLAGS[k % len(FLAGS)],
+        "kind": VESSEL_KINDS[k % len(VESSEL_KINDS)],
+        "owner": f"Synthetic Shipping {k % 7}" if k % 3 == 0 else None,
+        "operator": None,
+    }
+
+
+@cache
+def registry() -> list[dict[str, Any]]:
+    """The synthetic places registry: a few points on land and at sea, each half a grid step off
+    the grids in both directions (over 25 km from every grid point, so that an event at a place
+    is never a likely duplicate of one at a grid point)."""
+    land = [
+        (c, round(lat + 0.25, 4), round(lon + 0.25, 4))
+        for c, lat, lon in places()[3 :: max(1, len(places()) // 20)]
+        if geo.distance_outside_km(c, lat + 0.25, lon + 0.25) == 0.0
+    ]
+    sea = [
+        (w, round(lat + 0.25, 4), round(lon + 0.25, 4))
+        for w, lat, lon in sea_places()[5 :: max(1, len(sea_places()) // 12)]
+        if not geo.on_land(lat + 0.25, lon + 0.25)
+    ]
+    out = []
+    for k, (country, lat, lon) in enumerate(land[:9]):
+        out.append(
+            {
+                "slug": f"synthetic-place-{k:02d}",
+                "name": f"Synthetic Place {k:02d}",
+                "aliases": [f"Place {k:02d}"] if k % 2 else [],
+                "country": country,
+                "water_body": None,
+                "admin1": ["Anbar", "Deir ez-Zor", "Babil"][k % 3],
+                "admin2": None if k % 3 else "Al-Qa'im",
+                "latitude": lat,
+                "longitude": lon,
+                "geo_precision": "exact" if k % 2 else "near",
+                "sources": [
+                    {
+                        "url": f"https://gazetteer.example.org/synthetic-place-{k:02d}",
+                        "title": f"Synthetic Place {k:02d}",
+                        "publisher": "Example Gazetteer",
+                    }
+                ],
+                "external_ids": {"geonames": str(1000 + k)} if k % 2 else {},
+            }
+        )
+    for k, (water, lat, lon) in enumerate(sea[:4]):
+        out.append(
+            {
+                "slug": f"synthetic-waters-{k:02d}",
+                "name": f"Synthetic Waters {k:02d}",
+                "aliases": [],
+                "country": None,
+                "water_body": water,
+                "admin1": None,
+                "admin2": None,
+                "latitude": lat,
+                "longitude": lon,
+                "geo_precision": "near" if k % 2 else "water_body",
+                "sources": [],
+                "external_ids": {},
+            }
+        )
+    return out
+
+
 def actor_ids() -> list[str]:
     return [f"synthetic-actor-{side}-{k:02d}" for side in ("a", "b") for k in range(ACTORS_PER_SIDE)]
 
@@ -141,6 +255,8 @@ def generate_events(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
     """Yield n valid events, deterministically for a given seed."""
     rng = random.Random(seed)
     grid = places()
+    sea = sea_places()
+    gazetteer = registry()
     pool = actor_ids()
     sides = (pool[:ACTORS_PER_SIDE], pool[ACTORS_PER_SIDE:])
     for i in range(n):
@@ -198,6 +314,9 @@ def generate_events(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
                     "relation": rng.choice(["retaliation_for", "response_to", "follow_up"]),
                 }
             )
+        at_sea = rng.random() < 0.1
+        slot_of_day = (day_index + slot) % PLACE_SLOTS  # distinct for the events of one day
+        named = gazetteer[slot_of_day] if slot_of_day < len(gazetteer) and rng.random() < 0.5 else None
         event: dict[str, Any] = {
             "id": ident,
             "schema_version": "1.0.0",
@@ -253,6 +372,43 @@ def generate_events(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
             "tags": rng.sample(["synthetic", "benchmark", "border"], rng.randint(0, 2)),
             "contributors": ["synthetic"],
         }
+        if at_sea or named is not None or rng.random() < 0.5:  # a 1.1 record
+            event["schema_version"] = "1.1.0"
+            event["water_body"] = event["place"] = None
+        if at_sea:
+            water, sea_lat, sea_lon = sea[slot % len(sea)]
+            event.update(
+                country=None,
+                water_body=water,
+                admin1=None,
+                admin2=None,
+                location=rng.choice([None, "about 60 nautical miles west of Hodeidah", "off the coast"]),
+                latitude=sea_lat if located else None,
+                longitude=sea_lon if located else None,
+                geo_precision=rng.choice(["exact", "near", "offset", "water_body"])
+                if located
+                else "water_body",
+                timezone=rng.choice([None, "Asia/Aden"]),
+            )
+            event["targets"] = [
+                {
+                    "actor": None,
+                    "target_type": "vessel",
+                    "description": rng.choice([None, "merchant ship"]),
+                    "vessel": vessel(slot_of_day),
+                }
+            ]
+        if named is not None:
+            event.update({k: named[k] for k in PLACE_KEYS}, place=named["slug"], location=named["name"])
+            if named["country"] is None:
+                event["timezone"] = None
+            elif event["timezone"] is not None:
+                event["timezone"] = COUNTRIES[named["country"]]
+            event["targets"] = (
+                [t for t in event["targets"] if t.get("target_type") != "vessel"]
+                if named["country"]
+                else event["targets"]
+            )
         if rng.random() < 0.05:  # some records leave optional keys out altogether
             for key in rng.sample(
                 ["datetime_utc", "timezone", "platforms", "munitions", "tags", "operation"], 2
@@ -270,6 +426,9 @@ def write_dataset(root: Path, n: int, seed: int = 0, version: str = "0.1.0") -> 
     (dataset / "actors").mkdir(parents=True, exist_ok=True)
     for actor in actors():
         (dataset / "actors" / f"{actor['id']}.json").write_text(canonical(actor, "actor"), encoding="utf-8")
+    (dataset / "places").mkdir(parents=True, exist_ok=True)
+    for place in registry():
+        (dataset / "places" / f"{place['slug']}.json").write_text(canonical(place, "place"), encoding="utf-8")
     made: set[Path] = set()
     for event in generate_events(n, seed):
         folder = dataset / "events" / event["date_start"][:4]

@@ -28,7 +28,8 @@ class Release:
 
 
 def build_release(tmp: Path, n: int, seed: int, *, version: str = "0.1.0", links: bool = True) -> Release:
-    """Write a synthetic dataset of n events, spread them over the generator's places, link every
+    """Write a synthetic dataset of n events, spread the land events that name no place over the
+    generator's grid, link every
     9th event to the one before it (and some to one further back), and build it."""
     from openstrikes.package.build import build_package
     from openstrikes.toolchain.records import canonical
@@ -41,6 +42,8 @@ def build_release(tmp: Path, n: int, seed: int, *, version: str = "0.1.0", links
     ids = sorted(events)
     for k, i in enumerate(ids):
         e = events[i]
+        if e.get("water_body") or e.get("place"):
+            continue  # at sea, or at a place of the registry: its position is fixed
         country, lat, lon = grid[(k * 7) % len(grid)]
         e["country"] = country
         e["timezone"] = None
@@ -151,3 +154,46 @@ def children_of(pid: int) -> list[int]:
         if fields[0] != "Z" and int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
+# The last commit of the code before schema 1.1: it builds releases as 0.1.0 was built.
+LEGACY_COMMIT = "ce02883a964ad25435bb3e1ced87c82cb6900d08"
+
+
+def build_legacy_release(tmp: Path, n: int, seed: int, releases: Path) -> Path:
+    """Build a schema 1.0 release (version 0.1.0) into `releases` with the code of LEGACY_COMMIT,
+    checked out of git into `tmp` and run in a child process (the current code cannot build
+    packages of the old layout). Skips the test when git or the commit is not available."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if shutil.which("git") is None:
+        pytest.skip("git is needed to check out the schema 1.0 code")
+    code = tmp / "legacy-code"
+    code.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", LEGACY_COMMIT, "api", "schema", "benchmarks"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        pytest.skip(f"commit {LEGACY_COMMIT[:12]} is not in this checkout")
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
+    root = tmp / "legacy-root"
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from synthetic import write_dataset\n"
+        "from openstrikes.package import build_package\n"
+        f"dataset = write_dataset(Path({str(root)!r}), {n}, seed={seed}, version='0.1.0')\n"
+        f"print(build_package(dataset, Path({str(releases)!r}), progress=False))\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{code / 'api'}:{code / 'benchmarks'}",
+        "OPENSTRIKES_ROOT": str(code),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=code, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return Path(done.stdout.strip().splitlines()[-1])

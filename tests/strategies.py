@@ -172,6 +172,69 @@ def events(draw: st.DrawFn, day: date | None = None, event_id: str | None = None
     }
 
 
+# Points at sea, well away from any coast, by body of water.
+SEA_POINTS = (
+    ("red_sea", 20.0, 38.5),
+    ("red_sea", 16.5, 41.0),
+    ("gulf_of_aden", 12.5, 47.0),
+    ("arabian_sea", 15.0, 60.0),
+    ("gulf_of_oman", 24.5, 58.5),
+    ("persian_gulf", 27.0, 51.5),
+    ("mediterranean_sea", 34.0, 20.0),
+    ("caspian_sea", 41.0, 51.0),
+)
+
+
+def imo_with_check_digit(six: str) -> str:
+    """A valid IMO number from its first six digits."""
+    return six + str(sum(int(d) * w for d, w in zip(six, (7, 6, 5, 4, 3, 2), strict=True)) % 10)
+
+
+@st.composite
+def vessels(draw: st.DrawFn) -> dict[str, Any]:
+    """One valid `vessel` object (schema 1.1)."""
+    return {
+        "name": draw(safe_text),
+        "imo": draw(st.one_of(st.none(), st.from_regex(r"\A9[0-9]{5}\Z").map(imo_with_check_digit))),
+        "flag": draw(st.sampled_from([None, "MH", "LR", "PA", "MT", "GR", "GB", "US"])),
+        "kind": draw(st.sampled_from(schema_enum("kind", "vessel"))),
+        "owner": draw(st.one_of(st.none(), safe_text)),
+        "operator": draw(st.one_of(st.none(), safe_text)),
+    }
+
+
+@st.composite
+def sea_events(draw: st.DrawFn, day: date | None = None, event_id: str | None = None) -> dict[str, Any]:
+    """One valid event at sea (schema 1.1): no country, a body of water, ships as targets."""
+    event = draw(events(day=day, event_id=event_id))
+    water, lat, lon = draw(st.sampled_from(SEA_POINTS))
+    located = draw(st.booleans())
+    event.update(
+        schema_version="1.1.0",
+        timezone="Asia/Aden" if event["timezone"] else None,  # 09:00 UTC is the same day there
+        country=None,
+        water_body=water,
+        admin1=None,
+        admin2=None,
+        latitude=round(lat + draw(st.floats(-0.05, 0.05)), 5) if located else None,
+        longitude=round(lon + draw(st.floats(-0.05, 0.05)), 5) if located else None,
+        geo_precision=draw(st.sampled_from(["exact", "near", "offset", "water_body"]))
+        if located
+        else "water_body",
+        place=None,
+    )
+    event["targets"] = [
+        {
+            "actor": None,
+            "target_type": "vessel",
+            "description": draw(st.one_of(st.none(), safe_text)),
+            "vessel": draw(vessels()),
+        }
+        for _ in range(draw(st.integers(1, 2)))
+    ]
+    return event
+
+
 def actor_record(actor_id: str) -> dict[str, Any]:
     """A valid actor record for one of ACTOR_IDS (fixtures, not real data)."""
     return {

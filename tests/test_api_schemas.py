@@ -14,17 +14,19 @@ from typing import Any
 import pytest
 from conftest_api import Release, build_release
 
+from openstrikes.schema_files import schema_version
 from openstrikes.toolchain.records import canonical
 from openstrikes.web import create_app
 
 NEW_TYPE = "naval_gunfire"
 NEW_FIELD = "weather"
+NEXT_SCHEMA = "{}.{}.0".format(*[int(x) + (i == 1) for i, x in enumerate(schema_version().split(".")[:2])])
 
 
 @pytest.fixture(scope="module")
 def two_schemas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Release, Path, str]:
     """Release 0.1.0 with the repository's schema; 0.2.0 built (in a process of its own, from a
-    copy of the repository) with a schema 1.1.0 that adds a strike type one event uses and an
+    copy of the repository) with a schema one minor version up that adds a strike type one event uses and an
     optional field."""
     tmp = tmp_path_factory.mktemp("two-schemas")
     old = build_release(tmp, 60, seed=4)
@@ -32,7 +34,7 @@ def two_schemas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Release, Path
     shutil.copytree(old.package.parents[1] / "repo-0.1.0", repo)
     schema_path = repo / "schema" / "event.schema.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    schema["x-schema-version"] = "1.1.0"
+    schema["x-schema-version"] = NEXT_SCHEMA
     schema["properties"]["strike_type"]["enum"].append(NEW_TYPE)
     schema["properties"][NEW_FIELD] = {"description": "Weather at the time.", "type": ["string", "null"]}
     schema_path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
@@ -84,7 +86,7 @@ def test_each_release_ships_and_serves_its_schema(client: Any) -> None:
         resp = client.get(f"/v1/releases/{release}/files/event.schema.json")
         assert resp.status_code == 200
         versions[release] = json.loads(resp.get_data())["x-schema-version"]
-    assert versions == {"0.1.0": "1.0.0", "0.2.0": "1.1.0"}
+    assert versions == {"0.1.0": schema_version(), "0.2.0": NEXT_SCHEMA}
 
 
 def test_the_api_is_documented_with_the_latest_releases_schema(client: Any) -> None:

@@ -43,12 +43,14 @@ EXPECTED_FILES = {
     "event_sources.csv",
     "event_actors.csv",
     "actors.csv",
+    "places.csv",
     "events.json",
     "events.ndjson",
     "events.geojson",
     "changes.csv",
     "event.schema.json",
     "actor.schema.json",
+    "place.schema.json",
     "CITATION.cff",
     "SHA256SUMS",
 }
@@ -118,6 +120,7 @@ def test_descriptor_metadata_and_hashes(built: Path, synthetic: Path) -> None:
         "events": len(evs),
         "withdrawn": sum(1 for e in evs if e["withdrawn"]),
         "actors": len(list((synthetic / "dataset" / "actors").iterdir())),
+        "places": len(list((synthetic / "dataset" / "places").glob("*.json"))),
     }
 
 
@@ -511,3 +514,41 @@ def test_progress_bar_learns_its_total_and_draws_only_for_long_runs() -> None:
     small.update(10, 10)
     small.close()
     assert short_run.getvalue() == ""
+
+
+def test_foreign_keys_and_columns_of_schema_1_1_are_derived_from_the_schema(built: Path) -> None:
+    """Every `x-references` of the JSON Schemas is a foreign key of the table holding the column;
+    vessel columns, the body of water and the place slug are columns; places.csv holds the
+    registry, and events at sea and events naming a place are in the package."""
+    desc = json.loads((built / "datapackage.json").read_text())
+    res = {r["name"]: r for r in desc["resources"]}
+    fks = {
+        r: [(fk["fields"][0], fk["reference"]["resource"]) for fk in res[r]["schema"].get("foreignKeys", [])]
+        for r in res
+        if "schema" in res[r]
+    }
+    assert ("place", "places") in fks["events"]
+    assert ("withdrawn_superseded_by", "events") in fks["events"]
+    assert ("actor", "actors") in fks["event-actors"] and ("parent", "actors") in fks["actors"]
+    assert res["places"]["schema"]["primaryKey"] == ["slug"]
+    events_fields = {f["name"]: f for f in res["events"]["schema"]["fields"]}
+    assert "required" not in events_fields["country"].get("constraints", {})  # null at sea
+    assert "red_sea" in events_fields["water_body"]["constraints"]["enum"]
+    actor_fields = [f["name"] for f in res["event-actors"]["schema"]["fields"]]
+    assert {
+        "vessel_name",
+        "vessel_imo",
+        "vessel_flag",
+        "vessel_kind",
+        "vessel_owner",
+        "vessel_operator",
+    } <= set(actor_fields)
+    with (built / "events.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert any(r["water_body"] and not r["country"] for r in rows)
+    assert any(r["place"] for r in rows)
+    with (built / "places.csv").open(newline="", encoding="utf-8") as fh:
+        slugs = {r["slug"] for r in csv.DictReader(fh)}
+    assert {r["place"] for r in rows if r["place"]} <= slugs
+    with (built / "event_actors.csv").open(newline="", encoding="utf-8") as fh:
+        assert any(r["vessel_imo"] for r in csv.DictReader(fh))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from openstrikes.schema_files import actor_schema, event_schema, schema_version
+from openstrikes.schema_files import actor_schema, event_schema, place_schema, schema_version
 from openstrikes.toolchain.schema_check import checker
 
 
-@pytest.mark.parametrize("schema", [event_schema(), actor_schema()], ids=["event", "actor"])
+@pytest.mark.parametrize(
+    "schema", [event_schema(), actor_schema(), place_schema()], ids=["event", "actor", "place"]
+)
 def test_schema_is_valid_draft_2020_12_with_id_and_version(schema: dict) -> None:
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -31,6 +33,7 @@ def test_every_object_in_the_event_schema_is_closed() -> None:
 
     walk(event_schema())
     walk(actor_schema())
+    walk(place_schema())
 
 
 @pytest.mark.parametrize(
@@ -58,3 +61,22 @@ def test_project_checker_rejects_bad_formats_in_a_record() -> None:
 def test_schema_version_is_the_version_new_records_get() -> None:
     assert schema_version() == event_schema()["x-schema-version"]
     assert Draft202012Validator(event_schema()["properties"]["schema_version"]).is_valid(schema_version())
+
+
+def test_schema_1_1_still_admits_1_0_records() -> None:
+    """1.1 is additive: a record written against 1.0 (no water_body, place or vessel; a country)
+    is still valid, and schema_version 1.0.x is still accepted."""
+    version = Draft202012Validator(event_schema()["properties"]["schema_version"])
+    assert version.is_valid("1.0.0") and version.is_valid("1.1.0") and not version.is_valid("2.0.0")
+    assert event_schema()["$id"].endswith("/1.1.0/event.schema.json")
+    assert schema_version() == "1.1.0"
+
+
+def test_event_and_place_schemas_share_the_place_fields() -> None:
+    """The fields a place fixes in an event have the same meaning-bearing constraints in both schemas."""
+    from openstrikes.toolchain.places import PLACE_FIELDS
+
+    for name in PLACE_FIELDS:
+        ev, pl = dict(event_schema()["properties"][name]), dict(place_schema()["properties"][name])
+        ev.pop("description"), pl.pop("description")
+        assert ev == pl, name

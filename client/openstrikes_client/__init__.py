@@ -9,7 +9,7 @@
 `sync(dir, client)` keeps such a copy current.
 """
 
-from ._client import Actors, Client, Events
+from ._client import Actors, Client, Events, Places
 from ._download import Progress
 from ._errors import (
     APIError,
@@ -42,6 +42,10 @@ from ._models import (
     GeoPrecision,
     Outcome,
     Page,
+    Place,
+    PlaceEvents,
+    PlaceIds,
+    PlaceSource,
     Problem,
     Range,
     Relation,
@@ -56,6 +60,9 @@ from ._models import (
     StrikeType,
     Target,
     TargetType,
+    Vessel,
+    VesselKind,
+    WaterBody,
     Withdrawal,
     WithdrawalReason,
 )
@@ -93,6 +100,11 @@ __all__ = [
     "OpenStrikesError",
     "Outcome",
     "Page",
+    "Place",
+    "PlaceEvents",
+    "PlaceIds",
+    "PlaceSource",
+    "Places",
     "Problem",
     "Progress",
     "Range",
@@ -114,6 +126,9 @@ __all__ = [
     "Target",
     "TargetType",
     "TransportError",
+    "Vessel",
+    "VesselKind",
+    "WaterBody",
     "Withdrawal",
     "WithdrawalReason",
     "__version__",

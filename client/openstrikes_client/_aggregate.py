@@ -24,6 +24,8 @@ GROUP_KEYS: dict[str, KeyFn] = {
     "status": lambda e: [e["status"]],
     "outcome": lambda e: [e["outcome"]],
     "geo_precision": lambda e: [e["geo_precision"]],
+    "water_body": lambda e: [e.get("water_body")],
+    "place": lambda e: [e.get("place")],
     "attacker": lambda e: sorted({a["actor"] for a in e["attackers"]}),
 }
 

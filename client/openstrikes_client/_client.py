@@ -22,6 +22,8 @@ from ._models import (
     Changes,
     Event,
     Page,
+    Place,
+    PlaceEvents,
     Release,
     Releases,
     Report,
@@ -160,6 +162,23 @@ class Actors:
         return Actor.from_dict(self._client._get(f"actors/{quote(actor_id, safe='')}"))
 
 
+class Places:
+    """`client.places`: the places registry (schema 1.1; empty for older releases)."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self) -> list[Place]:
+        """Every place of the registry, by slug."""
+        body = self._client._get("places")
+        return _parse(lambda b: [Place.from_dict(x) for x in b["items"]], body, "places")
+
+    def get(self, slug: str) -> PlaceEvents:
+        """The place with this slug and the live events that name it; NotFound if none."""
+        body = self._client._get(f"places/{quote(slug, safe='')}")
+        return _parse(PlaceEvents.from_dict, body, "place")
+
+
 class Client:
     """A client of the OpenStrikes API.
 
@@ -200,6 +219,7 @@ class Client:
         )
         self.events = Events(self)
         self.actors = Actors(self)
+        self.places = Places(self)
 
     # -- plumbing --------------------------------------------------------------------------------
 

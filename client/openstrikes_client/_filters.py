@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal, TypedDict
 
-from ._models import GeoPrecision, Outcome, Status, StrikeType, format_datetime, parse_datetime
+from ._models import GeoPrecision, Outcome, Status, StrikeType, WaterBody, format_datetime, parse_datetime
 
 SortKey = Literal[
     "date_start",
@@ -31,7 +31,17 @@ SortKey = Literal[
     "-killed",
 ]
 GroupKey = Literal[
-    "country", "admin1", "year", "month", "strike_type", "status", "outcome", "geo_precision", "attacker"
+    "country",
+    "admin1",
+    "year",
+    "month",
+    "strike_type",
+    "status",
+    "outcome",
+    "geo_precision",
+    "water_body",
+    "place",
+    "attacker",
 ]
 
 
@@ -43,7 +53,9 @@ class EventFilters(TypedDict, total=False):
     count reported; `killed__lte`: by the lowest; unknown figures never match). `actor`,
     `attacker` and `target` take an actor id, name or alias (any case). `q` matches events whose
     summary, place names, operation or source titles contain every word. Withdrawn events are
-    left out unless `include_withdrawn=True`.
+    left out unless `include_withdrawn=True`. Schema 1.1: `at_sea=True` keeps events at sea
+    (`False` those on land), `water_body` their body of water, `place` a place slug, `vessel` a
+    ship by IMO number or name (any case), `flag` a ship's flag state.
     """
 
     date_start__gte: date
@@ -64,6 +76,12 @@ class EventFilters(TypedDict, total=False):
     outcome__in: Sequence[Outcome]
     geo_precision: GeoPrecision
     geo_precision__in: Sequence[GeoPrecision]
+    water_body: WaterBody
+    water_body__in: Sequence[WaterBody]
+    at_sea: bool
+    place: str
+    vessel: str
+    flag: str
     killed__gte: int
     killed__lte: int
     injured__gte: int
@@ -255,7 +273,17 @@ def _predicate(name: str, value: Any, f: Mapping[str, Any], resolve: Callable[[s
         if op == "gte":
             return lambda e: bool(e[field] >= iso)
         return lambda e: bool(e[field] <= iso)
-    if field in ("country", "admin1", "strike_type", "status", "outcome", "geo_precision", "operation"):
+    if field in (
+        "country",
+        "admin1",
+        "strike_type",
+        "status",
+        "outcome",
+        "geo_precision",
+        "operation",
+        "water_body",
+        "place",
+    ):
         if op == "in":
             allowed = set(value)
             return lambda e: e.get(field) in allowed
@@ -274,6 +302,24 @@ def _predicate(name: str, value: Any, f: Mapping[str, Any], resolve: Callable[[s
         if op == "gte":
             return lambda e: (m := _range_max(e, field)) is not None and m >= n
         return lambda e: (m := _range_min(e, field)) is not None and m <= n
+    if field == "at_sea":
+        wanted_at_sea = bool(value)
+        return lambda e: (e.get("water_body") is not None) == wanted_at_sea
+    if field in ("vessel", "flag"):
+        folded = str(value).casefold()
+
+        def by_ship(e: Mapping[str, Any]) -> bool:
+            for t in e["targets"]:
+                ship = t.get("vessel")
+                if not ship:
+                    continue
+                if field == "flag" and ship.get("flag") == value:
+                    return True
+                if field == "vessel" and (ship.get("imo") == value or ship["name"].casefold() == folded):
+                    return True
+            return False
+
+        return by_ship
     if field == "tag":
         return lambda e: value in (e.get("tags") or ())
     if field == "q":

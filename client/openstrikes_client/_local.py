@@ -24,14 +24,17 @@ from ._models import (
     Changes,
     Event,
     Page,
+    Place,
+    PlaceEvents,
     _adopt,
     event_from_json,
     parse_datetime,
 )
-from ._rows import actor_record, check_actor_header
+from ._rows import actor_record, check_actor_header, place_record
 
 EVENTS_FILE = "events.ndjson"
 ACTORS_FILE = "actors.csv"
+PLACES_FILE = "places.csv"  # schema 1.1; older releases have none
 CHANGES_FILE = "changes.csv"
 DESCRIPTOR = "datapackage.json"
 SYNC_PENDING = ".openstrikes-sync/COMMIT"
@@ -117,6 +120,11 @@ def _none(value: str | None) -> str | None:
 def actor_from_row(row: Mapping[str, str]) -> Actor:
     """An Actor from a row of the package's actors.csv (the same Actor the API gives)."""
     return _adopt(Actor, actor_record(row))
+
+
+def place_from_row(row: Mapping[str, str]) -> Place:
+    """A Place from a row of the package's places.csv (the same Place the API gives)."""
+    return _adopt(Place, place_record(row))
 
 
 def _truthy(value: str) -> bool:
@@ -276,6 +284,36 @@ class LocalActors:
             raise NotFound(404, f"no actor {actor_id!r} in release {self._release.version}") from None
 
 
+class LocalPlaces:
+    """`places.list/get` over the release's places.csv (none in releases before schema 1.1)."""
+
+    def __init__(self, release: LocalRelease) -> None:
+        self._release = release
+
+    def _all(self) -> dict[str, Place]:
+        files = self._release._files
+        out: dict[str, Place] = {}
+        if files.exists(PLACES_FILE):
+            with files.open(PLACES_FILE) as fh:
+                for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")):
+                    place = place_from_row(row)
+                    out[place.slug] = place
+        return dict(sorted(out.items()))
+
+    def list(self) -> list[Place]:
+        """Every place of the registry, by slug."""
+        return list(self._all().values())
+
+    def get(self, slug: str) -> PlaceEvents:
+        """The place with this slug and the live events that name it (by date, then id)."""
+        place = self._all().get(slug)
+        if place is None:
+            raise NotFound(404, f"no place {slug!r} in release {self._release.version}")
+        rows = [e for e in self._release.events._raw() if e.get("place") == slug and e["withdrawn"] is None]
+        rows.sort(key=lambda e: (e["date_start"], e["id"]))
+        return PlaceEvents(place=place, events=tuple(event_from_json(e) for e in rows))
+
+
 class LocalRelease:
     """A downloaded release, queried offline. Use `open_release(path)`; close it (or use `with`)."""
 
@@ -296,6 +334,7 @@ class LocalRelease:
             self.verify()
         self.events = LocalEvents(self)
         self.actors = LocalActors(self)
+        self.places = LocalPlaces(self)
 
     @property
     def version(self) -> str:
@@ -306,7 +345,7 @@ class LocalRelease:
     def name(self) -> str:
         return str(self.descriptor.get("name", ""))
 
-    def verify(self, names: tuple[str, ...] = (EVENTS_FILE, ACTORS_FILE, CHANGES_FILE)) -> None:
+    def verify(self, names: tuple[str, ...] = (EVENTS_FILE, ACTORS_FILE, PLACES_FILE, CHANGES_FILE)) -> None:
         """Check the files this class reads against the sha256 and size in datapackage.json."""
         for name in names:
             if not self._files.exists(name):

@@ -16,7 +16,30 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 from ._errors import IntegrityError
 
 DatePrecision = Literal["day", "days", "week", "month", "year"]
-GeoPrecision = Literal["exact", "near", "admin2", "admin1", "country"]
+GeoPrecision = Literal["exact", "near", "offset", "admin2", "admin1", "country", "water_body"]
+WaterBody = Literal[
+    "red_sea",
+    "bab_el_mandeb",
+    "gulf_of_aden",
+    "arabian_sea",
+    "gulf_of_oman",
+    "persian_gulf",
+    "mediterranean_sea",
+    "caspian_sea",
+    "indian_ocean",
+]
+VesselKind = Literal[
+    "bulk_carrier",
+    "tanker",
+    "chemical_tanker",
+    "lpg_carrier",
+    "container_ship",
+    "general_cargo",
+    "vehicle_carrier",
+    "warship",
+    "other",
+    "unknown",
+]
 StrikeType = Literal[
     "airstrike", "drone_strike", "missile", "rocket", "artillery", "loitering_munition", "unknown"
 ]
@@ -33,6 +56,7 @@ TargetType = Literal[
     "infrastructure",
     "residential",
     "diplomatic",
+    "vessel",
     "other",
     "unknown",
 ]
@@ -294,12 +318,27 @@ class Attacker(_JSONModel):
 
 @_json_model()
 @dataclass(frozen=True, kw_only=True)
+class Vessel(_JSONModel):
+    """A ship targeted by a strike (schema 1.1): `imo` is its 7-digit IMO number, `flag` an ISO
+    3166-1 alpha-2 code; both None when no source states them."""
+
+    name: str
+    imo: str | None
+    flag: str | None
+    kind: VesselKind
+    owner: str | None = None
+    operator: str | None = None
+
+
+@_json_model(vessel=_one(Vessel))
+@dataclass(frozen=True, kw_only=True)
 class Target(_JSONModel):
-    """What and whom the strike hit or aimed at."""
+    """What and whom the strike hit or aimed at; `vessel` describes a ship (schema 1.1)."""
 
     actor: str | None = None
     target_type: TargetType
     description: str | None = None
+    vessel: Vessel | None = None
 
 
 @_json_model()
@@ -349,6 +388,8 @@ class Event(_JSONModel):
     """One strike event: one location on one day (fields as in schema/event.schema.json).
 
     `withdrawn` is None for a live event; a withdrawn event stays in the data with its reason.
+    At sea (schema 1.1) `country` is None and `water_body` names the body of water; `place` is
+    the slug of a place of the registry. Records of schema 1.0 give None for both.
     """
 
     id: str
@@ -361,13 +402,15 @@ class Event(_JSONModel):
     date_precision: DatePrecision
     datetime_utc: datetime | None = None
     timezone: str | None = None
-    country: str
+    country: str | None
+    water_body: WaterBody | None = None
     admin1: str | None = None
     admin2: str | None = None
     location: str | None = None
     latitude: float | None
     longitude: float | None
     geo_precision: GeoPrecision
+    place: str | None = None
     strike_type: StrikeType
     platforms: tuple[str, ...] = ()
     munitions: tuple[str, ...] = ()
@@ -441,6 +484,68 @@ class Actor(_JSONModel):
     def from_dict(cls, d: Mapping[str, Any]) -> Actor:
         """Build an Actor from its JSON form (unknown fields ignored; IntegrityError if malformed)."""
         return _load(cls, d)
+
+
+# -- Places --------------------------------------------------------------------------------------
+
+
+@_json_model()
+@dataclass(frozen=True, kw_only=True)
+class PlaceSource(_JSONModel):
+    """A gazetteer page a place was taken from."""
+
+    url: str
+    title: str
+    publisher: str
+
+
+@_json_model()
+@dataclass(frozen=True, kw_only=True)
+class PlaceIds(_JSONModel):
+    """Identifiers of a place in other gazetteers."""
+
+    geonames: str | None = None
+    wikidata: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k in ("geonames", "wikidata") if (v := getattr(self, k)) is not None}
+
+
+@_json_model(aliases=_tuple, sources=_tuple_of(PlaceSource), external_ids=_one(PlaceIds))
+@dataclass(frozen=True, kw_only=True)
+class Place(_JSONModel):
+    """One place of the registry (fields as in schema/place.schema.json); events that name it
+    in `place` share its country, body of water, admin names, coordinates and precision."""
+
+    slug: str
+    name: str
+    aliases: tuple[str, ...]
+    country: str | None
+    water_body: WaterBody | None
+    admin1: str | None
+    admin2: str | None
+    latitude: float | None
+    longitude: float | None
+    geo_precision: GeoPrecision
+    sources: tuple[PlaceSource, ...]
+    external_ids: PlaceIds
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Place:
+        """Build a Place from its JSON form (unknown fields ignored; IntegrityError if malformed)."""
+        return _load(cls, d)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceEvents:
+    """A place and the live events that name it (by date, then id)."""
+
+    place: Place
+    events: tuple[Event, ...]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> PlaceEvents:
+        return cls(place=Place.from_dict(d["place"]), events=tuple(Event.from_dict(e) for e in d["events"]))
 
 
 # -- Responses -----------------------------------------------------------------------------------

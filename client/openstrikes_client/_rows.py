@@ -1,9 +1,11 @@
-"""Actor records back from the rows of a release's actors.csv, exactly as the package wrote them.
+"""Actor and place records back from the rows of a release's actors.csv and places.csv, exactly
+as the package wrote them.
 
 Mirror: this is the reading half of the server's `flatten.unflatten_record` over the actor layout
-that `tableschema` derives from schema/actor.schema.json. The client cannot import the server (it
+that `tableschema` derives from schema/actor.schema.json (and place.schema.json). The client cannot import the server (it
 installs on its own, standard library only), so the layout is written out here; a parity test
-holds `ACTOR_COLUMNS` to the server's layout and the offline actors to the API's.
+holds `ACTOR_COLUMNS` and `PLACE_COLUMNS` to the server's layouts and the offline records to the
+API's.
 
 Layout: one column per scalar (`external_ids` flattened to `external_ids_<key>`), arrays as JSON,
 and two JSON columns that make the round trip exact: `omitted_keys` (pointers of optional keys the
@@ -36,6 +38,22 @@ ACTOR_COLUMNS: tuple[tuple[str, tuple[str, ...], Kind], ...] = (
     ("external_ids_wikidata", ("external_ids", "wikidata"), "string"),
     ("description", ("description",), "string"),
     ("sources", ("sources",), "json"),
+)
+# The same for places.csv (schema 1.1; older releases have no places.csv).
+PLACE_COLUMNS: tuple[tuple[str, tuple[str, ...], Kind], ...] = (
+    ("slug", ("slug",), "string"),
+    ("name", ("name",), "string"),
+    ("aliases", ("aliases",), "json"),
+    ("country", ("country",), "string"),
+    ("water_body", ("water_body",), "string"),
+    ("admin1", ("admin1",), "string"),
+    ("admin2", ("admin2",), "string"),
+    ("latitude", ("latitude",), "number"),
+    ("longitude", ("longitude",), "number"),
+    ("geo_precision", ("geo_precision",), "string"),
+    ("sources", ("sources",), "json"),
+    ("external_ids_geonames", ("external_ids", "geonames"), "string"),
+    ("external_ids_wikidata", ("external_ids", "wikidata"), "string"),
 )
 
 
@@ -89,16 +107,27 @@ def check_actor_header(header: list[str] | None, where: str) -> None:
 
 def actor_record(row: Mapping[str, str]) -> dict[str, Any]:
     """The actor record of one actors.csv row (a header -> cell mapping), as the API serves it."""
+    return _record(row, ACTOR_COLUMNS, "actors.csv", "id")
+
+
+def place_record(row: Mapping[str, str]) -> dict[str, Any]:
+    """The place record of one places.csv row, as the API serves it."""
+    return _record(row, PLACE_COLUMNS, "places.csv", "slug")
+
+
+def _record(
+    row: Mapping[str, str], columns: tuple[tuple[str, tuple[str, ...], Kind], ...], file: str, key: str
+) -> dict[str, Any]:
     try:
         empties = _pointers(row, EMPTY)
         omitted = _pointers(row, OMITTED)
         record: dict[str, Any] = {}
-        for column, path, kind in ACTOR_COLUMNS:
+        for column, path, kind in columns:
             cell = row[column]
             empty = "" if _pointer(path) in empties else None
             _place(record, path, empty if cell == "" else _decode(cell, kind))
         for pointer in sorted(omitted, key=lambda p: -p.count("/")):
             _drop(record, pointer)
     except (KeyError, ValueError) as exc:
-        raise IntegrityError(f"actors.csv: malformed row {row.get('id', '')!r}: {exc}") from exc
+        raise IntegrityError(f"{file}: malformed row {row.get(key, '')!r}: {exc}") from exc
     return record

@@ -27,7 +27,9 @@ from ._errors import APIError, IntegrityError, TransportError
 from ._local import DESCRIPTOR, EVENTS_FILE
 from ._models import Release, format_datetime
 
-DEFAULT_FILES = ("datapackage.json", "events.ndjson", "actors.csv", "changes.csv")
+DEFAULT_FILES = ("datapackage.json", "events.ndjson", "actors.csv", "places.csv", "changes.csv")
+# Files a release may lack (places.csv came with schema 1.1): synced when listed, else left out.
+OPTIONAL_FILES = frozenset({"places.csv"})
 META = ".openstrikes-sync"
 STATE = "state.json"
 COMMIT = "COMMIT"
@@ -201,7 +203,10 @@ def _sync(dest: Path, client: Client, names: tuple[str, ...], progress: Progress
     release = client.release_info()
     listing = {f.name: f for f in release.files}
     # A name this copy followed before and the release no longer has was dropped: not an error.
-    missing = [n for n in names if n not in listing and n not in held | _names(state, "asked")]
+    # An optional file (places.csv, schema 1.1) a release lacks is left out, not an error.
+    missing = [
+        n for n in names if n not in listing and n not in held | _names(state, "asked") | OPTIONAL_FILES
+    ]
     if missing:
         raise IntegrityError(f"release {release.version} has no file(s) {missing}")
     names = tuple(n for n in names if n in listing)

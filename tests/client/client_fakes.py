@@ -197,13 +197,16 @@ VARIED_ACTORS: dict[str, dict[str, Any]] = {
 
 
 def spread_places(dataset: Path) -> None:
-    """Move the events over the synthetic grid (the generator puts its first 8,800 events, one a
-    day, at one point): the countries and coordinates that geo filters need to tell apart."""
+    """Move the land events that name no place over the synthetic grid (the generator puts its
+    first 8,800 events, one a day, at one point): the countries and coordinates that geo filters
+    need to tell apart."""
     from synthetic import COUNTRIES, places
 
     grid = places()
     for i, path in enumerate(sorted((dataset / "events").rglob("*.json"))):
         record = json.loads(path.read_text(encoding="utf-8"))
+        if record.get("water_body") or record.get("place"):
+            continue  # at sea, or at a place of the registry: its position is fixed
         country, lat, lon = grid[(i * 7919) % len(grid)]
         record["country"] = country
         if record["latitude"] is not None:

@@ -10,7 +10,7 @@ from openstrikes.index.values import ValueType, enum_type
 from openstrikes.package.archive import write_zip
 from openstrikes.package.build import build_package
 from openstrikes.package.flatten import actor_header, flatten_actor
-from openstrikes.package.table_schema import EMPTY, OMITTED, tables
+from openstrikes.package.table_schema import EMPTY, OMITTED, places_layout, tables
 from openstrikes.schema_files import event_schema
 from openstrikes.toolchain.records import canonical
 from openstrikes.web import create_app
@@ -35,6 +35,7 @@ __all__ = [
     "create_app",
     "filter_type",
     "flatten_actor",
+    "places_layout",
     "search_text",
     "search_words",
     "tables",

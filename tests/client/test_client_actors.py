@@ -44,3 +44,15 @@ def test_actor_columns_mirror_the_servers_layout() -> None:
         [c.name for c in layout.columns if not c.path] == [OMITTED, EMPTY] == [SERVER_OMITTED, SERVER_EMPTY]
     )
     assert not layout.nullable_objects, "the client's actor reader handles no nullable objects yet"
+
+
+def test_place_columns_mirror_the_servers_layout() -> None:
+    """The client's copy of the places.csv layout (`_rows.PLACE_COLUMNS`) is the server's."""
+    from server_side import places_layout
+
+    from openstrikes_client._rows import PLACE_COLUMNS
+
+    layout = places_layout(tables())
+    assert list(PLACE_COLUMNS) == [(c.name, c.path, c.kind) for c in layout.columns if c.path]
+    assert [c.name for c in layout.columns if not c.path] == [OMITTED, EMPTY]
+    assert not layout.nullable_objects, "the client's place reader handles no nullable objects yet"

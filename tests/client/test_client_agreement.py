@@ -75,6 +75,13 @@ def _query_words(b: Built) -> list[str]:
     return pool + [w.upper() for w in pool[:5]] + phrases + ["nothingmatches", "Qa'im", "depot, convoy", "-"]
 
 
+def _ship_keys(b: Built) -> list[str]:
+    """IMO numbers and names (some in another case) of the ships the events name, and nobody."""
+    ships = [t["vessel"] for e in b.events.values() for t in e["targets"] if t.get("vessel")]
+    keys = {k for s in ships for k in (s["imo"], s["name"], s["name"].upper()) if k}
+    return [*sorted(keys), "Nobody"]
+
+
 def _coords(b: Built) -> list[tuple[float, float]]:
     return sorted({(e["latitude"], e["longitude"]) for e in b.events.values() if e["latitude"] is not None})
 
@@ -115,9 +122,15 @@ VALUES: dict[str, Values] = {
     "radius_km": _near,
     "modified_since": _stamps,
     "include_withdrawn": lambda b: st.booleans(),
+    "at_sea": lambda b: st.booleans(),
+    "place": lambda b: st.sampled_from(
+        [*sorted({e["place"] for e in b.events.values() if e.get("place")}), "no-such-place"]
+    ),
+    "vessel": lambda b: st.sampled_from(_ship_keys(b)),
+    "flag": lambda b: st.sampled_from(["MH", "LR", "PA", "GB", "ZZ"]),
 }
 for _param in PARAMS:
-    if _param.split("__")[0] in ("strike_type", "status", "outcome", "geo_precision"):
+    if _param.split("__")[0] in ("strike_type", "status", "outcome", "geo_precision", "water_body"):
         VALUES[_param] = _one_or_list(_param, lambda b, p=_param: _enum(p))
 
 

@@ -22,6 +22,7 @@ import openstrikes_client as osc
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schema"
 EVENT_SCHEMA = json.loads((SCHEMA_DIR / "event.schema.json").read_text())
 ACTOR_SCHEMA = json.loads((SCHEMA_DIR / "actor.schema.json").read_text())
+PLACE_SCHEMA = json.loads((SCHEMA_DIR / "place.schema.json").read_text())
 
 # Which model stands for which object of the schemas.
 OBJECTS: list[tuple[type[Any], dict[str, Any], dict[str, Any]]] = [
@@ -29,6 +30,7 @@ OBJECTS: list[tuple[type[Any], dict[str, Any], dict[str, Any]]] = [
     (osc.Withdrawal, EVENT_SCHEMA["$defs"]["withdrawal"], EVENT_SCHEMA),
     (osc.Attacker, EVENT_SCHEMA["$defs"]["attacker"], EVENT_SCHEMA),
     (osc.Target, EVENT_SCHEMA["$defs"]["target"], EVENT_SCHEMA),
+    (osc.Vessel, EVENT_SCHEMA["$defs"]["vessel"], EVENT_SCHEMA),
     (osc.Range, EVENT_SCHEMA["$defs"]["range"], EVENT_SCHEMA),
     (osc.Casualties, EVENT_SCHEMA["$defs"]["casualties"], EVENT_SCHEMA),
     (osc.CasualtyClaim, EVENT_SCHEMA["$defs"]["casualty_claim"], EVENT_SCHEMA),
@@ -37,6 +39,9 @@ OBJECTS: list[tuple[type[Any], dict[str, Any], dict[str, Any]]] = [
     (osc.Source, EVENT_SCHEMA["$defs"]["source"], EVENT_SCHEMA),
     (osc.Actor, ACTOR_SCHEMA, ACTOR_SCHEMA),
     (osc.ExternalIds, ACTOR_SCHEMA["properties"]["external_ids"], ACTOR_SCHEMA),
+    (osc.Place, PLACE_SCHEMA, PLACE_SCHEMA),
+    (osc.PlaceSource, PLACE_SCHEMA["$defs"]["source"], PLACE_SCHEMA),
+    (osc.PlaceIds, PLACE_SCHEMA["properties"]["external_ids"], PLACE_SCHEMA),
 ]
 
 
@@ -47,8 +52,11 @@ def resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 
 
 def variants(node: dict[str, Any], root: dict[str, Any]) -> list[dict[str, Any]]:
-    """The alternatives of a property: oneOf branches, or one per JSON type of `type: [...]`."""
+    """The alternatives of a property: oneOf branches, one per JSON type of `type: [...]`, or
+    for an enum that lists null, null and the other codes."""
     node = resolve(node, root)
+    if "enum" in node and None in node["enum"]:
+        return [{"type": "null"}, {**node, "enum": [v for v in node["enum"] if v is not None]}]
     if "oneOf" in node:
         return [v for alt in node["oneOf"] for v in variants(alt, root)]
     types_ = node.get("type")
@@ -151,4 +159,5 @@ def test_every_object_of_the_schema_has_a_model() -> None:
 
     walk(EVENT_SCHEMA, EVENT_SCHEMA, "event")
     walk(ACTOR_SCHEMA, ACTOR_SCHEMA, "actor")
+    walk(PLACE_SCHEMA, PLACE_SCHEMA, "place")
     assert len(found) >= len(OBJECTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -68,3 +69,26 @@ def test_a_tampered_directory_is_refused(built: Built, tmp_path: Path) -> None:
         fh.write("forged-actor,Forged,[],armed_group,,,,,,,[],[],[]\r\n")
     with pytest.raises(IntegrityError, match=r"actors\.csv"):
         open_release(copy)
+
+
+def test_events_at_sea_ships_and_places_read_back_offline(built: Built) -> None:
+    """Schema 1.1 offline: events at sea, their ships, the places registry and its events."""
+    from openstrikes_client import PlaceEvents, Vessel
+
+    places_dir = built.dataset / "places"
+    registry = {p.stem: json.loads(p.read_text("utf-8")) for p in places_dir.glob("*.json")}
+    with open_release(built.package) as rel:
+        assert [p.to_dict() for p in rel.places.list()] == [registry[s] for s in sorted(registry)]
+        at_sea = list(rel.events.iter(at_sea=True))
+        assert at_sea and all(e.country is None and e.water_body is not None for e in at_sea)
+        ships = [t.vessel for e in at_sea for t in e.targets if t.vessel is not None]
+        assert ships and all(isinstance(s, Vessel) for s in ships)
+        slug = next(e["place"] for e in built.events.values() if e.get("place") and not e["withdrawn"])
+        there = rel.places.get(slug)
+        assert isinstance(there, PlaceEvents) and there.place.slug == slug
+        assert [e.id for e in there.events] == sorted(
+            (i for i, e in built.events.items() if e.get("place") == slug and not e["withdrawn"]),
+            key=lambda i: (built.events[i]["date_start"], i),
+        )
+        agg = rel.aggregates(["water_body"])
+        assert {r.key["water_body"] for r in agg.items} >= {None, at_sea[0].water_body}

@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--strike-type", help="airstrike, drone_strike, missile, rocket, artillery, ...")
     p.add_argument("--attacker", help="actor id from dataset/actors/")
     p.add_argument("--location", help="named place as the sources give it")
+    p.add_argument("--place", help="slug of a place in dataset/places/ (fills country, coordinates, ...)")
+    p.add_argument("--water-body", help="for an event at sea (no country): red_sea, gulf_of_aden, ...")
     p.add_argument("--source-url", help="URL of the first source")
     p.add_argument("--no-input", action="store_true", help="never prompt; fail if a required flag is missing")
     p.set_defaults(handler="openstrikes.cli.toolchain:cmd_new")
@@ -34,6 +36,18 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or directories (default: the whole dataset)")
     p.add_argument("--check", action="store_true", help="write nothing; list files that differ, exit 1")
     p.set_defaults(handler="openstrikes.cli.toolchain:cmd_fmt")
+
+    p = sub.add_parser("migrate", help="rewrite event records to the current schema (1.1.0)")
+    p.add_argument(
+        "--places",
+        action="store_true",
+        help="also create registry entries for locations two or more events share, and point them there",
+    )
+    p.add_argument(
+        "--check", action="store_true", help="write nothing; list what would change, exit 1 if any"
+    )
+    p.add_argument("--now", help=argparse.SUPPRESS)  # the `modified` stamp of re-placed events (tests)
+    p.set_defaults(handler="openstrikes.cli.migrate:cmd_migrate")
 
     p = sub.add_parser("validate", help="check record files: schema, meaning and likely duplicates")
     p.add_argument("paths", nargs="*", help="files or directories (default: the whole dataset)")

@@ -8,6 +8,7 @@ import re
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
 from openstrikes.package.stats import END, START, coverage_markdown, load_records, replace_section
@@ -15,6 +16,7 @@ from openstrikes.paths import dataset_dir
 from openstrikes.problems import Problem, format_github, format_human, format_json
 from openstrikes.schema_files import event_schema
 from openstrikes.toolchain.files import read_json_file
+from openstrikes.toolchain.places import apply_place, load_places
 from openstrikes.toolchain.progress import ProgressBar
 from openstrikes.toolchain.records import (
     canonical,
@@ -67,18 +69,25 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
-    """`openstrikes fmt [--check] [PATHS]`: rewrite files into their canonical bytes; on the
+    """`openstrikes fmt [--check] [PATHS]`: rewrite files into their canonical bytes; an event
+    that names a place gets the place's country, admin names, coordinates and precision; on the
     whole dataset, also the coverage tables of dataset/README.md."""
     dataset = dataset_dir()
     files = discover(dataset, _paths(args.paths))
+    places = load_places(dataset)
     differing, unreadable = [], []
     for rf in files:
         parsed = read_json_file(rf.path, rf.display)
         if parsed.data is None:
             unreadable.extend(parsed.problems)
             continue
+        data = parsed.data
+        if rf.kind == "event" and isinstance(data, dict) and type(data.get("place")) is str:
+            place = places.get(data["place"])
+            if place is not None:  # an unknown place is validate's to report (OS333)
+                data = apply_place(data, place)
         try:
-            text = canonical(parsed.data, rf.kind)
+            text = canonical(data, rf.kind)
         except (TypeError, ValueError) as exc:
             unreadable.append(Problem(rf.display, "", "OS104", f"cannot format: {exc}", "fix the JSON first"))
             continue
@@ -124,6 +133,30 @@ def _coverage_tables(dataset: Path, *, write: bool) -> bool:
     return True
 
 
+def _place(slug: str) -> dict[str, Any]:
+    """The registry entry `--place` names (a usage error, with the closest slugs, if none)."""
+    places = load_places(dataset_dir())
+    if slug not in places:
+        close = difflib.get_close_matches(slug, sorted(places), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else " (see dataset/places/)"
+        raise UsageError(f"--place {slug!r} is not in the places registry{hint}")
+    return places[slug]
+
+
+def _water_body(value: str | None, country: str | None, place: dict[str, Any] | None) -> str | None:
+    """The body of water `--water-body` names (a usage error unless it is one of the schema's)."""
+    if value is None:
+        return None
+    options = [v for v in event_schema()["properties"]["water_body"]["enum"] if v is not None]
+    if value not in options:
+        raise UsageError(f"--water-body {value!r} is not one of {', '.join(options)}")
+    if country:
+        raise UsageError("--country and --water-body exclude each other: an event at sea has no country")
+    if place is not None and place.get("water_body") != value:
+        raise UsageError(f"--water-body {value} differs from the place's ({place.get('water_body')})")
+    return value
+
+
 def _ask(prompt: str, interactive: bool, flag: str) -> str:
     if not interactive:
         raise UsageError(f"{flag} is required (or run in a terminal to be asked)")
@@ -143,11 +176,18 @@ def cmd_new(args: argparse.Namespace) -> int:
         raise UsageError(f"--date {raw_date!r} is not a date in YYYY-MM-DD form") from exc
     if day > date.today():
         raise UsageError(f"--date {day} is in the future")
-    country = (
-        args.country or _ask("Country (ISO 3166-1 alpha-2, e.g. SY)", interactive, "--country")
-    ).upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
+    place = _place(args.place) if args.place else None
+    water = _water_body(args.water_body, args.country, place)
+    if args.country or (place is None and water is None):
+        country = (
+            args.country or _ask("Country (ISO 3166-1 alpha-2, e.g. SY)", interactive, "--country")
+        ).upper()
+    else:  # from the place, or none at sea
+        country = place.get("country") if place is not None else None
+    if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
         raise UsageError(f"--country {country!r} is not a two-letter ISO 3166-1 code")
+    if place is not None and country != place.get("country"):
+        raise UsageError(f"--country {country} differs from place {args.place!r} ({place.get('country')})")
     strike_types = _strike_types()
     strike_type = args.strike_type or (
         _ask(f"Strike type ({', '.join(strike_types)})", interactive, "--strike-type")
@@ -167,7 +207,10 @@ def cmd_new(args: argparse.Namespace) -> int:
         attacker=args.attacker,
         location=args.location,
         source_url=args.source_url,
+        place=place,
     )
+    if water is not None and place is None:  # at sea, only the body of water known yet
+        record.update(water_body=water, geo_precision="water_body")
     path = event_path(dataset, event_id, day.isoformat())
     write_atomic(path, canonical(record, "event"))
     print(path)

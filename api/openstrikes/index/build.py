@@ -15,11 +15,11 @@ import orjson
 from openstrikes.index.errors import StoreError
 from openstrikes.index.text import search_text
 from openstrikes.package.metadata import PackageInfo
-from openstrikes.package.reader import package_actors
+from openstrikes.package.reader import package_actors, package_places
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import utc_key
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 DDL = """
@@ -31,7 +31,7 @@ CREATE TABLE events(
   killed_min INTEGER, killed_max INTEGER, injured_min INTEGER, injured_max INTEGER,
   civilians_killed_min INTEGER, civilians_killed_max INTEGER,
   civilians_injured_min INTEGER, civilians_injured_max INTEGER,
-  killed_sort INTEGER NOT NULL, latitude REAL, longitude REAL
+  killed_sort INTEGER NOT NULL, latitude REAL, longitude REAL, water_body TEXT, place TEXT
 );
 CREATE TABLE bodies(rid INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE event_actors(actor TEXT NOT NULL, role TEXT NOT NULL, rid INTEGER NOT NULL,
@@ -44,6 +44,8 @@ CREATE VIRTUAL TABLE events_geo USING rtree(rid, min_lat, max_lat, min_lon, max_
 CREATE TABLE changes(id TEXT PRIMARY KEY, modified TEXT NOT NULL, withdrawn INTEGER NOT NULL,
   withdrawn_at TEXT, stamp TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE actors(id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE event_vessels(rid INTEGER NOT NULL, imo TEXT, name_cf TEXT NOT NULL, flag TEXT);
+CREATE TABLE places(slug TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE actor_names(name_cf TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(name_cf, id)) WITHOUT ROWID;
 """
 
@@ -52,7 +54,17 @@ CREATE TABLE actor_names(name_cf TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(na
 INDEXES = [
     *(
         f"CREATE INDEX ix_{c} ON events({c})"
-        for c in ("country", "admin1", "strike_type", "status", "outcome", "geo_precision", "operation")
+        for c in (
+            "country",
+            "admin1",
+            "strike_type",
+            "status",
+            "outcome",
+            "geo_precision",
+            "operation",
+            "water_body",
+            "place",
+        )
     ),
     *(
         f"CREATE INDEX ix_{c} ON events({c})"
@@ -65,6 +77,9 @@ INDEXES = [
     "CREATE INDEX ix_killed_sort ON events(killed_sort)",
     "CREATE INDEX ix_country_date ON events(country, date_start)",
     "CREATE INDEX ix_changes_stamp ON changes(stamp)",
+    "CREATE INDEX ix_vessel_imo ON event_vessels(imo)",
+    "CREATE INDEX ix_vessel_name ON event_vessels(name_cf)",
+    "CREATE INDEX ix_vessel_flag ON event_vessels(flag)",
 ]
 
 
@@ -97,6 +112,8 @@ def _event_row(rid: int, e: dict[str, Any]) -> tuple[Any, ...]:
         -1 if killed_max is None else killed_max,
         e.get("latitude"),
         e.get("longitude"),
+        e.get("water_body"),
+        e.get("place"),
     )
 
 
@@ -122,6 +139,7 @@ class _Batches:
         self.aliases: list[tuple[str, int]] = []
         self.fts: list[tuple[int, str]] = []
         self.geo: list[tuple[int, float, float, float, float]] = []
+        self.vessels: list[tuple[int, str | None, str, str | None]] = []
         self.links: set[tuple[str, str]] = set()  # inserted once, at the end
 
     def add(self, rid: int, line: bytes, e: dict[str, Any]) -> None:
@@ -132,6 +150,9 @@ class _Batches:
         for t in e.get("targets") or ():
             if t.get("actor"):
                 self.actors.append((t["actor"], "target", rid))
+            vessel = t.get("vessel")
+            if vessel:
+                self.vessels.append((rid, vessel.get("imo"), vessel["name"].casefold(), vessel.get("flag")))
         self.tags.extend((t, rid) for t in e.get("tags") or ())
         self.aliases.extend((a, rid) for a in e.get("aliases") or ())
         for r in e.get("related") or ():
@@ -146,14 +167,24 @@ class _Batches:
 
     def flush(self) -> None:
         db = self.db
-        db.executemany(f"INSERT INTO events VALUES ({','.join('?' * 24)})", self.rows)
+        db.executemany(f"INSERT INTO events VALUES ({','.join('?' * 26)})", self.rows)
+        db.executemany("INSERT INTO event_vessels VALUES (?,?,?,?)", self.vessels)
         db.executemany("INSERT INTO bodies VALUES (?,?)", self.bodies)
         db.executemany("INSERT OR IGNORE INTO event_actors VALUES (?,?,?)", self.actors)
         db.executemany("INSERT OR IGNORE INTO event_tags VALUES (?,?)", self.tags)
         db.executemany("INSERT OR IGNORE INTO event_aliases VALUES (?,?)", self.aliases)
         db.executemany("INSERT INTO events_fts(rowid, text) VALUES (?,?)", self.fts)
         db.executemany("INSERT INTO events_geo VALUES (?,?,?,?,?)", self.geo)
-        for lst in (self.rows, self.bodies, self.actors, self.tags, self.aliases, self.fts, self.geo):
+        for lst in (
+            self.rows,
+            self.bodies,
+            self.actors,
+            self.tags,
+            self.aliases,
+            self.fts,
+            self.geo,
+            self.vessels,
+        ):
             lst.clear()
 
 
@@ -184,6 +215,11 @@ def _write_actors(db: sqlite3.Connection, package: Path) -> None:
         )
 
 
+def _write_places(db: sqlite3.Connection, package: Path) -> None:
+    for place in package_places(package):
+        db.execute("INSERT INTO places VALUES (?,?)", (place["slug"], orjson.dumps(place)))
+
+
 def build_index(package: Path, info: PackageInfo, target: Path) -> None:
     """Write the SQLite index of a verified package to `target` (atomically)."""
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
@@ -195,6 +231,7 @@ def build_index(package: Path, info: PackageInfo, target: Path) -> None:
         count = _write_events(db, package)
         db.executemany("INSERT INTO changes VALUES (?,?,?,?,?)", _changes(package))
         _write_actors(db, package)
+        _write_places(db, package)
         for ddl in INDEXES:
             db.execute(ddl)
         meta = {

@@ -32,7 +32,7 @@ class Filter:
     type: ValueType | None  # None: one of the values the event schema enumerates for `field`
     ops: tuple[str, ...]
     description: str
-    sql: str  # kind of SQL: column | casualty | actor | tag | fts | bbox | near | radius | modified | withdrawn
+    sql: str  # SQL kind: column|casualty|actor|at_sea|vessel|flag|tag|fts|bbox|near|radius|modified|withdrawn
     column: str = ""
     role: str | None = None
 
@@ -116,6 +116,36 @@ FILTERS: tuple[Filter, ...] = (
         "casualty",
         "civilians_killed",
     ),
+    Filter("water_body", None, ("eq", "in"), "Body of water of an event at sea.", "column", "water_body"),
+    Filter(
+        "at_sea",
+        TYPES["bool"],
+        ("eq",),
+        "true: only events at sea (with a water_body); false: only events on land.",
+        "at_sea",
+    ),
+    Filter(
+        "place",
+        TYPES["slug"],
+        ("eq",),
+        "Events naming this place of the registry (its slug).",
+        "column",
+        "place",
+    ),
+    Filter(
+        "vessel",
+        TYPES["text"],
+        ("eq",),
+        "Events against this ship: its IMO number, or its name (any case).",
+        "vessel",
+    ),
+    Filter(
+        "flag",
+        TYPES["country"],
+        ("eq",),
+        "Events against a ship flying this flag (ISO 3166-1 alpha-2).",
+        "flag",
+    ),
     Filter("tag", TYPES["slug"], ("eq",), "Events carrying this tag.", "tag"),
     Filter(
         "operation", TYPES["slug"], ("eq",), "Events of this multi-site operation.", "column", "operation"
@@ -174,6 +204,8 @@ GROUP_KEYS: dict[str, str] = {
     "status": "events.status",
     "outcome": "events.outcome",
     "geo_precision": "events.geo_precision",
+    "water_body": "events.water_body",
+    "place": "events.place",
     "attacker": "att.actor",
 }
 
@@ -222,6 +254,13 @@ def where_clause(values: Mapping[str, Any], actor_ids: Callable[[str], list[str]
             role = " AND role = ?" if f.role else ""
             sql = f"events.rid IN (SELECT rid FROM event_actors WHERE actor IN ({','.join('?' * len(ids))}){role})"
             ps = [*ids, *([f.role] if f.role else [])]
+        elif f.sql == "at_sea":
+            sql, ps = f"events.water_body IS {'NOT ' if value else ''}NULL", []
+        elif f.sql == "vessel":
+            sql = "events.rid IN (SELECT rid FROM event_vessels WHERE imo = ? OR name_cf = ?)"
+            ps = [value, value.casefold()]
+        elif f.sql == "flag":
+            sql, ps = "events.rid IN (SELECT rid FROM event_vessels WHERE flag = ?)", [value]
         elif f.sql == "tag":
             sql, ps = "events.rid IN (SELECT rid FROM event_tags WHERE tag = ?)", [value]
         elif f.sql == "fts":

@@ -234,6 +234,22 @@ class Store:
     def actors(self) -> list[bytes]:
         return [bytes(r[0]) for r in self.query("SELECT body FROM actors ORDER BY id")]
 
+    def places(self) -> list[bytes]:
+        return [bytes(r[0]) for r in self.query("SELECT body FROM places ORDER BY slug")]
+
+    def place_body(self, slug: str) -> bytes | None:
+        rows = self.query("SELECT body FROM places WHERE slug = ?", (slug,))
+        return bytes(rows[0][0]) if rows else None
+
+    def place_event_bodies(self, slug: str) -> list[bytes]:
+        """The live events that name the place, by date_start then id."""
+        rows = self.query(
+            "SELECT b.body FROM events e JOIN bodies b ON b.rid = e.rid "
+            "WHERE e.place = ? AND e.withdrawn = 0 ORDER BY e.date_start, e.rid",
+            (slug,),
+        )
+        return [bytes(r[0]) for r in rows]
+
     def actor_body(self, actor_id: str) -> bytes | None:
         rows = self.query("SELECT body FROM actors WHERE id = ?", (actor_id,))
         return bytes(rows[0][0]) if rows else None

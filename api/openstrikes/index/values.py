@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from openstrikes.schema_files import EVENT_SCHEMA_FILE, packaged_schema
 from openstrikes.timefmt import utc_key
 
 MAX_TEXT = 200
@@ -168,8 +169,11 @@ TYPES: dict[str, ValueType] = {
 
 
 def enum_type(schema: dict[str, Any], prop: str) -> ValueType:
-    """One of the values the event schema enumerates for `prop`."""
-    options = tuple(str(v) for v in schema["properties"][prop]["enum"])
+    """One of the values the event schema enumerates for `prop` (null, for a nullable one, left
+    out). A property a release's older schema lacks takes its values from the schema shipped with
+    this code: `water_body=red_sea` is a valid question to a schema 1.0 release (no event matches)."""
+    node = schema["properties"].get(prop) or packaged_schema(EVENT_SCHEMA_FILE)["properties"][prop]
+    options = tuple(str(v) for v in node["enum"] if v is not None)
     return ValueType(
         choice(options), {"type": "string", "enum": list(options)}, "one of " + ", ".join(options)
     )

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from openstrikes.package.descriptor import created_stamp, dumps_json, package_descriptor
-from openstrikes.package.flatten import actor_header, flatten_actor
+from openstrikes.package.flatten import actor_header, flatten_actor, flatten_place, place_header
 from openstrikes.package.lock import LOCK_FILE
 from openstrikes.package.metadata import (
     CITATION_FILE,
@@ -41,7 +41,7 @@ from openstrikes.package.placement import build_lock, fsync_dir, place
 from openstrikes.package.reader import Source
 from openstrikes.package.render import CsvOut, chunks, render_events, sorted_event_files, write_bytes
 from openstrikes.package.writer import EventWriter
-from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, schema_path
+from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, PLACE_SCHEMA_FILE, schema_path
 from openstrikes.toolchain.progress import Progress, ProgressBar
 from openstrikes.toolchain.records import RecordFile
 from openstrikes.toolchain.validate import validate_dataset
@@ -168,6 +168,13 @@ def _build(
             actor_csv = CsvOut(tmp / "actors.csv", actor_header())
             actor_csv.rows([flatten_actor(a) for a in actors])
             infos["actors"] = actor_csv.close()
+            places = _places(dataset)
+            place_csv = CsvOut(tmp / "places.csv", place_header())
+            place_csv.rows([flatten_place(p) for p in places])
+            infos["places"] = place_csv.close()
+            infos["place-schema"] = write_bytes(
+                tmp / PLACE_SCHEMA_FILE, schema_path(PLACE_SCHEMA_FILE).read_bytes()
+            )
             infos["event-schema"] = write_bytes(
                 tmp / EVENT_SCHEMA_FILE, schema_path(EVENT_SCHEMA_FILE).read_bytes()
             )
@@ -178,7 +185,7 @@ def _build(
             infos["citation"] = write_bytes(
                 tmp / CITATION_FILE, citation_cff(meta, meta["version"], created).encode("utf-8")
             )
-            counts = {"events": count, "withdrawn": withdrawn, "actors": len(actors)}
+            counts = {"events": count, "withdrawn": withdrawn, "actors": len(actors), "places": len(places)}
             descriptor = package_descriptor(meta, created, infos, counts)
             infos["datapackage"] = write_bytes(tmp / METADATA_FILE, dumps_json(descriptor))
             sums = "".join(f"{i.sha256}  {i.name}\n" for i in sorted(infos.values(), key=lambda i: i.name))
@@ -214,3 +221,10 @@ def _refuse_to_change_a_release(out: Path, target: Path, built: Path) -> None:
             "version's bytes never change; `openstrikes build` names unreleased changes X.Y.Z+dev, "
             "`openstrikes release` makes a new version"
         )
+
+
+def _places(dataset: Path) -> list[dict[str, Any]]:
+    """The validated places registry, by slug (none for a dataset without one)."""
+    folder = dataset / "places"
+    paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return sorted((orjson.loads(p.read_bytes()) for p in paths), key=lambda p: p["slug"])

@@ -6,7 +6,13 @@ import json
 from typing import Any
 
 from openstrikes.package.metadata import CC_BY, DATAPACKAGE_PROFILE, FileInfo
-from openstrikes.package.table_schema import actors_schema, changes_schema, child_schema, events_schema
+from openstrikes.package.table_schema import (
+    actors_schema,
+    changes_schema,
+    child_schema,
+    events_schema,
+    places_schema,
+)
 from openstrikes.schema_files import schema_version
 from openstrikes.timefmt import sortable_utc
 
@@ -87,6 +93,13 @@ def package_descriptor(
             actors_schema(),
         ),
         _table(
+            "places",
+            infos["places"],
+            "Places",
+            "The places registry (gazetteer): one row per place that events name in `place`.",
+            places_schema(),
+        ),
+        _table(
             "changes",
             infos["changes"],
             "Changes feed",
@@ -127,6 +140,15 @@ def package_descriptor(
             infos["actor-schema"],
             "Actor JSON Schema",
             "The JSON Schema (Draft 2020-12) of one actor record.",
+            format="jsonschema",
+            mediatype="application/schema+json",
+            encoding="utf-8",
+        ),
+        _resource(
+            "place-schema",
+            infos["place-schema"],
+            "Place JSON Schema",
+            "The JSON Schema (Draft 2020-12) of one place of the registry.",
             format="jsonschema",
             mediatype="application/schema+json",
             encoding="utf-8",

@@ -16,7 +16,16 @@ from typing import Any
 
 import orjson
 
-from openstrikes.package.table_schema import EMPTY, OMITTED, Column, Layout, Tables, child_columns, tables
+from openstrikes.package.table_schema import (
+    EMPTY,
+    OMITTED,
+    Column,
+    Layout,
+    Tables,
+    child_columns,
+    places_layout,
+    tables,
+)
 from openstrikes.problems import pointer_join
 
 Row = list[str]
@@ -44,6 +53,10 @@ def child_header(table: str) -> list[str]:
 
 def actor_header() -> list[str]:
     return [c.name for c in tables().actors.columns]
+
+
+def place_header() -> list[str]:
+    return [c.name for c in places_layout(tables()).columns]
 
 
 def _encode(value: Any, kind: str, pointer: str, empties: list[str]) -> str:
@@ -190,6 +203,11 @@ def flatten_actor(actor: dict[str, Any]) -> Row:
     return flatten_record(actor, tables().actors)
 
 
+def flatten_place(place: dict[str, Any]) -> Row:
+    """A place as its places.csv row."""
+    return flatten_record(place, places_layout(tables()))
+
+
 # --- back from rows -------------------------------------------------------------------------
 
 
@@ -288,6 +306,12 @@ def unflatten_actor(cells: dict[str, str], t: Tables | None = None) -> dict[str,
     """An actor back from its actors.csv row (by the layouts of `t`, default: the contributor
     side's schemas)."""
     return unflatten_record(cells, (t or tables()).actors)
+
+
+def unflatten_place(cells: dict[str, str], t: Tables | None = None) -> dict[str, Any]:
+    """A place back from its places.csv row (by the layouts of `t`, default: the contributor
+    side's schemas)."""
+    return unflatten_record(cells, places_layout(t or tables()))
 
 
 def _reader(path: Path) -> Iterator[dict[str, str]]:

@@ -15,10 +15,10 @@ from typing import Any, BinaryIO
 import orjson
 
 from openstrikes.hashing import sha256_stream
-from openstrikes.package.flatten import unflatten_actor
+from openstrikes.package.flatten import unflatten_actor, unflatten_place
 from openstrikes.package.metadata import METADATA_FILE, SUMS_FILE, FileInfo, PackageError, PackageInfo
 from openstrikes.package.table_schema import Tables, tables_for
-from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE
+from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, PLACE_SCHEMA_FILE
 
 
 class Source:
@@ -133,9 +133,38 @@ def package_actors(path: Path) -> list[dict[str, Any]]:
     return [unflatten_actor(row, layout) for row in csv.DictReader(io.StringIO(text, newline=""))]
 
 
+def package_places(path: Path) -> list[dict[str, Any]]:
+    """The place records of a package, read back from places.csv by the layout of the schemas
+    bundled in the package (none in packages built before schema 1.1, which have no places.csv)."""
+    layout = package_tables(path)
+    if layout.places is None:
+        return []
+    src = Source(path)
+    try:
+        text = src.read("places.csv").decode("utf-8")
+    finally:
+        src.close()
+    return [unflatten_place(row, layout) for row in csv.DictReader(io.StringIO(text, newline=""))]
+
+
 def package_tables(path: Path) -> Tables:
-    """The flat table layouts of the schemas bundled in the package."""
-    return tables_for(package_schema(path), package_schema(path, ACTOR_SCHEMA_FILE))
+    """The flat table layouts of the schemas bundled in the package (the place schema from 1.1)."""
+    return tables_for(
+        package_schema(path), package_schema(path, ACTOR_SCHEMA_FILE), package_place_schema(path)
+    )
+
+
+def package_place_schema(path: Path) -> dict[str, Any] | None:
+    """The place schema bundled in the package; None for packages built before schema 1.1."""
+    src = Source(path)
+    try:
+        try:
+            schema: dict[str, Any] = json.loads(src.read(PLACE_SCHEMA_FILE))
+        except PackageError:
+            return None
+        return schema
+    finally:
+        src.close()
 
 
 def package_schema(path: Path, name: str = EVENT_SCHEMA_FILE) -> dict[str, Any]:

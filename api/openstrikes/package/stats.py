@@ -24,7 +24,7 @@ def load_records(dataset: Path) -> tuple[list[dict[str, Any]], dict[str, dict[st
             continue
         if rf.kind == "actor":
             actors[str(data.get("id"))] = data
-        else:
+        elif rf.kind == "event":  # places are not counted here
             events.append(data)
     return events, actors
 
@@ -61,7 +61,7 @@ def coverage_markdown(events: list[dict[str, Any]], actors: dict[str, dict[str, 
         counts = [by_month.get((y, m), 0) for m in range(1, 13)]
         rows.append([y, *(c or "" for c in counts), sum(counts)])
     lines += _table(["year", *MONTHS, "total"], rows)
-    countries = Counter(str(e.get("country")) for e in live)
+    countries = Counter(str(e.get("country") or f"at sea: {e.get('water_body')}") for e in live)
     types = Counter(str(e.get("strike_type")) for e in live)
     attackers: Counter[str] = Counter()
     for e in live:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import orjson
 
-from openstrikes.schema_files import actor_schema, event_schema
+from openstrikes.schema_files import actor_schema, event_schema, place_schema
 
 TABLESCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 
@@ -54,6 +54,7 @@ class Column:
     path: tuple[str, ...]
     kind: Kind
     field: dict[str, Any]
+    references: str | None = None  # "<resource>.<field>" from the schema's x-references
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,7 @@ def build_layout(
             )
         else:
             kind, fdesc = _scalar_field(name, variant, is_required, description)
-            layout.columns.append(Column(name, sub_path, kind, fdesc))
+            layout.columns.append(Column(name, sub_path, kind, fdesc, variant.get("x-references")))
     return layout
 
 
@@ -257,27 +258,28 @@ class Tables:
     events: Layout
     children: dict[str, list[tuple[str, str | None, Layout]]]  # table -> [(property, role, item layout)]
     actors: Layout
+    places: Layout | None = None  # releases before schema 1.1 have no places registry
 
 
 @cache
 def tables() -> Tables:
     """The layouts of the schemas the contributor side works with (cached per process)."""
-    return tables_for(event_schema(), actor_schema())
+    return tables_for(event_schema(), actor_schema(), place_schema())
 
 
 _TABLES: dict[str, Tables] = {}
 
 
-def tables_for(ev: dict[str, Any], ac: dict[str, Any]) -> Tables:
-    """The layouts of a pair of event and actor schemas, e.g. those bundled in a release (one
-    Tables per distinct pair, kept for the process)."""
-    key = hashlib.sha256(orjson.dumps([ev, ac], option=orjson.OPT_SORT_KEYS)).hexdigest()
+def tables_for(ev: dict[str, Any], ac: dict[str, Any], pl: dict[str, Any] | None = None) -> Tables:
+    """The layouts of the event, actor and (from schema 1.1) place schemas, e.g. those bundled
+    in a release (one Tables per distinct set, kept for the process)."""
+    key = hashlib.sha256(orjson.dumps([ev, ac, pl], option=orjson.OPT_SORT_KEYS)).hexdigest()
     if key not in _TABLES:
-        _TABLES[key] = _derive(ev, ac)
+        _TABLES[key] = _derive(ev, ac, pl)
     return _TABLES[key]
 
 
-def _derive(ev: dict[str, Any], ac: dict[str, Any]) -> Tables:
+def _derive(ev: dict[str, Any], ac: dict[str, Any], pl: dict[str, Any] | None) -> Tables:
     skip = frozenset(prop for specs in CHILD_TABLES.values() for prop, _ in specs)
     events = build_layout(ev, ev, skip=skip)
     events.columns.extend(_meta_columns())
@@ -296,7 +298,14 @@ def _derive(ev: dict[str, Any], ac: dict[str, Any]) -> Tables:
     actors.columns[-2].field["description"] = (
         actors.columns[-2].field["description"].replace("event", "actor")
     )
-    return Tables(events, children, actors)
+    places = None
+    if pl is not None:
+        places = build_layout(pl, pl)
+        places.columns.extend(_meta_columns())
+        places.columns[-2].field["description"] = (
+            places.columns[-2].field["description"].replace("event", "place")
+        )
+    return Tables(events, children, actors, places)
 
 
 def child_columns(table: str, t: Tables | None = None) -> list[Column]:
@@ -327,7 +336,7 @@ def _not_required(col: Column) -> Column:
         fdesc["constraints"] = constraints
     else:
         fdesc.pop("constraints", None)
-    return Column(col.name, col.path, col.kind, fdesc)
+    return Column(col.name, col.path, col.kind, fdesc, col.references)
 
 
 def _merge_fields(a: Column, b: Column) -> Column:
@@ -343,7 +352,7 @@ def _merge_fields(a: Column, b: Column) -> Column:
     fdesc = {k: v for k, v in a.field.items() if k != "constraints"}
     if merged:
         fdesc["constraints"] = merged
-    return Column(a.name, a.path, a.kind, fdesc)
+    return Column(a.name, a.path, a.kind, fdesc, a.references or b.references)
 
 
 def _key_field(name: str, description: str, ftype: str = "string", **constraints: Any) -> dict[str, Any]:
@@ -369,11 +378,7 @@ def events_schema() -> dict[str, Any]:
         "fields": fields,
         "missingValues": [""],
         "primaryKey": ["id"],
-        "foreignKeys": [
-            {"fields": ["withdrawn_superseded_by"], "reference": {"resource": "events", "fields": ["id"]}}
-        ]
-        if any(c.name == "withdrawn_superseded_by" for c in tables().events.columns)
-        else [],
+        "foreignKeys": foreign_keys(tables().events.columns),
     }
 
 
@@ -403,10 +408,9 @@ def child_schema(table: str) -> dict[str, Any]:
     cols = child_columns(table)
     fields.extend(c.field for c in cols)
     fks: list[dict[str, Any]] = [
-        {"fields": ["event_id"], "reference": {"resource": "events", "fields": ["id"]}}
+        {"fields": ["event_id"], "reference": {"resource": "events", "fields": ["id"]}},
+        *foreign_keys(cols),
     ]
-    if any(c.name == "actor" for c in cols):
-        fks.append({"fields": ["actor"], "reference": {"resource": "actors", "fields": ["id"]}})
     return {
         "$schema": TABLESCHEMA_PROFILE,
         "fields": fields,
@@ -419,16 +423,46 @@ def child_schema(table: str) -> dict[str, Any]:
 def actors_schema() -> dict[str, Any]:
     """Table schema of actors.csv: one row per actor of the registry."""
     cols = tables().actors.columns
-    fks = []
-    if any(c.name == "parent" for c in cols):
-        fks.append({"fields": ["parent"], "reference": {"resource": "actors", "fields": ["id"]}})
     return {
         "$schema": TABLESCHEMA_PROFILE,
         "fields": [c.field for c in cols],
         "missingValues": [""],
         "primaryKey": ["id"],
-        "foreignKeys": fks,
+        "foreignKeys": foreign_keys(cols),
     }
+
+
+def places_schema() -> dict[str, Any]:
+    """Table schema of places.csv: one row per place of the registry."""
+    cols = places_layout(tables()).columns
+    out: dict[str, Any] = {
+        "$schema": TABLESCHEMA_PROFILE,
+        "fields": [c.field for c in cols],
+        "missingValues": [""],
+        "primaryKey": ["slug"],
+    }
+    fks = foreign_keys(cols)
+    if fks:  # the profile wants no empty list
+        out["foreignKeys"] = fks
+    return out
+
+
+def places_layout(t: Tables) -> Layout:
+    """The places table of layouts that have one (the contributor side's always do)."""
+    if t.places is None:
+        raise SchemaShapeError("these schemas have no places registry (schema 1.1 added it)")
+    return t.places
+
+
+def foreign_keys(columns: list[Column]) -> list[dict[str, Any]]:
+    """The foreign keys of a table: one per column whose schema node names the record it
+    refers to (`x-references: "<table>.<field>"` on the $defs of ids and slugs)."""
+    out = []
+    for col in columns:
+        if col.references:
+            resource, _, key = col.references.partition(".")
+            out.append({"fields": [col.name], "reference": {"resource": resource, "fields": [key]}})
+    return out
 
 
 CHANGES_COLUMNS = ("id", "modified", "withdrawn", "withdrawn_at")

@@ -34,7 +34,7 @@ def changelog_section(diff: Diff, version: str, date: str) -> str:
     added: list[str] = []
     if diff.added:
         live = [a for a in diff.added if not a.get("withdrawn")]
-        by_country = Counter(str(a.get("country")) for a in diff.added)
+        by_country = Counter(str(a.get("country") or f"at sea: {a.get('water_body')}") for a in diff.added)
         by_type = Counter(str(a.get("strike_type")) for a in diff.added)
         dates = sorted(str(a.get("date_start")) for a in diff.added)
         added.append(
@@ -44,6 +44,8 @@ def changelog_section(diff: Diff, version: str, date: str) -> str:
         added.append(f"  Ids: {_ids([str(a['id']) for a in diff.added])}.")
     if diff.actors_added:
         added.append(f"- Actors: {_ids(diff.actors_added)}.")
+    if diff.places_added:
+        added.append(f"- Places: {_ids(diff.places_added)}.")
     if diff.schema.additions:
         added.append(f"- Schema {diff.schema.new_version}: " + "; ".join(diff.schema.additions) + ".")
     changed: list[str] = []
@@ -57,6 +59,9 @@ def changelog_section(diff: Diff, version: str, date: str) -> str:
     for ch in diff.actors_changed[:LIST_LIMIT]:
         fields = sorted({f.pointer.split("/")[1] for f in ch.fields if f.pointer.count("/")})
         changed.append(f"- Actor `{ch.id}`: corrected {', '.join(fields)}.")
+    for ch in diff.places_changed[:LIST_LIMIT]:
+        fields = sorted({f.pointer.split("/")[1] for f in ch.fields if f.pointer.count("/")})
+        changed.append(f"- Place `{ch.id}`: corrected {', '.join(fields)}.")
     if diff.schema.other and not diff.schema.breaking and not diff.schema.additions:
         changed.append("- Schema text (descriptions) revised; no structural change.")
     withdrawn: list[str] = []
@@ -76,6 +81,8 @@ def changelog_section(diff: Diff, version: str, date: str) -> str:
         removed.append(f"- Events deleted (they should have been withdrawn): {_ids(diff.removed)}.")
     if diff.actors_removed:
         removed.append(f"- Actors removed: {_ids(diff.actors_removed)}.")
+    if diff.places_removed:
+        removed.append(f"- Places removed: {_ids(diff.places_removed)}.")
     for title, body in (
         ("Added", added),
         ("Changed", changed),

@@ -33,6 +33,7 @@ class Snapshot:
     actors: Callable[[], list[dict[str, Any]]]
     schema: Callable[[], dict[str, Any]]
     version: str | None = None
+    places: Callable[[], list[dict[str, Any]]] = list  # the registry (schema 1.1), by slug
 
 
 @dataclass(frozen=True)
@@ -91,17 +92,27 @@ class Diff:
     actors_added: list[str] = field(default_factory=list)
     actors_changed: list[RecordChange] = field(default_factory=list)
     actors_removed: list[str] = field(default_factory=list)
+    places_added: list[str] = field(default_factory=list)
+    places_changed: list[RecordChange] = field(default_factory=list)
+    places_removed: list[str] = field(default_factory=list)
     schema: SchemaDiff = field(default_factory=lambda: SchemaDiff(None, None))
     totals: dict[str, int] = field(default_factory=dict)  # of the new side: events, withdrawn, actors
 
     @property
     def level(self) -> str:
         """The semver level this difference needs: major, minor, patch or none."""
-        if self.schema.breaking or self.removed or self.actors_removed:
+        if self.schema.breaking or self.removed or self.actors_removed or self.places_removed:
             return "major"
-        if self.added or self.schema.additions or self.actors_added:
+        if self.added or self.schema.additions or self.actors_added or self.places_added:
             return "minor"
-        if self.changed or self.withdrawn or self.reinstated or self.actors_changed or self.schema.other:
+        if (
+            self.changed
+            or self.withdrawn
+            or self.reinstated
+            or self.actors_changed
+            or self.places_changed
+            or self.schema.other
+        ):
             return "patch"
         return "none"
 
@@ -123,6 +134,9 @@ class Diff:
                 "actors_added": len(self.actors_added),
                 "actors_changed": len(self.actors_changed),
                 "actors_removed": len(self.actors_removed),
+                "places_added": len(self.places_added),
+                "places_changed": len(self.places_changed),
+                "places_removed": len(self.places_removed),
             },
             "totals": self.totals,
             "schema": self.schema.to_dict(),
@@ -135,6 +149,11 @@ class Diff:
                 "added": self.actors_added,
                 "changed": [c.to_dict() for c in self.actors_changed],
                 "removed": self.actors_removed,
+            },
+            "places": {
+                "added": self.places_added,
+                "changed": [c.to_dict() for c in self.places_changed],
+                "removed": self.places_removed,
             },
         }
 
@@ -180,6 +199,8 @@ def summary(event: dict[str, Any]) -> dict[str, Any]:
     out = {k: event.get(k) for k in keys}
     out["attackers"] = [a.get("actor") for a in event.get("attackers") or [] if isinstance(a, dict)]
     out["withdrawn"] = bool(event.get("withdrawn"))
+    if event.get("water_body"):
+        out["water_body"] = event["water_body"]
     return out
 
 
@@ -238,6 +259,15 @@ def compare(old: Snapshot, new: Snapshot) -> Diff:
         changes = field_changes(old_actors[key], new_actors[key])
         if changes:
             diff.actors_changed.append(RecordChange(key, changes))
+    old_places = {str(x["slug"]): x for x in old.places()}
+    new_places = {str(x["slug"]): x for x in new.places()}
+    totals["places"] = len(new_places)
+    diff.places_added = sorted(new_places.keys() - old_places.keys())
+    diff.places_removed = sorted(old_places.keys() - new_places.keys())
+    for key in sorted(old_places.keys() & new_places.keys()):
+        changes = field_changes(old_places[key], new_places[key])
+        if changes:
+            diff.places_changed.append(RecordChange(key, changes))
     diff.schema = compare_schemas(old.schema(), new.schema())
     diff.totals = totals
     return diff

@@ -65,6 +65,13 @@ def render_text(diff: Diff) -> str:
             lines.append(f"  ~ {ch.id}")
             lines.extend(f"      {f.pointer}: {_value(f.old)} -> {_value(f.new)}" for f in ch.fields)
         lines.extend(f"  ! {i} removed" for i in diff.actors_removed)
+    if diff.places_added or diff.places_changed or diff.places_removed:
+        lines.append("places:")
+        lines.extend(f"  + {i}" for i in diff.places_added)
+        for ch in diff.places_changed:
+            lines.append(f"  ~ {ch.id}")
+            lines.extend(f"      {f.pointer}: {_value(f.old)} -> {_value(f.new)}" for f in ch.fields)
+        lines.extend(f"  ! {i} removed" for i in diff.places_removed)
     return "\n".join(lines)
 
 

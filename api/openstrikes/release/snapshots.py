@@ -10,7 +10,13 @@ from typing import Any
 import orjson
 
 from openstrikes.package.metadata import PackageError
-from openstrikes.package.reader import iter_package_events, package_actors, package_schema, read_package
+from openstrikes.package.reader import (
+    iter_package_events,
+    package_actors,
+    package_places,
+    package_schema,
+    read_package,
+)
 from openstrikes.release.diff import DiffError, Snapshot
 
 
@@ -27,6 +33,7 @@ def package_snapshot(path: Path) -> Snapshot:
         lambda: package_actors(path),
         lambda: package_schema(path),
         info.version,
+        lambda: package_places(path),
     )
 
 
@@ -61,7 +68,11 @@ def worktree_snapshot(root: Path, label: str = "work tree") -> Snapshot:
     meta = dataset / "datapackage.json"
     if meta.is_file():
         version = str(_load_json(meta.read_bytes(), str(meta)).get("version"))
-    return Snapshot(label, events, actors, schema, version)
+
+    def places() -> list[dict[str, Any]]:
+        return [_load_json(p.read_bytes(), str(p)) for p in sorted((dataset / "places").glob("*.json"))]
+
+    return Snapshot(label, events, actors, schema, version, places)
 
 
 def _git(root: Path, *args: str) -> bytes:
@@ -125,6 +136,7 @@ def git_snapshot(root: Path, ref: str) -> Snapshot:
         key=lambda n: (Path(n).stem, n),
     )
     actor_names = sorted(n for n in names if n.startswith("dataset/actors/") and n.endswith(".json"))
+    place_names = sorted(n for n in names if n.startswith("dataset/places/") and n.endswith(".json"))
 
     def blobs(selected: list[str]) -> Iterator[tuple[str, bytes]]:
         cat = _CatFile(root)
@@ -141,6 +153,9 @@ def git_snapshot(root: Path, ref: str) -> Snapshot:
     def actors() -> list[dict[str, Any]]:
         return [_load_json(data, f"{ref}:{name}") for name, data in blobs(actor_names)]
 
+    def places() -> list[dict[str, Any]]:
+        return [_load_json(data, f"{ref}:{name}") for name, data in blobs(place_names)]
+
     def schema() -> dict[str, Any]:
         if "schema/event.schema.json" not in names:
             return {}
@@ -155,7 +170,7 @@ def git_snapshot(root: Path, ref: str) -> Snapshot:
                 "version"
             )
         )
-    return Snapshot(f"{ref} ({commit[:12]})", events, actors, schema, version)
+    return Snapshot(f"{ref} ({commit[:12]})", events, actors, schema, version, places)
 
 
 def empty_snapshot(label: str = "(nothing)") -> Snapshot:

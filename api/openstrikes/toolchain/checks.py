@@ -22,7 +22,7 @@ from openstrikes.problems import pointer_join
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import parse_rfc3339
 
-Scope = Literal["event", "actor", "dataset"]
+Scope = Literal["event", "actor", "place", "dataset"]
 # A finding: (pointer, message) or (pointer, message, hint) when the hint depends on the record.
 Finding = tuple[str, str] | tuple[str, str, str]
 Findings = Sequence[Finding]
@@ -108,8 +108,22 @@ declare("OS302", "Two files share one id", "give one of them a fresh id (`openst
 declare("OS303", "Alias used twice", "an alias names one event or one actor only", "dataset")
 declare("OS309", "Unknown actor id", "add the actor to dataset/actors/ or fix the id", "dataset")
 declare("OS310", "Unknown event id in a link", "link only to existing event ids", "dataset")
+declare("OS333", "Unknown place", "add the place to dataset/places/ or fix the slug", "dataset")
+declare(
+    "OS334",
+    "Event differs from its place",
+    "run `openstrikes fmt` to take the place's values, or point the event to another place (or none)",
+    "dataset",
+)
 declare(
     "OS401", "Likely duplicate", "link the events in `related` or list them in `distinct_from`", "dataset"
+)
+declare(
+    "OS402",
+    "Same ship hit twice on one day",
+    "one ship on one day is one event: merge them (withdraw one as `duplicate`), or link them in "
+    "`related` / `distinct_from` if they really are two attacks",
+    "dataset",
 )
 
 
@@ -329,8 +343,8 @@ def coordinates_in_country(ev: dict[str, Any], ctx: Context) -> Findings:
     if lat is None or lon is None or not geo.known_country(country):
         return ()
     km = geo.distance_outside_km(country, lat, lon)
-    if not (km is not None and km > COUNTRY_TOLERANCE_KM):
-        return ()
+    if not (km is not None and km > COUNTRY_TOLERANCE_KM) or not geo.on_land(lat, lon):
+        return ()  # inside or near its country, or in the water (OS327 says so)
     swapped = geo.distance_outside_km(country, lon, lat) if -90 <= lon <= 90 else None
     hint = (
         "latitude and longitude look swapped"
@@ -348,7 +362,7 @@ def coordinates_in_country(ev: dict[str, Any], ctx: Context) -> Findings:
 
 @register("OS318", "Unknown country code", "use an ISO 3166-1 alpha-2 code (e.g. IQ, SY, JO)")
 def country_known(ev: dict[str, Any], ctx: Context) -> Findings:
-    if geo.known_country(ev["country"]):
+    if ev["country"] is None or geo.known_country(ev["country"]):
         return ()
     return (
         (
@@ -361,7 +375,7 @@ def country_known(ev: dict[str, Any], ctx: Context) -> Findings:
 @register(
     "OS315",
     "Coordinates incomplete or precision inconsistent",
-    "give both latitude and longitude, or neither; `exact` and `near` need coordinates",
+    "give both latitude and longitude, or neither; `exact`, `near` and `offset` need coordinates",
 )
 def coordinates_complete(ev: dict[str, Any], ctx: Context) -> Findings:
     lat, lon = ev.get("latitude"), ev.get("longitude")
@@ -369,7 +383,7 @@ def coordinates_complete(ev: dict[str, Any], ctx: Context) -> Findings:
         return (
             (("/longitude" if lon is None else "/latitude"), "only one of latitude and longitude is given"),
         )
-    if lat is None and ev.get("geo_precision") in ("exact", "near"):
+    if lat is None and ev.get("geo_precision") in ("exact", "near", "offset"):
         return (("/geo_precision", f"geo_precision is {ev['geo_precision']!r} but there are no coordinates"),)
     return ()
 
@@ -534,7 +548,202 @@ def actor_no_control_characters(actor: dict[str, Any], ctx: Context) -> Findings
     return no_control_characters(actor, ctx)
 
 
+# --- at sea, vessels (schema 1.1) -------------------------------------------------------------
+
+INLAND_TOLERANCE_KM = 10.0
+_LAND_PRECISIONS = ("admin2", "admin1", "country")
+
+
+def imo_check_digit_ok(imo: str) -> bool:
+    """Whether a 7-digit IMO number's last digit is its check digit: the sum of the first six
+    digits weighted 7, 6, 5, 4, 3, 2, modulo 10."""
+    if len(imo) != 7 or not imo.isascii() or not imo.isdigit():
+        return False
+    return sum(int(d) * w for d, w in zip(imo[:6], (7, 6, 5, 4, 3, 2), strict=True)) % 10 == int(imo[6])
+
+
+def _land_or_sea(record: dict[str, Any]) -> Findings:
+    country, water = record.get("country"), record.get("water_body")
+    if country is not None and water is not None:
+        return (
+            (
+                "/water_body",
+                f"names both a country ({country}) and a body of water ({water})",
+                "at sea, set country to null; on land (territorial waters count as sea), set water_body to null",
+            ),
+        )
+    if country is None and water is None:
+        return (
+            (
+                "/country",
+                "names neither a country nor a body of water",
+                "on land, give the ISO code of the country; at sea, set water_body",
+            ),
+        )
+    return ()
+
+
+@register(
+    "OS324",
+    "Land and sea mixed up",
+    "an event on land names its country and has water_body null; at sea, country is null and "
+    "water_body names the body of water",
+)
+def land_or_sea(ev: dict[str, Any], ctx: Context) -> Findings:
+    return _land_or_sea(ev)
+
+
+@register(
+    "OS325",
+    "Precision or admin division does not fit land or sea",
+    "at sea use geo_precision exact, near, offset or water_body and leave admin1/admin2 null; "
+    "`water_body` precision is for events at sea only",
+)
+def precision_fits_place(ev: dict[str, Any], ctx: Context) -> Findings:
+    precision = ev.get("geo_precision")
+    if ev.get("water_body") is None:
+        if precision == "water_body" and ev.get("country") is not None:
+            return (("/geo_precision", "geo_precision `water_body` on an event on land"),)
+        return ()
+    found: list[Finding] = []
+    if precision in _LAND_PRECISIONS:
+        found.append(
+            ("/geo_precision", f"geo_precision {precision!r} names a land division, but the event is at sea")
+        )
+    for key in ("admin1", "admin2"):
+        if ev.get(key) is not None:
+            found.append(("/" + key, f"{key} is set, but the event is at sea"))
+    return found
+
+
+@register(
+    "OS326",
+    "Point at sea lies on land",
+    "check the coordinates (not swapped?); if the strike hit a port or the coast, it is a land "
+    "event: set country and water_body null",
+)
+def sea_point_at_sea(ev: dict[str, Any], ctx: Context) -> Findings:
+    lat, lon = ev.get("latitude"), ev.get("longitude")
+    if ev.get("water_body") is None or lat is None or lon is None:
+        return ()
+    if not geo.inland(lat, lon, INLAND_TOLERANCE_KM):
+        return ()
+    where = ", ".join(geo.countries_at(lat, lon)) or "land"
+    return (
+        (
+            "/latitude",
+            f"({lat}, {lon}) lies in {where}, more than {INLAND_TOLERANCE_KM:.0f} km from the sea, "
+            f"but the event is at sea ({ev['water_body']})",
+        ),
+    )
+
+
+@register(
+    "OS327",
+    "Land event lies in the water",
+    "fix latitude/longitude; if the strike was at sea, set country to null and name the water_body",
+)
+def land_point_on_land(ev: dict[str, Any], ctx: Context) -> Findings:
+    lat, lon, country = ev.get("latitude"), ev.get("longitude"), ev.get("country")
+    if lat is None or lon is None or not geo.known_country(country):
+        return ()
+    km = geo.distance_outside_km(country, lat, lon)
+    if km is None or km <= COUNTRY_TOLERANCE_KM or geo.on_land(lat, lon):
+        return ()  # inside (or near) its country, or on someone's land: OS308 says which
+    return (
+        (
+            "/latitude",
+            f"({lat}, {lon}) lies in the water, {km:.1f} km off {country}, but the event is on land",
+        ),
+    )
+
+
+@register(
+    "OS328", "Wrong IMO check digit", "copy the 7-digit IMO number again from the source (or set it to null)"
+)
+def imo_check_digits(ev: dict[str, Any], ctx: Context) -> Findings:
+    found: list[Finding] = []
+    try:
+        for i, target in enumerate(ev.get("targets") or ()):
+            vessel = target.get("vessel")
+            imo = vessel.get("imo") if type(vessel) is dict else None
+            if type(imo) is str and len(imo) == 7 and imo.isdigit() and not imo_check_digit_ok(imo):
+                found.append(
+                    (
+                        pointer_join("targets", i, "vessel", "imo"),
+                        f"IMO {imo}: the check digit should be "
+                        f"{sum(int(d) * w for d, w in zip(imo[:6], (7, 6, 5, 4, 3, 2), strict=True)) % 10}",
+                    )
+                )
+    except SHAPE_ERRORS:
+        pass
+    return found
+
+
+@register(
+    "OS329",
+    "Unknown flag state",
+    "use the ISO 3166-1 alpha-2 code of the flag state (e.g. MH Marshall Islands, LR Liberia, PA Panama)",
+)
+def vessel_flags_known(ev: dict[str, Any], ctx: Context) -> Findings:
+    found: list[Finding] = []
+    try:
+        for i, target in enumerate(ev.get("targets") or ()):
+            vessel = target.get("vessel")
+            flag = vessel.get("flag") if type(vessel) is dict else None
+            if type(flag) is str and not geo.known_country(flag):
+                found.append(
+                    (pointer_join("targets", i, "vessel", "flag"), f"{flag!r} is not a known ISO 3166-1 code")
+                )
+    except SHAPE_ERRORS:
+        pass
+    return found
+
+
+# --- places of the registry ---------------------------------------------------------------------
+
+
+@register(
+    "OS330",
+    "Place slug differs from the file name",
+    "rename the file to <slug>.json, or fix the slug",
+    "place",
+)
+def place_slug_matches_file(place: dict[str, Any], ctx: Context) -> Findings:
+    stem = ctx.file_stem
+    if stem is not None and "slug" in place and place["slug"] != stem:
+        return (("/slug", f"slug {place['slug']!r} differs from the file name {stem!r}.json"),)
+    return ()
+
+
+@register(
+    "OS331",
+    "Place coordinates outside its country, or on land for a place at sea",
+    "fix the place's latitude/longitude (not swapped?) or its country / water_body",
+    "place",
+)
+def place_coordinates(place: dict[str, Any], ctx: Context) -> Findings:
+    if place.get("country") is not None:  # outside its country, on land or in the water
+        return coordinates_in_country(place, ctx) or land_point_on_land(place, ctx)
+    return sea_point_at_sea(place, ctx)
+
+
+@register(
+    "OS332",
+    "Place mixes land and sea",
+    "a place on land names its country and has water_body null; a place at sea the reverse",
+    "place",
+)
+def place_land_or_sea(place: dict[str, Any], ctx: Context) -> Findings:
+    return _land_or_sea(place)
+
+
+@register("OS335", "Control character in place text", "remove the invisible control character", "place")
+def place_no_control_characters(place: dict[str, Any], ctx: Context) -> Findings:
+    return no_control_characters(place, ctx)
+
+
 @cache
-def per_record_checks(kind: Literal["event", "actor"]) -> tuple[Check, ...]:
+def per_record_checks(kind: Literal["event", "actor", "place"]) -> tuple[Check, ...]:
     """The registered per-record checks for one kind of record, in code order."""
     return tuple(sorted((c for c in REGISTRY.values() if c.scope == kind and c.func), key=lambda c: c.code))

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from openstrikes.geo import EARTH_RADIUS_KM, haversine_km
 from openstrikes.problems import Problem, pointer_join
 from openstrikes.toolchain.checks import REGISTRY
+from openstrikes.toolchain.places import PLACE_FIELDS
 
 DUPLICATE_DAYS = 1
 DUPLICATE_KM = 25.0
@@ -40,6 +41,9 @@ class EventFacts(NamedTuple):
     links: tuple[tuple[str, str], ...]  # (event id, pointer): related, distinct_from, superseded_by
     aliases: tuple[str | None, ...]  # None: not a string
     withdrawn: bool
+    place: str | None = None  # slug of the place the event names
+    place_values: tuple[Any, ...] = ()  # its PLACE_FIELDS values, when it names a place
+    imos: tuple[str, ...] = ()  # IMO numbers of its target vessels (each once)
 
     @property
     def linked(self) -> frozenset[str]:
@@ -53,9 +57,25 @@ class ActorFacts(NamedTuple):
     parent: str | None
 
 
-def facts_of(data: dict[str, Any], kind: str) -> EventFacts | ActorFacts | None:
+class PlaceFacts(NamedTuple):
+    slug: str
+    values: tuple[Any, ...]  # PLACE_FIELDS values
+
+
+def _vessel_imos(targets: Any) -> tuple[str, ...]:
+    imos: dict[str, None] = {}
+    for t in targets or ():
+        vessel = t.get("vessel")
+        if type(vessel) is dict and type(imo := vessel.get("imo")) is str:
+            imos[imo] = None
+    return tuple(imos)
+
+
+def facts_of(data: dict[str, Any], kind: str) -> EventFacts | ActorFacts | PlaceFacts | None:
     """The facts of one record, or None when its shape is too broken to read them."""
     try:
+        if kind == "place":
+            return PlaceFacts(str(data["slug"]), tuple(data.get(f) for f in PLACE_FIELDS))
         if kind == "actor":
             names = (data["name"], *data.get("aliases", []))
             parent = data.get("parent")
@@ -83,6 +103,8 @@ def facts_of(data: dict[str, Any], kind: str) -> EventFacts | ActorFacts | None:
         lat, lon = data.get("latitude"), data.get("longitude")
         if type(lat) not in _NUMBER or type(lon) not in _NUMBER:
             lat = lon = None
+        place = data.get("place")
+        place = place if type(place) is str else None
         return EventFacts(
             str(data["id"]),
             _day(data.get("date_start")),
@@ -93,6 +115,9 @@ def facts_of(data: dict[str, Any], kind: str) -> EventFacts | ActorFacts | None:
             links,
             aliases if not aliases or all(type(a) is str for a in aliases) else _strings_or_none(aliases),
             bool(withdrawn),
+            place,
+            tuple(data.get(f) for f in PLACE_FIELDS) if place is not None else (),
+            _vessel_imos(targets) if targets else (),
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
@@ -150,6 +175,16 @@ class DatasetIndex:
         self._attacker_numbers: dict[str, int] = {}
         self._row_keys = array("q")
         self._row_slots = array("I")
+        # The places registry, and the events that name a place or a vessel's IMO number.
+        self._places: dict[str, tuple[str, tuple[Any, ...]]] = {}  # slug -> (file, values)
+        self._place_refs: list[tuple[FileRef, str, str, tuple[Any, ...]]] = []
+        self._imo_days: dict[tuple[str, int], list[tuple[FileRef, str, frozenset[str]]]] = defaultdict(list)
+
+    def add_place(self, file: str, facts: PlaceFacts) -> None:
+        if facts.slug in self._places:
+            self._repeated[("place", facts.slug)].append(file)
+        else:
+            self._places[facts.slug] = (file, facts.values)
 
     def add_actor(self, file: str, facts: ActorFacts) -> None:
         if facts.id in self._actor_files:
@@ -185,6 +220,11 @@ class DatasetIndex:
         ):
             # Only these are kept; the usual event names known actors and nothing else.
             self._add_references(ref, facts)
+        if facts.place is not None:
+            self._place_refs.append((ref, facts.id, facts.place, facts.place_values))
+        if facts.imos and not facts.withdrawn and facts.day is not None:
+            for imo in facts.imos:
+                self._imo_days[(imo, facts.day)].append((ref, facts.id, facts.linked))
         if not facts.withdrawn and facts.day is not None and facts.lat is not None and facts.lon is not None:
             self._add_located(ref, facts)
 
@@ -277,7 +317,10 @@ class DatasetIndex:
     def problems(self) -> Iterator[Problem]:
         """Every dataset-wide problem; each names the file it should be fixed in."""
         for (kind, rid), more in self._repeated.items():
-            first = self.file(self._event_files[rid], rid) if kind == "event" else self._actor_files[rid]
+            if kind == "event":
+                first = self.file(self._event_files[rid], rid)
+            else:
+                first = self._actor_files[rid] if kind == "actor" else self._places[rid][0]
             files = [first, *more]
             for f in files:
                 others = ", ".join(x for x in files if x != f)
@@ -302,16 +345,68 @@ class DatasetIndex:
         for file, parent in self._parents:
             if parent not in self._actor_files:
                 yield _problem("OS309", file, "/parent", f"parent actor {parent!r} is not in dataset/actors/")
+        yield from self.place_problems()
         yield from self.likely_duplicates()
+        yield from self.same_ship_same_day()
+
+    def place_problems(self) -> Iterator[Problem]:
+        """Events naming a place the registry lacks, or differing from their place."""
+        for ref, rid, slug, values in self._place_refs:
+            file = self.file(ref, rid)
+            known = self._places.get(slug)
+            if known is None:
+                yield _problem("OS333", file, "/place", f"place {slug!r} is not in dataset/places/")
+                continue
+            for name, mine, theirs in zip(PLACE_FIELDS, values, known[1], strict=True):
+                if not _same_value(mine, theirs):
+                    yield _problem(
+                        "OS334",
+                        file,
+                        "/" + name,
+                        f"{name} is {_shown(mine)} but place {slug!r} has {_shown(theirs)}",
+                    )
+
+    def same_ship_same_day(self) -> Iterator[Problem]:
+        """Live events on one day against one IMO number, not linked to each other."""
+        for (imo, _day), hits in self._imo_days.items():
+            if len(hits) < 2:
+                continue
+            for i, (ref_a, id_a, linked_a) in enumerate(hits):
+                for ref_b, id_b, linked_b in hits[i + 1 :]:
+                    if id_a == id_b or id_b in linked_a or id_a in linked_b:
+                        continue
+                    for ref, me, other, other_ref in ((ref_a, id_a, id_b, ref_b), (ref_b, id_b, id_a, ref_a)):
+                        yield _problem(
+                            "OS402",
+                            self.file(ref, me),
+                            "",
+                            f"likely duplicate of {other} ({self.file(other_ref, other)}): "
+                            f"the same ship (IMO {imo}) on the same day",
+                        )
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal as JSON values (1 and 1.0 are one coordinate; true is not 1)."""
+    if type(a) is bool or type(b) is bool:
+        return a is b
+    return bool(a == b)
+
+
+def _shown(value: Any) -> str:
+    return "null" if value is None else repr(value)
 
 
 def dataset_problems(
-    events: Iterable[tuple[str, EventFacts]], actors: Iterable[tuple[str, ActorFacts]]
+    events: Iterable[tuple[str, EventFacts]],
+    actors: Iterable[tuple[str, ActorFacts]],
+    places: Iterable[tuple[str, PlaceFacts]] = (),
 ) -> list[Problem]:
     """Every dataset-wide problem of the given (file, facts) pairs."""
     index = DatasetIndex()
     for file, actor in actors:
         index.add_actor(file, actor)
+    for file, place in places:
+        index.add_place(file, place)
     for file, event in events:
         index.add_event(file, event)
     return list(index.problems())

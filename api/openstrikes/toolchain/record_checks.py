@@ -13,7 +13,7 @@ from openstrikes.problems import Problem
 from openstrikes.schema_files import SCHEMA_FILES
 from openstrikes.toolchain import crosscheck
 from openstrikes.toolchain.checks import SHAPE_ERRORS, Context, per_record_checks
-from openstrikes.toolchain.crosscheck import ActorFacts, EventFacts
+from openstrikes.toolchain.crosscheck import ActorFacts, EventFacts, PlaceFacts
 from openstrikes.toolchain.schema_check import checker, checker_for
 
 
@@ -47,13 +47,14 @@ def validate_event_data(
     *,
     actors: Iterable[dict[str, Any]] = (),
     events: Iterable[dict[str, Any]] = (),
+    places: Iterable[dict[str, Any]] = (),
     filename: str = "<request>",
     now: datetime | None = None,
     schema: dict[str, Any] | None = None,
 ) -> list[Problem]:
     """Check one event record (e.g. a POST body) as `validate` would check its file:
-    schema (`schema`, else the event schema file), meaning checks, and links/actors/duplicates
-    against the given records."""
+    schema (`schema`, else the event schema file), meaning checks, and links/actors/places/
+    duplicates against the given records."""
     ctx = Context(now=now or datetime.now(UTC))
     problems = check_record(data, "event", filename, ctx, schema)
     if isinstance(data, dict):
@@ -69,9 +70,14 @@ def validate_event_data(
                 for f in (crosscheck.facts_of(a, "actor") for a in actors)
                 if isinstance(f, ActorFacts)
             ]
+            place_facts = [
+                ("<dataset>", f)
+                for f in (crosscheck.facts_of(x, "place") for x in places)
+                if isinstance(f, PlaceFacts)
+            ]
             problems.extend(
                 p
-                for p in crosscheck.dataset_problems([(filename, facts), *others], actor_facts)
+                for p in crosscheck.dataset_problems([(filename, facts), *others], actor_facts, place_facts)
                 if p.file == filename
             )
     return sorted(problems, key=lambda p: (p.pointer, p.code))

@@ -20,8 +20,9 @@ from openstrikes.schema_files import (
 from openstrikes.toolchain.canonical import KeyShape, canonical_bytes, compile_shape
 from openstrikes.toolchain.files import read_json_file
 from openstrikes.toolchain.jsontext import Parsed
+from openstrikes.toolchain.places import apply_place
 
-Kind = Literal["event", "actor"]
+Kind = Literal["event", "actor", "place"]
 
 ID_ALPHABET = "23456789cfghjmpqrvwx"  # no vowels or look-alikes, as GHSA ids
 
@@ -66,8 +67,11 @@ def event_path(dataset: Path, event_id: str, date_start: str) -> Path:
 
 
 def kind_of(path: Path) -> Kind:
-    """Actors live under an `actors/` directory; everything else is an event."""
-    return "actor" if "actors" in path.parts[:-1] else "event"
+    """Actors live under an `actors/` directory, places under `places/`; everything else is an event."""
+    folders = path.parts[:-1]
+    if "actors" in folders:
+        return "actor"
+    return "place" if "places" in folders else "event"
 
 
 class FileTable:
@@ -170,7 +174,9 @@ def discover_table(dataset: Path, paths: Iterable[Path] | None = None, base: Pat
         }
         return FileTable.of(found.values(), base_text)
     table = FileTable(base_text)
-    for root in (dataset / "actors", dataset / "events"):
+    for root in (dataset / "actors", dataset / "places", dataset / "events"):
+        if root.name == "places" and not root.exists():
+            continue  # the registry is optional (datasets before schema 1.1 have none)
         _walk_into(table, root, _relative(root, base_text))
     return table
 
@@ -258,17 +264,19 @@ def scaffold_event(
     event_id: str,
     *,
     date_start: date,
-    country: str,
+    country: str | None,
     strike_type: str = "unknown",
     attacker: str | None = None,
     location: str | None = None,
     summary: str | None = None,
     source_url: str | None = None,
     now: str | None = None,
+    place: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A new event with every required field present; placeholders are left for the contributor."""
+    """A new event with every required field present; placeholders are left for the contributor.
+    With a `place` of the registry, the event names it and takes its place-fixed fields."""
     stamp = now or utc_now()
-    return {
+    record = {
         "id": event_id,
         "schema_version": schema_version(),
         "published": stamp,
@@ -280,12 +288,14 @@ def scaffold_event(
         "datetime_utc": None,
         "timezone": None,
         "country": country,
+        "water_body": None,
         "admin1": None,
         "admin2": None,
         "location": location,
         "latitude": None,
         "longitude": None,
         "geo_precision": "country",
+        "place": None,
         "strike_type": strike_type,
         "platforms": [],
         "munitions": [],
@@ -313,3 +323,9 @@ def scaffold_event(
         "tags": [],
         "contributors": [],
     }
+    if place is not None:
+        record = apply_place(record, place)
+        record["place"] = place["slug"]
+        if location is None:
+            record["location"] = place.get("name")
+    return record

@@ -24,7 +24,7 @@ from openstrikes.lifetime import die_with_parent
 from openstrikes.problems import Problem
 from openstrikes.toolchain import crosscheck
 from openstrikes.toolchain.checks import Context, per_record_checks
-from openstrikes.toolchain.crosscheck import ActorFacts, EventFacts
+from openstrikes.toolchain.crosscheck import ActorFacts, EventFacts, PlaceFacts
 from openstrikes.toolchain.files import read_json_file
 from openstrikes.toolchain.jsontext import Parsed, line_of, pointer_lines
 from openstrikes.toolchain.readahead import ReadAhead
@@ -58,6 +58,7 @@ class ValidationResult:
     problems: list[Problem] = field(default_factory=list)
     event_files: FileTable = field(default_factory=lambda: FileTable(""))
     actor_files: FileTable = field(default_factory=lambda: FileTable(""))
+    place_files: FileTable = field(default_factory=lambda: FileTable(""))
     rendered: bool = False
 
     @property
@@ -66,10 +67,10 @@ class ValidationResult:
 
     @property
     def files_checked(self) -> int:
-        return len(self.event_files) + len(self.actor_files)
+        return len(self.event_files) + len(self.actor_files) + len(self.place_files)
 
 
-Facts = EventFacts | ActorFacts | None
+Facts = EventFacts | ActorFacts | PlaceFacts | None
 
 
 def _locate(parsed: Parsed, problems: list[Problem]) -> list[Problem]:
@@ -211,7 +212,8 @@ def _warm_up() -> None:
     checker(schema_name("event"))
     checker(schema_name("actor"))
     geo.preload(WARM_COUNTRIES)
-    for kind in ("event", "actor"):
+    checker(schema_name("place"))
+    for kind in ("event", "actor", "place"):
         per_record_checks(kind)  # type: ignore[arg-type]
         key_shape(kind)  # type: ignore[arg-type]
 
@@ -285,7 +287,11 @@ def validate_dataset(
     now = now or datetime.now(UTC)
     workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
     table, selected, chosen = _file_tables(dataset, paths)
-    result = ValidationResult(event_files=selected.only("event"), actor_files=selected.only("actor"))
+    result = ValidationResult(
+        event_files=selected.only("event"),
+        actor_files=selected.only("actor"),
+        place_files=selected.only("place"),
+    )
     index = crosscheck.DatasetIndex(table.display)
     tasks = _tasks(table)
     if render is not None and (paths or on_rendered is None or not _in_id_order(table)):
@@ -337,6 +343,8 @@ def _add_facts(
             index.add_event(group if _named_after(name, fact.id) else table.display(group, name), fact)
         elif type(fact) is ActorFacts:
             index.add_actor(table.display(group, names[offset]), fact)
+        elif type(fact) is PlaceFacts:
+            index.add_place(table.display(group, names[offset]), fact)
 
 
 def _in_id_order(table: FileTable) -> bool:

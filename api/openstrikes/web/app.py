@@ -14,11 +14,13 @@ from flask_smorest import Api
 
 from openstrikes import __version__
 from openstrikes.index.store import DEFAULT_TIMEOUT_S
+from openstrikes.schema_files import PLACE_SCHEMA_FILE, packaged_schema
 from openstrikes.web import errors, headers
 from openstrikes.web.docs import docs_blueprint
 from openstrikes.web.events import events_blueprint
 from openstrikes.web.fast import FastPaths
 from openstrikes.web.meta import MAX_BODY, files_blp, health_blp, releases_blp, validate_blp
+from openstrikes.web.places import places_blp
 from openstrikes.web.registry import Registry
 from openstrikes.web.resources import actors_blp, aggregates_blueprint, changes_blp
 from openstrikes.web.response_schemas import ApiErrorSchema, components
@@ -89,10 +91,11 @@ def create_app(
     api = _Api(app)
     latest = registry.get(None)
     assert latest is not None  # a registry holds at least one release
-    for name, schema in components(latest.event_schema, latest.actor_schema).items():
+    place = latest.place_schema or packaged_schema(PLACE_SCHEMA_FILE)  # a 1.0 release documents 1.1 places
+    for name, schema in components(latest.event_schema, latest.actor_schema, place).items():
         api.spec.components.schema(name, component=schema)
     events_blp, aggregates_blp = events_blueprint(latest.params), aggregates_blueprint(latest.params)
-    for blp in (events_blp, aggregates_blp, changes_blp, actors_blp):
+    for blp in (events_blp, aggregates_blp, changes_blp, actors_blp, places_blp):
         api.register_blueprint(blp, url_prefix="/v1")
         api.register_blueprint(
             blp,

@@ -178,8 +178,14 @@ class Validate(MethodView):
                 aliases = [a for a in facts.aliases if a is not None]
             day = data.get("date_start") if isinstance(data.get("date_start"), str) else None
         events, actors = rel.store.validation_context(day, links, aliases)
+        places = [orjson.loads(b) for b in rel.store.places()]
         problems = validate_event_data(
-            data, actors=actors, events=events, filename="<request>", schema=rel.event_schema
+            data,
+            actors=actors,
+            events=events,
+            places=places,
+            filename="<request>",
+            schema=rel.event_schema,
         )
         return json_response({"valid": not problems, "problems": [p.to_dict() for p in problems]})
 

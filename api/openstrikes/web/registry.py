@@ -18,7 +18,7 @@ from openstrikes.index.errors import StoreError
 from openstrikes.index.params import ParamSet, params_for
 from openstrikes.index.store import Store
 from openstrikes.package.metadata import PackageError
-from openstrikes.package.reader import package_schema, read_package
+from openstrikes.package.reader import package_place_schema, package_schema, read_package
 from openstrikes.package.table_schema import Tables, tables_for
 from openstrikes.schema_files import ACTOR_SCHEMA_FILE
 from openstrikes.semver import version_key
@@ -44,6 +44,7 @@ class Release:
     files: dict[str, ReleaseFile]
     event_schema: dict[str, Any]
     actor_schema: dict[str, Any]
+    place_schema: dict[str, Any] | None = None  # releases before schema 1.1 have none
 
     @cached_property
     def params(self) -> ParamSet:
@@ -53,7 +54,7 @@ class Release:
     @cached_property
     def tables(self) -> Tables:
         """The flat (CSV) layouts of its schemas."""
-        return tables_for(self.event_schema, self.actor_schema)
+        return tables_for(self.event_schema, self.actor_schema, self.place_schema)
 
     @property
     def version(self) -> str:
@@ -114,7 +115,11 @@ class Registry:
                     zipped.name, zipped, zipped.stat().st_size, file_sha256(zipped)
                 )
             try:
-                schemas = package_schema(package), package_schema(package, ACTOR_SCHEMA_FILE)
+                schemas = (
+                    package_schema(package),
+                    package_schema(package, ACTOR_SCHEMA_FILE),
+                    package_place_schema(package),
+                )
             except (PackageError, ValueError) as exc:
                 raise StoreError(f"{package}: cannot read its bundled schema: {exc}") from None
             release = Release(store, dict(sorted(files.items())), *schemas)

@@ -17,6 +17,7 @@ from openstrikes.index.filters import GROUP_KEYS
 EVENT_REF = "#/components/schemas/Event"
 PARTIAL_EVENT_REF = "#/components/schemas/EventFields"
 ACTOR_REF = "#/components/schemas/Actor"
+PLACE_REF = "#/components/schemas/Place"
 
 
 def _rewrite_refs(node: Any, prefix: str) -> Any:
@@ -45,14 +46,17 @@ def hoisted(schema: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def components(event_schema: dict[str, Any], actor_schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Event, EventFields (an event trimmed by `fields=`: nothing required but `id`) and Actor."""
+def components(
+    event_schema: dict[str, Any], actor_schema: dict[str, Any], place_schema: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Event, EventFields (an event trimmed by `fields=`: nothing required but `id`), Actor and Place."""
     out = hoisted(event_schema, "Event")
     partial = copy.deepcopy(out["Event"])
     partial["required"] = ["id"]
     partial["description"] = "An event, possibly trimmed to the fields asked for with `fields=`."
     out["EventFields"] = partial
     out.update(hoisted(actor_schema, "Actor"))
+    out.update(hoisted(place_schema, "Place"))
     return out
 
 
@@ -131,6 +135,17 @@ class AggregatesSchema(Schema):
 class ActorListSchema(Schema):
     items = fields.List(_ref(ACTOR_REF), required=True)
     total = fields.Integer(required=True)
+
+
+class PlaceListSchema(Schema):
+    items = fields.List(_ref(PLACE_REF), required=True)
+    total = fields.Integer(required=True)
+
+
+class PlaceWithEventsSchema(Schema):
+    place = _ref(PLACE_REF, required=True)
+    events = fields.List(_ref(EVENT_REF), required=True, metadata={"description": "Live events there."})
+    total = fields.Integer(required=True, metadata={"description": "How many events name the place."})
 
 
 class FileSchema(Schema):
