@@ -154,6 +154,8 @@ def children_of(pid: int) -> list[int]:
         if fields[0] != "Z" and int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
+
+
 # The last commit of the code before schema 1.1: it builds releases as 0.1.0 was built.
 LEGACY_COMMIT = "ce02883a964ad25435bb3e1ced87c82cb6900d08"
 
