@@ -214,11 +214,14 @@ def _has_run(tokens: list[str], run: list[str]) -> bool:
 
 def _search(value: str) -> Predicate:
     """`q`, as the server runs it: every word of the query is an FTS5 phrase (its tokens next to
-    each other in the text); a query without words filters nothing; a word that leaves no token
-    (a letter the index drops) matches nothing."""
+    each other in the text); a query without words is refused as the API refuses it (422); a word
+    that leaves no token (a letter the index drops) matches nothing."""
     phrases = [words(w) for w in server_words(value)]
     if not phrases:
-        return _ALWAYS
+        raise ValueError(
+            f"q: {value!r} has no word to search for: q matches words (letters and digits); "
+            'operators and punctuation such as * " ( are not supported'
+        )
     if not all(phrases):
         return lambda e: False
     if all(len(p) == 1 for p in phrases):

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from server_side import FILTERS, GROUP_KEYS, SORT_OPTIONS, filter_type
 
 from client_fakes import VARIED_ACTORS, Built
-from openstrikes_client import Client, LocalRelease, open_release
+from openstrikes_client import BadRequest, Client, LocalRelease, open_release
 from openstrikes_client._filters import to_params, words
 
 PARAMS: list[str] = [f.param(op) for f in FILTERS for op in f.ops]
@@ -261,8 +261,17 @@ def test_changes_since_agree_online_and_offline(
         "event\u19b0synthetic",
         "ΟΔΟΣ",
         "\u00b5",
-        "--",
     ],
 )
 def test_q_with_what_the_index_folds_or_splits_agrees(api_client: Client, rel: LocalRelease, q: str) -> None:
     assert [e.id for e in rel.events.iter(q=q)] == [e.id for e in api_client.events.iter(q=q)]
+
+
+@pytest.mark.parametrize("q", ["--", "*", '"', "("])
+def test_q_without_a_word_is_refused_online_and_offline(
+    api_client: Client, rel: LocalRelease, q: str
+) -> None:
+    with pytest.raises(BadRequest, match="has no word to search for"):
+        list(api_client.events.iter(q=q))
+    with pytest.raises(ValueError, match="has no word to search for"):
+        list(rel.events.iter(q=q))
