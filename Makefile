@@ -27,15 +27,24 @@ validate: $(STAMP)
 build: $(STAMP)
 	$(BIN)/openstrikes build
 
-## lint: ruff lint and format check, mypy --strict on the client
-lint: $(STAMP)
+# The client is type-checked where only it and `requests` are installed (no stub packages), as a
+# user's project would have it.
+CLIENT_VENV ?= .venv-client
+$(CLIENT_VENV)/.installed: client/pyproject.toml
+	$(PYTHON) -m venv $(CLIENT_VENV)
+	$(CLIENT_VENV)/bin/python -m pip install --quiet ./client mypy
+	touch $@
+
+## lint: ruff lint and format check, mypy --strict on the client (in the dev venv and alone with requests)
+lint: $(STAMP) $(CLIENT_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	if [ -f client/pyproject.toml ]; then $(BIN)/mypy --strict client/openstrikes_client $(wildcard client/examples/*.py); fi
+	$(CLIENT_VENV)/bin/mypy --strict --no-incremental client/openstrikes_client
 
 ## test: lint, then the whole test suite
 test: lint
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$rc
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .hypothesis
+	rm -rf $(VENV) $(CLIENT_VENV) dist build .pytest_cache .hypothesis
