@@ -1,4 +1,5 @@
-"""Coverage tables of the dataset (events by month, country, strike type, attacker), written
+"""Coverage tables of the dataset (events by month, theatre, country, body of water, strike type,
+attacker), written
 into dataset/README.md between markers so the published numbers are never typed by hand."""
 
 from __future__ import annotations
@@ -27,6 +28,30 @@ def load_records(dataset: Path) -> tuple[list[dict[str, Any]], dict[str, dict[st
         elif rf.kind == "event":  # places are not counted here
             events.append(data)
     return events, actors
+
+
+IRAQ_SYRIA, RED_SEA_YEMEN, OTHER = "Iraq and Syria", "Red Sea and Yemen", "Other"
+WATER_BODY_NAMES = {
+    "red_sea": "Red Sea",
+    "bab_el_mandeb": "Bab el-Mandeb",
+    "gulf_of_aden": "Gulf of Aden",
+    "arabian_sea": "Arabian Sea",
+    "gulf_of_oman": "Gulf of Oman",
+    "persian_gulf": "Persian Gulf",
+    "mediterranean_sea": "Mediterranean Sea",
+    "caspian_sea": "Caspian Sea",
+    "indian_ocean": "Indian Ocean",
+}
+
+
+def theatre(event: dict[str, Any]) -> str:
+    """The theatre an event belongs to, from where it happened: Iraq and Syria; the Red Sea and
+    Yemen (Yemen or any body of water); anything else is Other."""
+    if event.get("water_body") or event.get("country") == "YE":
+        return RED_SEA_YEMEN
+    if event.get("country") in ("IQ", "SY"):
+        return IRAQ_SYRIA
+    return OTHER
 
 
 def _table(header: Iterable[str], rows: Iterable[Iterable[object]]) -> list[str]:
@@ -61,7 +86,19 @@ def coverage_markdown(events: list[dict[str, Any]], actors: dict[str, dict[str, 
         counts = [by_month.get((y, m), 0) for m in range(1, 13)]
         rows.append([y, *(c or "" for c in counts), sum(counts)])
     lines += _table(["year", *MONTHS, "total"], rows)
+    by_theatre: dict[str, list[int]] = {}
+    for e in events:
+        by_theatre.setdefault(theatre(e), [0, 0])[1 if e.get("withdrawn") else 0] += 1
+    order = {IRAQ_SYRIA: 0, RED_SEA_YEMEN: 1, OTHER: 2}
+    lines += ["", "### By theatre", ""]
+    lines += _table(
+        ["theatre", "events", "withdrawn"],
+        [[t, *by_theatre[t]] for t in sorted(by_theatre, key=lambda t: order[t])],
+    )
     countries = Counter(str(e.get("country") or f"at sea: {e.get('water_body')}") for e in live)
+    waters = Counter(
+        WATER_BODY_NAMES.get(str(e["water_body"]), str(e["water_body"])) for e in live if e.get("water_body")
+    )
     types = Counter(str(e.get("strike_type")) for e in live)
     attackers: Counter[str] = Counter()
     for e in live:
@@ -69,6 +106,7 @@ def coverage_markdown(events: list[dict[str, Any]], actors: dict[str, dict[str, 
             attackers[str(actors.get(a, {}).get("name", a))] += 1
     for title, counter, label in (
         ("By country", countries, "country"),
+        ("By body of water (events at sea)", waters, "body of water"),
         ("By strike type", types, "strike type"),
         ("By attacker", attackers, "attacker (an event may have several)"),
     ):

@@ -243,6 +243,16 @@ def range_order(ev: dict[str, Any], ctx: Context) -> Findings:
     return found
 
 
+def _civilians_exceed(civ: dict[str, Any], total: dict[str, Any]) -> bool:
+    """Whether a civilian range cannot be part of its total. The two ranges often span different
+    claimants (a monitor's civilian count, the belligerents' totals), so their minimums are not
+    compared: only the highest figures, and the preferred ones when both are set."""
+    if civ["max"] > total["max"]:
+        return True
+    civ_best, total_best = civ.get("best"), total.get("best")
+    return civ_best is not None and total_best is not None and civ_best > total_best
+
+
 @register(
     "OS305",
     "More civilians than people",
@@ -266,7 +276,7 @@ def civilians_within_total(ev: dict[str, Any], ctx: Context) -> Findings:
                         f"set {total_name} to at least the civilian range",
                     )
                 )
-            elif civ["max"] > total["max"] or civ["min"] > total["min"]:
+            elif _civilians_exceed(civ, total):
                 found.append(
                     (
                         ptr,
