@@ -313,6 +313,34 @@ def test_row_and_map_highlight_each_other(page: tuple[Page, Watch], server: str)
     assert parse_qs(urlsplit(p.url).query)["sel"] == [row.get_attribute("data-id")]
 
 
+def test_clicking_a_point_selects_its_row(page: tuple[Page, Watch], server: str, rel: Release) -> None:
+    p, _ = page
+    p.goto(server + "/?sort=date_start")
+    ready(p)
+    row = p.locator("#events tbody tr").first
+    e = rel.events[row.get_attribute("data-id") or ""]
+    lat, lon = e["latitude"], e["longitude"]
+    assert lat is not None and lon is not None
+    drawn = int(p.eval_on_selector("#main", "m => m.dataset.mapDrawn || 0"))
+    p.evaluate(
+        "([lat, lon]) => { document.getElementById('main').explorerMap.setView([lat, lon], 9); }", [lat, lon]
+    )
+    p.wait_for_function("n => Number(document.getElementById('main').dataset.mapDrawn || 0) > n", arg=drawn)
+    p.wait_for_timeout(300)
+    at = p.evaluate(
+        "([lat, lon]) => { const m = document.getElementById('main').explorerMap;"
+        " const pt = m.latLngToContainerPoint([lat, lon]); const r = m.getContainer().getBoundingClientRect();"
+        " return [r.left + pt.x, r.top + pt.y]; }",
+        [lat, lon],
+    )
+    p.mouse.click(at[0], at[1])
+    p.wait_for_function("() => new URLSearchParams(location.search).has('sel')")
+    sel = parse_qs(urlsplit(p.url).query)["sel"][0]
+    assert (rel.events[sel]["latitude"], rel.events[sel]["longitude"]) == (lat, lon)
+    if sel == row.get_attribute("data-id"):
+        assert row.get_attribute("aria-selected") == "true"
+
+
 def test_readable_at_375px(browser: Browser, server: str) -> None:
     ctx = browser.new_context(viewport={"width": 375, "height": 800})
     try:

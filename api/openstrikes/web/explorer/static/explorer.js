@@ -409,6 +409,7 @@
       layer.clearLayers();
       drawn.forEach((d) => layer.addLayer(d));
       if (state.sel && markers.has(state.sel)) highlight(markers.get(state.sel), true);
+      root.dataset.mapDrawn = String(Number(root.dataset.mapDrawn || 0) + 1);
     } catch (err) { if (my === seq) refused(err); }
   }
 
@@ -428,6 +429,7 @@
       }).catch(() => { document.getElementById("map-note").textContent = "The country outlines could not be loaded."; });
     }
     layer = L.layerGroup().addTo(map);
+    root.explorerMap = map;  // a handle for the browser tests (a DOM property, not a global)
     if (state.map) map.setView([state.map[0], state.map[1]], state.map[2]);
     else map.setView([30, 40], 3);
     map.on("moveend", () => {
