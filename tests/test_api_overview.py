@@ -162,3 +162,12 @@ def test_boundaries_are_generated_once_and_cached(client: Any) -> None:
     codes = {f["properties"]["iso"] for f in body["features"]}
     assert {"IQ", "SY", "YE", "IL"} <= codes
     assert client.get("/explorer/boundaries.geojson").get_data() == resp.get_data()
+
+
+def test_overviews_answer_304_to_their_etag(client: Any) -> None:
+    for url in ("/v1/grid?cell=10&status=declared", "/v1/histogram?interval=week"):
+        first = client.get(url)
+        etag = first.headers["ETag"]
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304
+        assert client.get(url).get_data() == first.get_data()

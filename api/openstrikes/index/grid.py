@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from openstrikes.index.filters import Where
+from openstrikes.index.memo import remembered
 from openstrikes.index.store import Store
 from openstrikes.index.values import NUMBER, ParamError, ValueType, bad
 
@@ -62,7 +63,14 @@ def grid_sql(where: Where) -> str:
 
 
 def grid(store: Store, cell: float, where: Where) -> dict[str, Any]:
-    """The non-empty cells (by row then column) and how many matching events have no position."""
+    """The non-empty cells (by row then column) and how many matching events have no position
+    (remembered per release and query)."""
+    return remembered(
+        ("grid", store.sha256, cell, where.sql, where.params), lambda: _grid(store, cell, where)
+    )
+
+
+def _grid(store: Store, cell: float, where: Where) -> dict[str, Any]:
     cells: dict[tuple[int, int], dict[str, Any]] = {}
     located = 0
     for gy, gx, kind, n, lat_sum, lon_sum, kmin, kmax, unknown in store.query(

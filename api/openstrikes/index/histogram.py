@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from openstrikes.index.filters import Where
+from openstrikes.index.memo import remembered
 from openstrikes.index.store import Store
 
 # The first day of the bucket of events.date_start (weeks start on Monday; %w is 0 on Sunday).
@@ -24,7 +25,13 @@ def histogram_sql(interval: str, where: Where) -> str:
 
 
 def histogram(store: Store, interval: str, where: Where) -> list[dict[str, Any]]:
-    """One row per non-empty bucket, by date: its first day, `events`, and counts by strike type."""
+    """One row per non-empty bucket, by date: its first day, `events`, and counts by strike type
+    (remembered per release and query)."""
+    key = ("histogram", store.sha256, interval, where.sql, where.params)
+    return remembered(key, lambda: _histogram(store, interval, where))
+
+
+def _histogram(store: Store, interval: str, where: Where) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
     for bucket, kind, n in store.query(histogram_sql(interval, where), where.params):
         start = bucket.decode() if isinstance(bucket, bytes) else str(bucket)

@@ -15,7 +15,7 @@ from openstrikes.index.grid import CELL_TYPE, MAX_CELLS, check_span, grid
 from openstrikes.index.histogram import BUCKETS, histogram
 from openstrikes.index.params import Param, ParamSet, openapi_parameters
 from openstrikes.index.values import ValueType, choice
-from openstrikes.web.common import ERROR_CODES, args, json_response, release_of
+from openstrikes.web.common import ERROR_CODES, args, json_response, not_modified, release_of, request_etag
 from openstrikes.web.errors import ApiError
 from openstrikes.web.response_schemas import ApiErrorSchema
 
@@ -113,8 +113,14 @@ def overview_blueprint(params: ParamSet) -> Blueprint:
             if "cell" not in values:
                 raise ApiError(422, "cell: required, e.g. cell=1", parameter="cell")
             check_span(values["cell"], values.get("bbox"))
+            etag = request_etag(rel)
+            cached = not_modified(etag)
+            if cached is not None:
+                return cached
             body = grid(rel.store, values["cell"], where_clause(values, rel.store.actor_ids_for))
-            return json_response(body)
+            resp = json_response(body)
+            resp.set_etag(etag)
+            return resp
 
     @blp.route("/histogram", parameters=openapi_parameters(histogram_params(params)))
     class Histogram(MethodView):
@@ -125,7 +131,13 @@ def overview_blueprint(params: ParamSet) -> Blueprint:
             rel = release_of(version)
             values = args(histogram_params(rel.params))
             interval = values.get("interval", "month")
+            etag = request_etag(rel)
+            cached = not_modified(etag)
+            if cached is not None:
+                return cached
             items = histogram(rel.store, interval, where_clause(values, rel.store.actor_ids_for))
-            return json_response({"interval": interval, "items": items})
+            resp = json_response({"interval": interval, "items": items})
+            resp.set_etag(etag)
+            return resp
 
     return blp
