@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,32 @@ def test_filters_change_url_api_calls_and_table(page: tuple[Page, Watch], server
     assert "killed__gte" not in parse_qs(urlsplit(p.url).query)
     assert p.input_value("input[name=killed__gte]") == ""
     assert total_shown(p) == api_total(server, status="declared", strike_type__in="airstrike,missile")
+
+
+def test_events_at_sea_are_on_the_map_and_filterable(
+    page: tuple[Page, Watch], server: str, rel: Release
+) -> None:
+    p, watch = page
+    sea = Counter(
+        e["water_body"] for e in rel.events.values() if e.get("water_body") and not e.get("withdrawn")
+    )
+    body = sea.most_common(1)[0][0]
+    p.goto(server + "/")
+    n = ready(p)
+    p.select_option("select[name=water_body]", body)
+    ready(p, n)
+    assert parse_qs(urlsplit(p.url).query)["water_body"] == [body]
+    assert total_shown(p) == api_total(server, water_body=body) == sea[body]
+    assert any(q.get("water_body") == [body] for q in watch.api_calls("/v1/grid"))
+    located = sum(
+        1
+        for e in rel.events.values()
+        if e.get("water_body") == body and e["latitude"] is not None and not e.get("withdrawn")
+    )
+    if located:
+        assert "events in view" in p.inner_text("#map-note") or "counted per cell" in p.inner_text(
+            "#map-note"
+        )
 
 
 def test_timeline_brush_sets_dates(page: tuple[Page, Watch], server: str) -> None:
