@@ -45,6 +45,8 @@ def test_the_spec_is_openapi_3_1_and_lists_every_route(api_schema: Any) -> None:
         "/aggregates",
         "/changes",
         "/actors",
+        "/grid",
+        "/histogram",
     ):
         assert f"GET /v1{route}" in labels
         assert f"GET /v1/releases/{{version}}{route}" in labels

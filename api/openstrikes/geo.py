@@ -223,3 +223,11 @@ def countries_at(lat: float, lon: float) -> list[str]:
     """Codes of the countries whose boundary contains the point (for messages)."""
     codes = {i: code for code, numbers in _index().items() for i in numbers}
     return sorted({codes[i] for i in _records_at(lat, lon) if i in codes})
+
+
+def country_outlines() -> list[tuple[str, dict[str, Any]]]:
+    """Every record of the boundary data: its ISO alpha-2 code ('' when it has none) and its
+    geometry as a GeoJSON mapping."""
+    codes = {i: code for code, records in _index().items() for i in records}
+    reader = _reader()
+    return [(codes.get(i, ""), reader.shape(i).__geo_interface__) for i in range(len(reader))]

@@ -18,8 +18,11 @@ from openstrikes.schema_files import PLACE_SCHEMA_FILE, packaged_schema
 from openstrikes.web import errors, headers
 from openstrikes.web.docs import docs_blueprint
 from openstrikes.web.events import events_blueprint
+from openstrikes.web.explorer import explorer_blueprint
+from openstrikes.web.explorer.views import CACHE_KEY
 from openstrikes.web.fast import FastPaths
 from openstrikes.web.meta import MAX_BODY, files_blp, health_blp, releases_blp, validate_blp
+from openstrikes.web.overview import overview_blueprint
 from openstrikes.web.places import places_blp
 from openstrikes.web.registry import Registry
 from openstrikes.web.resources import actors_blp, aggregates_blueprint, changes_blp
@@ -79,15 +82,13 @@ def create_app(
     timeout = _query_timeout(timeout)
     # Relative paths mean the working directory at start-up: Flask would resolve a relative
     # file path against the package directory instead.
-    registry = Registry(
-        Path(os.path.abspath(releases)),
-        Path(os.path.abspath(cache_dir or default_cache_dir())),
-        timeout=timeout,
-    )
+    cache = Path(os.path.abspath(cache_dir or default_cache_dir()))
+    registry = Registry(Path(os.path.abspath(releases)), cache, timeout=timeout)
 
     app = Flask("openstrikes.web")
     app.config.update(_config())
     app.extensions["openstrikes"] = registry
+    app.extensions[CACHE_KEY] = cache
     api = _Api(app)
     latest = registry.get(None)
     assert latest is not None  # a registry holds at least one release
@@ -95,7 +96,8 @@ def create_app(
     for name, schema in components(latest.event_schema, latest.actor_schema, place).items():
         api.spec.components.schema(name, component=schema)
     events_blp, aggregates_blp = events_blueprint(latest.params), aggregates_blueprint(latest.params)
-    for blp in (events_blp, aggregates_blp, changes_blp, actors_blp, places_blp):
+    overview_blp = overview_blueprint(latest.params)
+    for blp in (events_blp, aggregates_blp, changes_blp, actors_blp, places_blp, overview_blp):
         api.register_blueprint(blp, url_prefix="/v1")
         api.register_blueprint(
             blp,
@@ -107,6 +109,7 @@ def create_app(
     for blp in (releases_blp, validate_blp, health_blp):
         api.register_blueprint(blp, url_prefix="/v1")
     app.register_blueprint(docs_blueprint(api, latest.params))
+    app.register_blueprint(explorer_blueprint())
     errors.install(app)
     app.before_request(_no_arguments_on_static_pages)
     app.after_request(_finish)
