@@ -81,11 +81,11 @@ def release_for(n: int, work: Path) -> Path:
     from synthetic import write_dataset
 
     root = work / f"n{n}"
-    releases = root / "releases"
+    releases = root / "releases"  # spread like real data (synthetic.py spread=True)
     if any(releases.glob("*/datapackage.json")):
         return releases
     t0 = time.monotonic()
-    dataset = write_dataset(root / "repo", n, seed=1)
+    dataset = write_dataset(root / "repo", n, seed=1, spread=True)
     build_package(dataset, releases, progress=False)
     print(f"  built the {n:,}-event release in {time.monotonic() - t0:.0f} s", flush=True)
     return releases

@@ -1007,7 +1007,8 @@ def test_a_timeout_on_the_fast_path_is_the_views_503(app: Any, monkeypatch: pyte
     monkeypatch.setattr(Store, "count", slow)
     flask_only = Client(app.extensions["openstrikes.flask_wsgi"], WResponse)
     fast = Client(app.wsgi_app, WResponse)
-    a, b = fast.get("/v1/events?country=IQ"), flask_only.get("/v1/events?country=IQ")
+    # admin1 is counted by SQL (country alone would be answered by the cube, see index.cube)
+    a, b = fast.get("/v1/events?admin1=Anbar"), flask_only.get("/v1/events?admin1=Anbar")
     assert a.status_code == b.status_code == 503
     assert a.get_data() == b.get_data()
     assert sorted(a.headers.items()) == sorted(b.headers.items())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from openstrikes.index.filters import GROUP_KEYS, Where
+from openstrikes.index.cube import FIGURES, GROUPS, Cube
+from openstrikes.index.filters import BY_PARAM, GROUP_KEYS, Where
 from openstrikes.index.store import Store
 from openstrikes.schema_files import CASUALTY_FIELDS
 
@@ -26,8 +27,19 @@ def aggregate_sql(keys: list[str], where: Where) -> str:
     )
 
 
-def aggregate(store: Store, keys: list[str], where: Where) -> list[dict[str, Any]]:
-    """One row per group: the key values, `events`, and a {min, max} range per casualty field."""
+def aggregate(
+    store: Store, keys: list[str], where: Where, values: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """One row per group: the key values, `events`, and a {min, max} range per casualty field.
+    From the cube when it answers the filters (`values`) and keys, else by SQL."""
+    cube = store.cube
+    if (
+        values is not None
+        and cube is not None
+        and all(k in GROUPS or k in ("year", "month") for k in keys)
+        and Cube.answers(values, BY_PARAM)
+    ):
+        return _from_cube(cube, keys, values)
     items = []
     for row in store.query(aggregate_sql(keys, where), where.params):
         item: dict[str, Any] = {
@@ -39,3 +51,17 @@ def aggregate(store: Store, keys: list[str], where: Where) -> list[dict[str, Any
             item[f] = {"min": rest[1 + 2 * i], "max": rest[2 + 2 * i]}
         items.append(item)
     return items
+
+
+def _from_cube(cube: Cube, keys: list[str], values: dict[str, Any]) -> list[dict[str, Any]]:
+    groups = cube.groups(keys, values)
+    out = []
+    nf = len(FIGURES)
+    for group in sorted(groups, key=lambda g: [(v is not None, v or "") for v in g]):
+        acc = groups[group]
+        item: dict[str, Any] = dict(zip(keys, group, strict=True))
+        item["events"] = acc[0]
+        for i, f in enumerate(CASUALTY_FIELDS):
+            item[f] = {"min": acc[1 + i * nf], "max": acc[2 + i * nf]}
+        out.append(item)
+    return out

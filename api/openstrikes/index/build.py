@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from openstrikes.index.cube import CubeBuilder
 from openstrikes.index.errors import StoreError
 from openstrikes.index.text import search_text
 from openstrikes.package.metadata import PackageInfo
@@ -19,7 +20,7 @@ from openstrikes.package.reader import package_actors, package_places
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import utc_key
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 
 DDL = """
@@ -141,9 +142,11 @@ class _Batches:
         self.geo: list[tuple[int, float, float, float, float]] = []
         self.vessels: list[tuple[int, str | None, str, str | None]] = []
         self.links: set[tuple[str, str]] = set()  # inserted once, at the end
+        self.cube = CubeBuilder()  # written once, at the end
 
     def add(self, rid: int, line: bytes, e: dict[str, Any]) -> None:
         self.rows.append(_event_row(rid, e))
+        self.cube.add(e)
         self.bodies.append((rid, line))
         for a in e.get("attackers") or ():
             self.actors.append((a["actor"], "attacker", rid))
@@ -202,6 +205,7 @@ def _write_events(db: sqlite3.Connection, package: Path) -> int:
         batches.add(rid, line, e)
     batches.flush()
     db.executemany("INSERT INTO event_links VALUES (?,?)", sorted(batches.links))
+    batches.cube.write(db)
     return rid
 
 

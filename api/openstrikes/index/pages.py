@@ -79,7 +79,7 @@ def read_page(store: Store, values: dict[str, Any], where: Where) -> Page:
         sql = list_sql(where, sort) + " LIMIT ? OFFSET ?"
         params += [page_size + 1, offset]
     rows = store.query(sql, params)
-    total = store.count(where.sql, where.params)
+    total = store.total(values, where)
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]

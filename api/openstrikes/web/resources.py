@@ -49,7 +49,7 @@ def aggregates_blueprint(params: ParamSet) -> Blueprint:
             if "group_by" not in values:
                 raise ApiError(422, "group_by: required, e.g. group_by=country,month", parameter="group_by")
             keys: list[str] = values["group_by"]
-            items = aggregate(rel.store, keys, where_clause(values, rel.store.actor_ids_for))
+            items = aggregate(rel.store, keys, where_clause(values, rel.store.actor_ids_for), values)
             return json_response({"group_by": keys, "items": items})
 
     return blp
