@@ -32,13 +32,14 @@ def aggregate(
 ) -> list[dict[str, Any]]:
     """One row per group: the key values, `events`, and a {min, max} range per casualty field.
     From the cube when it answers the filters (`values`) and keys, else by SQL."""
-    cube = store.cube
+    cube = None
     if (
         values is not None
-        and cube is not None
+        and store.cubes is not None
         and all(k in GROUPS or k in ("year", "month") for k in keys)
-        and Cube.answers(values, BY_PARAM)
     ):
+        cube = store.cubes.pick(values, BY_PARAM, keys)
+    if cube is not None and values is not None:
         return _from_cube(cube, keys, values)
     items = []
     for row in store.query(aggregate_sql(keys, where), where.params):

@@ -31,9 +31,16 @@ WIDTH = len(CASUALTY_FIELDS) * len(FIGURES)
 CELL_FILTERS = {**{c: c for c in CELL_COLUMNS[1:]}, **{f"{c}__in": c for c in CELL_COLUMNS[1:]}}
 WINDOW = {"date_start__gte", "date_start__lte"}
 OTHER_OK = {"at_sea", "include_withdrawn"}
-GROUPS = {c: i for i, c in enumerate(CELL_COLUMNS)}
+GROUPS = set(CELL_COLUMNS[1:])  # the group keys a cube can answer, with year and month
+# The cubes kept, coarsest first: a query is answered by the first whose columns hold every column
+# it filters or groups by (fewer cells: fewer binary searches per request).
+LEVELS: tuple[tuple[str, ...], ...] = (
+    ("withdrawn", "country", "water_body", "strike_type"),
+    CELL_COLUMNS,
+)
 DDL = (
-    "CREATE TABLE cube(cell INTEGER PRIMARY KEY, attrs BLOB NOT NULL, days BLOB NOT NULL, sums BLOB NOT NULL)"
+    "CREATE TABLE cube(level INTEGER NOT NULL, cell INTEGER NOT NULL, attrs BLOB NOT NULL, "
+    "days BLOB NOT NULL, sums BLOB NOT NULL, typecode TEXT NOT NULL, PRIMARY KEY(level, cell))"
 )
 
 
@@ -65,51 +72,93 @@ class CubeBuilder:
 
     def write(self, db: sqlite3.Connection) -> None:
         db.execute(DDL)
-        for n, (key, (days, figs)) in enumerate(sorted(self.cells.items(), key=lambda kv: repr(kv[0]))):
-            order = sorted(range(len(days)), key=days.__getitem__)
-            sorted_days = array("i", (days[i] for i in order))
-            prefix = array("q", [0] * ((len(days) + 1) * WIDTH))
-            run = [0] * WIDTH
-            for pos, i in enumerate(order, start=1):
-                base = pos * WIDTH
-                for k in range(WIDTH):
-                    run[k] += figs[i * WIDTH + k]
-                    prefix[base + k] = run[k]
-            db.execute(
-                "INSERT INTO cube VALUES (?,?,?,?)",
-                (n, orjson.dumps(list(key)), sorted_days.tobytes(), prefix.tobytes()),
-            )
+        for level, columns in enumerate(LEVELS):
+            at = [CELL_COLUMNS.index(c) for c in columns]
+            merged: dict[tuple[Any, ...], list[tuple[array[int], array[int]]]] = {}
+            for key, cell in self.cells.items():
+                merged.setdefault(tuple(key[i] for i in at), []).append(cell)
+            for n, key in enumerate(sorted(merged, key=repr)):
+                days, prefix = _prefix(merged[key])
+                code = "i" if (prefix[-WIDTH:].tolist() and max(prefix[-WIDTH:]) < 2**31) else "q"
+                db.execute(
+                    "INSERT INTO cube VALUES (?,?,?,?,?,?)",
+                    (level, n, orjson.dumps(list(key)), days.tobytes(), array(code, prefix).tobytes(), code),
+                )
+
+
+def _prefix(parts: list[tuple[array[int], array[int]]]) -> tuple[array[int], array[int]]:
+    """The day numbers of these events, sorted, and the running sums of their figures in that order."""
+    rows = sorted((d, p, i) for p, (days, _) in enumerate(parts) for i, d in enumerate(days))
+    days_out = array("i", (r[0] for r in rows))
+    prefix = array("q", bytes(8 * (len(rows) + 1) * WIDTH))
+    run = [0] * WIDTH
+    for pos, (_, p, i) in enumerate(rows, start=1):
+        figs = parts[p][1]
+        base, src = pos * WIDTH, i * WIDTH
+        for k in range(WIDTH):
+            run[k] += figs[src + k]
+            prefix[base + k] = run[k]
+    return days_out, prefix
+
+
+class Cubes:
+    """The cubes of one index, in memory (a few bytes per event and level, read once per process)."""
+
+    def __init__(self, cubes: list[Cube]) -> None:
+        self.cubes = cubes
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection) -> Cubes | None:
+        """The cubes of an index (None if the index has none)."""
+        try:
+            rows = conn.execute(
+                "SELECT level, attrs, days, sums, typecode FROM cube ORDER BY level, cell"
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return None
+        cells: list[list[tuple[tuple[Any, ...], array[int], array[int]]]] = [[] for _ in LEVELS]
+        for level, attrs, raw_days, raw_sums, code in rows:
+            days, sums = array("i"), array(code.decode() if isinstance(code, bytes) else code)
+            days.frombytes(raw_days)
+            sums.frombytes(raw_sums)
+            cells[level].append((tuple(orjson.loads(attrs)), days, sums))
+        return cls([Cube(LEVELS[i], c) for i, c in enumerate(cells)])
+
+    def pick(
+        self, values: Mapping[str, Any], filter_names: Iterable[str], keys: Iterable[str] = ()
+    ) -> Cube | None:
+        """The coarsest cube that answers these filters and group keys; None if none does (SQL)."""
+        names = set(filter_names)
+        used = {"withdrawn"}
+        for k in values:
+            if k not in names:
+                continue
+            if k in CELL_FILTERS:
+                used.add(CELL_FILTERS[k])
+            elif k == "at_sea":
+                used.add("water_body")
+            elif k not in WINDOW and k not in OTHER_OK:
+                return None
+        for k in keys:
+            if k not in ("year", "month"):
+                used.add(k)
+        for cube in self.cubes:
+            if used <= set(cube.columns):
+                return cube
+        return None
 
 
 class Cube:
-    """The cells of one index, in memory (a few bytes per event, read once per process)."""
+    """The cells of one level: events grouped by the values of `columns`."""
 
-    def __init__(self, cells: list[tuple[tuple[Any, ...], array[int], array[int]]]) -> None:
+    def __init__(
+        self, columns: tuple[str, ...], cells: list[tuple[tuple[Any, ...], array[int], array[int]]]
+    ) -> None:
+        self.columns = columns
+        self.at = {c: i for i, c in enumerate(columns)}
         self.cells = cells
         self._match: dict[tuple[Any, ...], list[int]] = {}
         self._lock = threading.Lock()
-
-    @classmethod
-    def load(cls, conn: sqlite3.Connection) -> Cube | None:
-        """The cube of an index (None if the index has none)."""
-        try:
-            rows = conn.execute("SELECT attrs, days, sums FROM cube ORDER BY cell").fetchall()
-        except sqlite3.OperationalError:
-            return None
-        cells = []
-        for attrs, raw_days, raw_sums in rows:
-            days, sums = array("i"), array("q")
-            days.frombytes(raw_days)
-            sums.frombytes(raw_sums)
-            cells.append((tuple(orjson.loads(attrs)), days, sums))
-        return cls(cells)
-
-    # -- which queries it answers ------------------------------------------------------------------
-
-    @staticmethod
-    def answers(values: Mapping[str, Any], filter_names: Iterable[str]) -> bool:
-        """Whether every filter given is one the cells answer."""
-        return all(k in CELL_FILTERS or k in WINDOW or k in OTHER_OK for k in values if k in filter_names)
 
     def matching(self, values: Mapping[str, Any]) -> list[int]:
         """The cells the equality / list / at_sea / withdrawn filters select (cached)."""
@@ -118,7 +167,7 @@ class Cube:
             col = CELL_FILTERS.get(k)
             if col is not None:
                 v = values[k]
-                conds.append((GROUPS[col], frozenset(v if isinstance(v, list) else [v])))
+                conds.append((self.at[col], frozenset(v if isinstance(v, list) else [v])))
         at_sea = values.get("at_sea")
         live_only = not values.get("include_withdrawn", False)
         key = (tuple(conds), at_sea, live_only)
@@ -126,7 +175,7 @@ class Cube:
         if hit is not None:
             return hit
         out = []
-        water = GROUPS["water_body"]
+        water = self.at.get("water_body", -1)
         for n, (attrs, _, _) in enumerate(self.cells):
             if live_only and attrs[0]:
                 continue
@@ -173,7 +222,7 @@ class Cube:
             spans = [(a, b, "")] if by_time is None else _split(days, a, b, by_time)
             for s, t, when in spans:
                 group = tuple(
-                    (when if k == by_time else when[:4]) if k in ("year", "month") else attrs[GROUPS[k]]
+                    (when if k == by_time else when[:4]) if k in ("year", "month") else attrs[self.at[k]]
                     for k in keys
                 )
                 acc = out.get(group)

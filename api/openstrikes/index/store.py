@@ -31,7 +31,7 @@ import orjson
 
 from openstrikes.geo import haversine_km
 from openstrikes.index.build import LAYOUT_VERSION, build_index
-from openstrikes.index.cube import Cube
+from openstrikes.index.cube import Cubes
 from openstrikes.index.errors import QueryTimeout, StoreError, UnusableIndex
 from openstrikes.index.filters import BY_PARAM, Where
 from openstrikes.package.metadata import PackageError, PackageInfo
@@ -77,7 +77,7 @@ class Store:
             # The count of the default listing, taken now without a time bound: on a cold cache
             # of a large release the first request would otherwise spend its bound on it (503).
             live = int(conn.execute(f"SELECT count(*) FROM events WHERE {LIVE}").fetchone()[0])
-            self.cube = Cube.load(conn)
+            self.cubes = Cubes.load(conn)
         finally:
             conn.close()
         got = {k.decode(): v.decode() for k, v in meta.items()}
@@ -197,8 +197,9 @@ class Store:
 
     def total(self, values: dict[str, Any], where: Where) -> int:
         """How many events match: from the cube when it answers these filters, else counted."""
-        if self.cube is not None and Cube.answers(values, BY_PARAM):
-            return self.cube.count(values)
+        cube = self.cubes.pick(values, BY_PARAM) if self.cubes is not None else None
+        if cube is not None:
+            return cube.count(values)
         return self.count(where.sql, where.params)
 
     # -- lookups ------------------------------------------------------------------------------------
