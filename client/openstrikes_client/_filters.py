@@ -160,9 +160,10 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
-# What SQLite FTS5's unicode61 tokenizer (the server's search index) does beyond the server's own
-# lower-case alphanumeric words: it folds these letters further, and splits at these letters
-# (newer than its Unicode 6.1 tables). Measured against SQLite by test_client_server_parity.py.
+# What SQLite FTS5's unicode61 tokenizer (the server's search index) does beyond lower-case
+# alphanumeric words: it folds these letters further, and splits at these letters (newer than its
+# Unicode 6.1 tables); the server's tokeniser does the same (mirror of openstrikes.index.text).
+# Measured against SQLite by test_client_server_parity.py.
 _FTS_FOLD = str.maketrans(
     {
         "\u00b5": "\u03bc",  # micro sign -> mu
@@ -196,9 +197,9 @@ def _split(text: str, excluded: frozenset[str]) -> list[str]:
 
 
 def server_words(text: str) -> list[str]:
-    """Lower-case alphanumeric words of a text: mirror of the server's tokeniser, which splits a
-    `q` into words, each searched for as a phrase of its index's tokens (see `words`)."""
-    return _split(text.lower(), frozenset())
+    """The words of a text: mirror of the server's tokeniser, which splits a `q` into words, each
+    searched for as a phrase of its index's tokens (the same tokens: see `words`)."""
+    return words(text)
 
 
 def words(text: str) -> list[str]:
@@ -214,13 +215,14 @@ def _has_run(tokens: list[str], run: list[str]) -> bool:
 
 def _search(value: str) -> Predicate:
     """`q`, as the server runs it: every word of the query is an FTS5 phrase (its tokens next to
-    each other in the text); a query without words filters nothing; a word that leaves no token
-    (a letter the index drops) matches nothing."""
+    each other in the text); a query without words is refused (ValueError), as the server refuses
+    it (422)."""
     phrases = [words(w) for w in server_words(value)]
     if not phrases:
-        return _ALWAYS
-    if not all(phrases):
-        return lambda e: False
+        raise ValueError(
+            f"q: {value!r} has no word to search for: q matches words (letters and digits); "
+            'operators and punctuation such as * " ( are not supported'
+        )
     if all(len(p) == 1 for p in phrases):
         wanted = {p[0] for p in phrases}
         return lambda e: wanted <= set(words(_text_of(e)))
