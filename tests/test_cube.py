@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from openstrikes.index.aggregates import aggregate
+from openstrikes.index.aggregates import aggregate, total
 from openstrikes.index.filters import BY_PARAM, where_clause
 from openstrikes.index.store import Store
 
@@ -63,6 +63,7 @@ def test_totals_and_groups_are_the_sql_answers(store: Store) -> None:
             [["strike_type"], ["month"], ["country", "year"], ["water_body", "status"], ["outcome", "month"]]
         )
         assert aggregate(store, keys, where, values) == aggregate(store, keys, where), (values, keys)
+        assert total(store, where, values) == total(store, where), values
 
 
 def test_other_filters_are_counted_by_sql(store: Store) -> None:

@@ -29,19 +29,32 @@ SortKey = Literal[
     "-modified",
     "killed",
     "-killed",
+    "injured",
+    "-injured",
+    "civilians_killed",
+    "-civilians_killed",
 ]
 GroupKey = Literal[
     "country",
     "admin1",
+    "admin2",
     "year",
     "month",
+    "week",
+    "day",
     "strike_type",
     "status",
     "outcome",
     "geo_precision",
     "water_body",
     "place",
+    "operation",
     "attacker",
+    "attacker_group",
+    "attacker_country",
+    "attribution",
+    "target",
+    "tag",
 ]
 
 
@@ -366,10 +379,10 @@ def sort_key(sort: str | None) -> tuple[Callable[[Mapping[str, Any]], Any], bool
         return (lambda e: e["id"]), False
     reverse = sort.startswith("-")
     field = sort.lstrip("-")
-    if field == "killed":  # by the highest figure; unknown sorts below 0
+    if field in ("killed", "injured", "civilians_killed"):  # by the highest figure; unknown below 0
 
         def killed(e: Mapping[str, Any]) -> tuple[int, str]:
-            m = _range_max(e, "killed")
+            m = _range_max(e, field)
             return (-1 if m is None else m, e["id"])
 
         return killed, reverse

@@ -221,6 +221,20 @@ def test_aggregates_agree_online_and_offline(
     assert rel.aggregates(keys, **f) == api_client.aggregates(keys, **f)  # type: ignore[arg-type]
 
 
+@settings(SLOW, max_examples=15)
+@given(data=st.data())
+def test_filled_aggregates_agree_online_and_offline(
+    api_client: Client, rel: LocalRelease, built: Built, data: st.DataObject
+) -> None:
+    f = data.draw(filter_sets(built), label="filters")
+    time = data.draw(st.sampled_from(["year", "month", "week", "day"]))
+    other = data.draw(st.lists(st.sampled_from(["country", "attacker_country", "tag"]), max_size=1))
+    keys = [*other, time]
+    offline = rel.aggregates(keys, fill=True, **f)  # type: ignore[arg-type, misc]
+    assert offline == api_client.aggregates(keys, fill=True, **f)  # type: ignore[arg-type, misc]
+    assert offline.total is not None and sum(r.events for r in offline.items) >= offline.total.events
+
+
 @pytest.mark.parametrize("sort", SORTS)
 def test_every_sort_walks_in_the_same_order(api_client: Client, rel: LocalRelease, sort: str | None) -> None:
     offline = [e.id for e in rel.events.iter(sort=sort, include_withdrawn=True)]  # type: ignore[arg-type]

@@ -25,7 +25,9 @@ import orjson
 from openstrikes.schema_files import CASUALTY_FIELDS
 
 CELL_COLUMNS = ("withdrawn", "country", "water_body", "strike_type", "status", "outcome", "geo_precision")
-FIGURES = ("min", "max", "best", "unknown")  # per casualty field: sums of each, count of unknowns
+# Per casualty field, as the aggregates give them (index.aggregates FIGURE_PARTS): sums of the
+# lowest, highest and best figures, events with a best figure, events with an unknown figure.
+FIGURES = ("min", "max", "best", "with_best", "unknown")
 WIDTH = len(CASUALTY_FIELDS) * len(FIGURES)
 # The filter parameters a cell set answers (everything else goes to SQL), and the group keys.
 CELL_FILTERS = {**{c: c for c in CELL_COLUMNS[1:]}, **{f"{c}__in": c for c in CELL_COLUMNS[1:]}}
@@ -50,9 +52,9 @@ def _figures(cas: Any) -> list[int]:
         r = cas.get(name) if isinstance(cas, dict) else None
         if isinstance(r, dict):
             best = r.get("best")
-            out += [int(r["min"]), int(r["max"]), int(best) if best is not None else 0, 0]
+            out += [int(r["min"]), int(r["max"]), 0 if best is None else int(best), best is not None, 0]
         else:
-            out += [0, 0, 0, 1]
+            out += [0, 0, 0, 0, 1]
     return out
 
 
