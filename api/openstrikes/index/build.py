@@ -20,7 +20,7 @@ from openstrikes.package.reader import package_actors, package_places
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import utc_key
 
-LAYOUT_VERSION = 5
+LAYOUT_VERSION = 6
 
 
 DDL = """
@@ -86,6 +86,9 @@ INDEXES = [
     "CREATE INDEX ix_modified ON events(modified_utc)",
     "CREATE INDEX ix_killed_sort ON events(killed_sort)",
     "CREATE INDEX ix_country_date ON events(country, date_start)",
+    # lists at sea and of one strike type in a country, by date (the common pages: no sort step)
+    "CREATE INDEX ix_water_date ON events(water_body, date_start)",
+    "CREATE INDEX ix_country_type_date ON events(country, strike_type, date_start)",
     "CREATE INDEX ix_changes_stamp ON changes(stamp)",
     "CREATE INDEX ix_vessel_imo ON event_vessels(imo)",
     "CREATE INDEX ix_vessel_name ON event_vessels(name_cf)",
