@@ -22,7 +22,7 @@ latency, and the ratios the targets are stated in.
 
 Setup (not needed by the tests):
     apt-get install -y wrk          # the load generator (optional; a Python one is used otherwise)
-    .venv/bin/pip install datasette  # peer (b); skipped when missing
+    .venv/bin/pip install -e ".[bench]"  # datasette, peer (b); skipped when missing
 
     python benchmarks/bench_api.py [--sizes 100000 1000000] [--seconds 10] [--connections 16]
 """
