@@ -20,6 +20,15 @@ page (the page starting at 90% of the rows, e.g. event 900,000 of 1M: by cursor 
 own `_next` keyset token) next to the first page of the same order. Printed: req/s, p50 and p99
 latency, and the ratios the targets are stated in.
 
+Then the random query mixes (issue 17), over data spread like real data (synthetic.py spread=True):
+per kind - list (country or body of water, a 1-5 year date window, half the time a strike type,
+by date), single event, aggregates (by strike type, by month, by country and year, with random
+filters), text, actor, casualty range, bbox, near - wrk replays a list of URLs drawn from random
+events (every request a different URL), against this API and, where it has an equivalent, Datasette
+(facets for aggregates). Printed: req/s, p50, p99, non-2xx per kind, the ratio to Datasette, memory
+per API worker; before them, index time (cold start: time to the first answer with an empty index
+cache) and index size next to the package size.
+
 Setup (not needed by the tests):
     apt-get install -y wrk          # the load generator (optional; a Python one is used otherwise)
     .venv/bin/pip install -e ".[bench]"  # datasette, peer (b); skipped when missing
