@@ -20,9 +20,18 @@ page (the page starting at 90% of the rows, e.g. event 900,000 of 1M: by cursor 
 own `_next` keyset token) next to the first page of the same order. Printed: req/s, p50 and p99
 latency, and the ratios the targets are stated in.
 
+Then the random query mixes (issue 17), over data spread like real data (synthetic.py spread=True):
+per kind - list (country or body of water, a 1-5 year date window, half the time a strike type,
+by date), single event, aggregates (by strike type, by month, by country and year, with random
+filters), text, actor, casualty range, bbox, near - wrk replays a list of URLs drawn from random
+events (every request a different URL), against this API and, where it has an equivalent, Datasette
+(facets for aggregates). Printed: req/s, p50, p99, non-2xx per kind, the ratio to Datasette, memory
+per API worker; before them, index time (cold start: time to the first answer with an empty index
+cache) and index size next to the package size.
+
 Setup (not needed by the tests):
     apt-get install -y wrk          # the load generator (optional; a Python one is used otherwise)
-    .venv/bin/pip install datasette  # peer (b); skipped when missing
+    .venv/bin/pip install -e ".[bench]"  # datasette, peer (b); skipped when missing
 
     python benchmarks/bench_api.py [--sizes 100000 1000000] [--seconds 10] [--connections 16]
 """
@@ -32,6 +41,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import random
 import re
 import shutil
 import signal
@@ -46,7 +56,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 HERE = Path(__file__).resolve().parent
@@ -81,11 +93,11 @@ def release_for(n: int, work: Path) -> Path:
     from synthetic import write_dataset
 
     root = work / f"n{n}"
-    releases = root / "releases"
+    releases = root / "releases"  # spread like real data (synthetic.py spread=True)
     if any(releases.glob("*/datapackage.json")):
         return releases
     t0 = time.monotonic()
-    dataset = write_dataset(root / "repo", n, seed=1)
+    dataset = write_dataset(root / "repo", n, seed=1, spread=True)
     build_package(dataset, releases, progress=False)
     print(f"  built the {n:,}-event release in {time.monotonic() - t0:.0f} s", flush=True)
     return releases
@@ -101,13 +113,17 @@ def datasette_db(store: object, target: Path) -> Path:
     db.execute(f"ATTACH DATABASE 'file:{store.db_path}?mode=ro' AS src")  # type: ignore[attr-defined]
     db.execute(
         "CREATE TABLE events AS SELECT rid AS rowid_, id, withdrawn, date_start, date_end, country, admin1, "
-        "strike_type, status, outcome, killed_min, killed_max, latitude, longitude, CAST(b.body AS TEXT) AS record "
+        "strike_type, status, outcome, killed_min, killed_max, latitude, longitude, water_body, "
+        "substr(date_start, 1, 4) AS year, substr(date_start, 1, 7) AS month, CAST(b.body AS TEXT) AS record "
         "FROM src.events JOIN src.bodies b USING (rid) ORDER BY rid"
     )
     db.execute("CREATE UNIQUE INDEX ix_id ON events(id)")
     # Composite indexes that cover both Datasette's count and its page query for these URLs.
     db.execute("CREATE INDEX ix_country_date ON events(country, withdrawn, date_start)")
     db.execute("CREATE INDEX ix_date ON events(withdrawn, date_start)")
+    db.execute("CREATE INDEX ix_water_date ON events(water_body, withdrawn, date_start)")
+    for col in ("strike_type", "year", "month", "killed_max", "status", "outcome"):
+        db.execute(f"CREATE INDEX ix_{col} ON events({col})")
     db.commit()
     db.execute("DETACH DATABASE src")
     db.execute("ANALYZE")
@@ -139,6 +155,7 @@ def server(cmd: list[str], env: dict[str, str], health: str) -> Iterator[str]:
         cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
     )
     base = urlsplit(health)
+    PIDS[f"http://{base.hostname}:{base.port}"] = proc.pid
     deadline = time.monotonic() + 600
     try:
         while True:
@@ -169,6 +186,25 @@ def gunicorn(app: str, env: dict[str, str], port: int, health: str) -> Iterator[
     cmd = [str(VENV_BIN / "gunicorn"), "-w", str(WORKERS), "-k", "gthread", "--threads", "4"]
     cmd += ["-b", f"127.0.0.1:{port}", "--keep-alive", "30", "--log-level", "warning", app]
     return server(cmd, env, f"http://127.0.0.1:{port}{health}")
+
+
+PIDS: dict[str, int] = {}  # base URL -> the server's process (group leader)
+
+
+def memory_mib(base: str) -> list[tuple[float, float, float]]:
+    """(RSS, of it private anonymous memory, PSS) of each worker of a server, in MiB. RSS also
+    counts the pages of the index file mapped by SQLite (mmap), shared with the page cache and
+    the other worker; the anonymous part is the worker's own."""
+    pid = PIDS[base]
+    kids = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    out = []
+    for k in kids or [pid]:
+        fields = {}
+        for line in Path(f"/proc/{k}/smaps_rollup").read_text().splitlines()[1:]:
+            name, _, rest = line.partition(":")
+            fields[name] = int(rest.split()[0]) / 1024
+        out.append((fields["Rss"], fields["Anonymous"], fields["Pss"]))
+    return out
 
 
 # --- load ----------------------------------------------------------------------------------------------
@@ -244,6 +280,58 @@ def load(url: str, seconds: float, connections: int) -> Result:
         errors = (int(errs.group(1)) if errs else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
         return Result(rps, p50, p99, errors, len(body))
     return _python_load(url, seconds, connections, len(body))
+
+
+WRK_MIX = """
+local paths = {}
+for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
+local i = 0
+function setup(thread) thread:set("first", math.random(#paths)) end
+function init(args) i = tonumber(first) or 0 end
+function request() i = i % #paths + 1; return wrk.format("GET", paths[i]) end
+"""
+
+
+def load_mix(base: str, paths: list[str], seconds: float, connections: int, work: Path) -> Result:
+    """wrk replaying `paths` (each request the next one: every request a different URL)."""
+    for path in paths[:3]:
+        status, body = fetch(base + path)
+        if status != 200:
+            raise SystemExit(f"{base + path} answered {status}: {body[:300]!r}")
+    script, listing = work / "mix.lua", work / "mix.paths"
+    script.write_text(WRK_MIX)
+    listing.write_text("\n".join(paths) + "\n")
+    wrk = shutil.which("wrk")
+    if not wrk:
+        raise SystemExit("the query mixes need wrk: apt-get install -y wrk")
+    out = subprocess.run(
+        [
+            wrk,
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds:g}s",
+            "--timeout",
+            "10s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, WRK_PATHS=str(listing)),
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(errs.group(1)) if errs else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
+    return Result(rps, p50, p99, errors, 0)
 
 
 def _python_load(url: str, seconds: float, connections: int, size: int) -> Result:
@@ -327,6 +415,13 @@ def run_size(n: int, work: Path, seconds: float, connections: int, rounds: int =
         f"  index ready in {time.monotonic() - t0:.1f} s (verify + open; built once, cached by sha256)",
         flush=True,
     )
+    package = store.package
+    pkg_size = sum(f.stat().st_size for f in package.rglob("*") if f.is_file())
+    print(
+        f"  index size {store.db_path.stat().st_size / 2**20:.0f} MiB next to the package's "
+        f"{pkg_size / 2**20:.0f} MiB",
+        flush=True,
+    )
     t0 = time.monotonic()
     warm(store.db_path)
     print(f"  index file read once into the page cache in {time.monotonic() - t0:.1f} s", flush=True)
@@ -402,6 +497,132 @@ def run_size(n: int, work: Path, seconds: float, connections: int, rounds: int =
     else:
         print("  datasette: not installed (pip install datasette) - skipped")
     report(n, results, connections)
+    print("\n  random query mixes:", flush=True)
+    run_mixes(n, store, env, work / f"n{n}", seconds, connections)
+
+
+MIX_SIZE = 40_000  # URLs per query kind (more than a run sends: every request a different URL)
+DS_KINDS = ("list", "single", "agg strike_type", "agg month", "agg country,year")
+
+
+def _window(rng: random.Random) -> tuple[str, str]:
+    """A random date window of one to five years."""
+    start = date(2000, 1, 1) + timedelta(days=rng.randrange(0, 365 * 20))
+    return start.isoformat(), (start + timedelta(days=rng.randint(365, 5 * 365))).isoformat()
+
+
+def mixes(store: Any, rng: random.Random) -> dict[str, tuple[list[str], list[str]]]:
+    """Per query kind: our URLs and Datasette's equivalents (empty where it has none). Each URL is
+    drawn from a random event, so places and dates are as skewed as the data."""
+    from synthetic import STRIKE_TYPES, WORDS, actor_ids
+
+    rows = store.query(
+        "SELECT id, country, water_body, latitude, longitude FROM events ORDER BY random() LIMIT ?",
+        (MIX_SIZE,),
+    )
+    actors = actor_ids()
+    out: dict[str, tuple[list[str], list[str]]] = {}
+
+    def add(kind: str, ours: str, theirs: str = "") -> None:
+        pair = out.setdefault(kind, ([], []))
+        pair[0].append(ours)
+        if theirs:
+            pair[1].append(theirs)
+
+    for ident, country, water, lat, lon in rows:
+        place = ("country", country.decode()) if country else ("water_body", water.decode())
+        where, ds_where = f"{place[0]}={place[1]}", f"{place[0]}__exact={place[1]}&withdrawn__exact=0"
+        lo, hi = _window(rng)
+        st = rng.choice(STRIKE_TYPES)
+        typed = rng.random() < 0.5
+        page = "sort=date_start&page_size=50"
+        add(
+            "list",
+            f"/v1/events?{where}&date_start__gte={lo}&date_start__lte={hi}"
+            + (f"&strike_type={st}" if typed else "")
+            + f"&{page}",
+            f"/bench/events.json?{ds_where}&date_start__gte={lo}&date_start__lte={hi}"
+            + (f"&strike_type__exact={st}" if typed else "")
+            + "&_sort=date_start&_size=50",
+        )
+        add(
+            "single", f"/v1/events/{ident.decode()}", f"/bench/events.json?id__exact={ident.decode()}&_size=1"
+        )
+        add(
+            "agg strike_type",
+            f"/v1/aggregates?group_by=strike_type&{where}&date_start__gte={lo}",
+            f"/bench/events.json?{ds_where}&date_start__gte={lo}&_facet=strike_type&_size=0",
+        )
+        add(
+            "agg month",
+            f"/v1/aggregates?group_by=month&{where}&date_start__gte={lo}&date_start__lte={hi}",
+            f"/bench/events.json?{ds_where}&date_start__gte={lo}&date_start__lte={hi}&_facet=month&_size=0",
+        )
+        add(
+            "agg country,year",
+            f"/v1/aggregates?group_by=country,year&strike_type={st}&date_start__gte={lo}",
+            f"/bench/events.json?strike_type__exact={st}&withdrawn__exact=0&date_start__gte={lo}"
+            "&_facet=country&_facet=year&_size=0",
+        )
+        add("text", f"/v1/events?q={rng.choice(WORDS)}+{rng.choice(WORDS)}&{where}&{page}")
+        add(
+            "actor", f"/v1/events?actor={rng.choice(actors)}&date_start__gte={lo}&date_start__lte={hi}&{page}"
+        )
+        add("casualty", f"/v1/events?killed__gte={rng.randint(1, 14)}&{where}&date_start__gte={lo}&{page}")
+        if lat is not None:
+            d = rng.uniform(0.3, 2.0)
+            add("bbox", f"/v1/events?bbox={lon - d:.3f},{lat - d:.3f},{lon + d:.3f},{lat + d:.3f}&{page}")
+            add("near", f"/v1/events?near={lat:.4f},{lon:.4f}&radius_km={rng.randint(10, 150)}&{page}")
+    return out
+
+
+def run_mixes(n: int, store: Any, env: dict[str, str], work: Path, seconds: float, connections: int) -> None:
+    """The random query mixes: each kind against this API, and Datasette where it has an equivalent."""
+    kinds = mixes(store, random.Random(n))
+    ours: dict[str, Result] = {}
+    theirs: dict[str, Result] = {}
+    with gunicorn("openstrikes.web:create_app()", env, free_port(), "/v1/health") as base:
+        for kind, (paths, _) in kinds.items():
+            ours[kind] = r = load_mix(base, paths, seconds, connections, work)
+            print(
+                f"  api        {kind:<17} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms"
+                f"  non-2xx/errors {r.errors}",
+                flush=True,
+            )
+        memory = memory_mib(base)
+    datasette = shutil.which("datasette") or (
+        str(VENV_BIN / "datasette") if (VENV_BIN / "datasette").exists() else None
+    )
+    if datasette:
+        db = datasette_db(store, work / "bench.db")
+        warm(db)
+        port = free_port()
+        cmd = [datasette, "serve", "-i", str(db), "-p", str(port), "-h", "127.0.0.1"]
+        cmd += ["--setting", "sql_time_limit_ms", "5000", "--setting", "num_sql_threads", str(WORKERS * 2)]
+        cmd += ["--setting", "suggest_facets", "off", "--setting", "facet_time_limit_ms", "5000"]
+        with server(cmd, dict(os.environ), f"http://127.0.0.1:{port}/-/versions.json") as dbase:
+            for kind in DS_KINDS:
+                theirs[kind] = r = load_mix(dbase, kinds[kind][1], seconds, connections, work)
+                print(
+                    f"  datasette  {kind:<17} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms"
+                    f"  non-2xx/errors {r.errors}",
+                    flush=True,
+                )
+    print(f"\n  {n:,} events, random mixes (wrk, {connections} connections, every request a different URL;")
+    print("  the servers ran one after the other on this shared 2-core machine: compare the ratios)")
+    print(
+        f"  {'kind':<17} {'api req/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'err':>5} {'datasette':>10} {'ratio':>7}"
+    )
+    for kind, r in ours.items():
+        t = theirs.get(kind)
+        ratio = f"{r.rps / t.rps:6.1f}x" if t and t.rps else ""
+        ds = f"{t.rps:10.0f}" if t else f"{'-':>10}"
+        print(f"  {kind:<17} {r.rps:10.0f} {r.p50:7.2f} {r.p99:7.2f} {r.errors:5d} {ds} {ratio:>7}")
+    for rss, anon, pss in memory:
+        print(
+            f"  memory of an API worker after the mixes: RSS {rss:.0f} MiB, of which anonymous "
+            f"{anon:.0f} MiB (the rest: the index file mapped, shared); PSS {pss:.0f} MiB"
+        )
 
 
 def report(n: int, results: dict[tuple[str, str], Result], connections: int) -> None:

@@ -6,7 +6,9 @@ validator uses), no likely duplicates (distinct places on one day, disjoint atta
 neighbouring days), links only to earlier events. About one in ten is at sea (schema 1.1: no
 country, a body of water, ships with valid IMO numbers as targets, one ship per day at most),
 and some name a place of the registry `registry()` (and take its coordinates); schema 1.0 and
-1.1 records are mixed, as in a dataset being migrated. `write_dataset(root, n, seed)` writes a
+1.1 records are mixed, as in a dataset being migrated. With `spread=True` the events are spread
+like real data (benchmarks): countries skewed towards a few (`COUNTRY_WEIGHTS`), grid points
+clustered around a hotspot per country, years of uneven density (`YEAR_WEIGHTS`). `write_dataset(root, n, seed)` writes a
 repository-shaped directory: `root/schema/` (copied), `root/dataset/actors/`,
 `root/dataset/places/`, `root/dataset/events/YYYY/ID.json` and `root/dataset/datapackage.json`.
 
@@ -71,6 +73,14 @@ WORDS = [
 NAMES = ["Al-Qa'im", "Abu Kamal", "Jurf al-Nasr", "Deir ez-Zor", "Mayadin", 'Erbil, "north"', "القائم"]
 
 
+# spread=True: the share of each country among the grid points used first each day, and how
+# densely each year is filled (quiet years, a surge, a long tail), as in real conflict data.
+COUNTRY_WEIGHTS = {"IQ": 0.5, "SY": 0.3, "IR": 0.12, "JO": 0.08}
+HOTSPOTS = {"IQ": (34.4, 41.0), "SY": (35.3, 40.1), "IR": (33.5, 48.0), "JO": (32.0, 36.5)}
+YEAR_WEIGHTS = {y: 0.2 if y < 2014 else 1.0 if y < 2020 else 0.5 for y in range(2000, 2025)}
+SPREAD_SLOTS = 307  # PLACE_SLOTS for spread data: > the events one day holds at 1M events
+
+
 def event_id(i: int, seed: int, year: int) -> str:
     """A unique id for event number i (a bijection of i, so ids never collide)."""
     x = (i * ID_STEP + seed * 7919) % ID_SPACE
@@ -100,6 +110,29 @@ def places() -> list[tuple[str, float, float]]:
                     out.append((country, round(lat, 4), round(lon, 4)))
                 lon += 0.5
             lat += 0.5
+    return out
+
+
+@cache
+def spread_places() -> list[tuple[str, float, float]]:
+    """The grid points in the order events of one day take them: countries interleaved by
+    COUNTRY_WEIGHTS, each country's points nearest its hotspot first (clustered places)."""
+    by_country: dict[str, list[tuple[str, float, float]]] = {}
+    for p in places():
+        by_country.setdefault(p[0], []).append(p)
+    for c, pts in by_country.items():
+        hlat, hlon = HOTSPOTS[c]
+        pts.sort(key=lambda p: (p[1] - hlat) ** 2 + (p[2] - hlon) ** 2)
+    out: list[tuple[str, float, float]] = []
+    taken = dict.fromkeys(by_country, 0)
+    while len(out) < len(places()):
+        # the country furthest below its share takes the next position
+        c = min(
+            (c for c in by_country if taken[c] < len(by_country[c])),
+            key=lambda c: (taken[c] + 1) / COUNTRY_WEIGHTS[c],
+        )
+        out.append(by_country[c][taken[c]])
+        taken[c] += 1
     return out
 
 
@@ -251,19 +284,31 @@ def _range(rng: random.Random, cap: int) -> dict[str, Any]:
     return {"min": lo, "max": hi, "best": rng.choice([None, (lo + hi) // 2])}
 
 
-def generate_events(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
-    """Yield n valid events, deterministically for a given seed."""
+def generate_events(n: int, seed: int = 0, *, spread: bool = False) -> Iterator[dict[str, Any]]:
+    """Yield n valid events, deterministically for a given seed (`spread`: see the module text)."""
     rng = random.Random(seed)
-    grid = places()
+    grid = spread_places() if spread else places()
+    slots = SPREAD_SLOTS if spread else PLACE_SLOTS
     sea = sea_places()
     gazetteer = registry()
     pool = actor_ids()
     sides = (pool[:ACTORS_PER_SIDE], pool[ACTORS_PER_SIDE:])
-    for i in range(n):
+    keep = random.Random(seed + 1)
+    made = 0
+    previous = -1  # the last i kept
+    on_day: dict[int, int] = {}  # day index -> the last i kept on it
+    for i in range(n * 10 if spread else n):
+        if made == n:
+            break
         day_index = i % DAYS
         slot = i // DAYS  # events on one day sit at distinct grid points
-        country, lat, lon = grid[slot % len(grid)]
         start = EPOCH + timedelta(days=day_index)
+        if spread and keep.random() >= YEAR_WEIGHTS[start.year]:
+            continue  # i is skipped: ids stay distinct, days get uneven numbers of events
+        made += 1
+        before, earlier = previous, on_day.get(day_index)
+        previous = on_day[day_index] = i
+        country, lat, lon = grid[slot % len(grid)]
         span = rng.choice([0, 0, 0, 0, 1, 2])
         end = start + timedelta(days=span)
         ident = event_id(i, seed, start.year)
@@ -295,19 +340,19 @@ def generate_events(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
             None if injured is None else rng.choice([None, {"min": 0, "max": injured["min"], "best": None}])
         )
         withdrawn = None
-        if i > 0 and rng.random() < 0.02:
+        if before >= 0 and rng.random() < 0.02:
             reason = rng.choice(["erroneous", "not_a_strike", "insufficient_evidence", "duplicate"])
             withdrawn = {
                 "at": _stamp(modified),
                 "reason": reason,
-                "superseded_by": event_id(i - 1, seed, (EPOCH + timedelta(days=(i - 1) % DAYS)).year)
+                "superseded_by": event_id(before, seed, (EPOCH + timedelta(days=before % DAYS)).year)
                 if reason == "duplicate"
                 else None,
                 "note": rng.choice([None, 'Synthetic withdrawal, with a comma, and "quotes".']),
             }
         related = []
-        if i >= DAYS and rng.random() < 0.1:
-            j = i - DAYS  # an earlier event on the same day index, at another grid point
+        if earlier is not None and rng.random() < 0.1:
+            j = earlier  # an earlier event on the same day index, at another grid point
             related.append(
                 {
                     "id": event_id(j, seed, (EPOCH + timedelta(days=j % DAYS)).year),
@@ -315,7 +360,7 @@ def generate_events(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
                 }
             )
         at_sea = rng.random() < 0.1
-        slot_of_day = (day_index + slot) % PLACE_SLOTS  # distinct for the events of one day
+        slot_of_day = (day_index + slot) % slots  # distinct for the events of one day
         named = gazetteer[slot_of_day] if slot_of_day < len(gazetteer) and rng.random() < 0.5 else None
         event: dict[str, Any] = {
             "id": ident,
@@ -417,7 +462,7 @@ def generate_events(n: int, seed: int = 0) -> Iterator[dict[str, Any]]:
         yield event
 
 
-def write_dataset(root: Path, n: int, seed: int = 0, version: str = "0.1.0") -> Path:
+def write_dataset(root: Path, n: int, seed: int = 0, version: str = "0.1.0", *, spread: bool = False) -> Path:
     """Write a repository-shaped synthetic dataset under root; return root/dataset."""
     root.mkdir(parents=True, exist_ok=True)
     if not (root / "schema").exists():
@@ -430,7 +475,7 @@ def write_dataset(root: Path, n: int, seed: int = 0, version: str = "0.1.0") -> 
     for place in registry():
         (dataset / "places" / f"{place['slug']}.json").write_text(canonical(place, "place"), encoding="utf-8")
     made: set[Path] = set()
-    for event in generate_events(n, seed):
+    for event in generate_events(n, seed, spread=spread):
         folder = dataset / "events" / event["date_start"][:4]
         if folder not in made:
             folder.mkdir(parents=True, exist_ok=True)

@@ -245,12 +245,25 @@ class Client:
 
     # -- endpoints -------------------------------------------------------------------------------
 
-    def aggregates(self, group_by: Sequence[GroupKey] | str, **filters: Unpack[EventFilters]) -> Aggregates:
-        """Counts and casualty ranges (sums of min and of max) per group of matching events."""
+    def aggregates(
+        self, group_by: Sequence[GroupKey] | str, *, fill: bool = False, **filters: Unpack[EventFilters]
+    ) -> Aggregates:
+        """Counts and casualty figures per group of matching events.
+
+        Per row and figure, `min`/`max` sum the lowest/highest reported figures, `best` the best
+        estimates given (`with_best` events), and `unknown` counts the events whose figure is
+        unknown, which add to no sum: `row.killed.unknown > 0` means a partial sum. E.g.
+        `client.aggregates(["country"]).items[0].killed` ->
+        `CountRange(min=17, max=17, best=17, with_best=13, unknown=11)`. An event counts once per
+        row; `total` counts each matching event once. `fill=True`: zero rows for empty periods
+        (group_by with one of year, month, week, day).
+        """
         check_filters(filters)
         keys = group_by if isinstance(group_by, str) else ",".join(group_by)
         params = to_params(filters)
         params["group_by"] = keys
+        if fill:
+            params["fill"] = "true"
         return _parse(Aggregates.from_dict, self._get("aggregates", params), "aggregates")
 
     def changes(self, since: datetime | str | None = None) -> Changes:

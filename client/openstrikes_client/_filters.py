@@ -29,19 +29,32 @@ SortKey = Literal[
     "-modified",
     "killed",
     "-killed",
+    "injured",
+    "-injured",
+    "civilians_killed",
+    "-civilians_killed",
 ]
 GroupKey = Literal[
     "country",
     "admin1",
+    "admin2",
     "year",
     "month",
+    "week",
+    "day",
     "strike_type",
     "status",
     "outcome",
     "geo_precision",
     "water_body",
     "place",
+    "operation",
     "attacker",
+    "attacker_group",
+    "attacker_country",
+    "attribution",
+    "target",
+    "tag",
 ]
 
 
@@ -160,9 +173,10 @@ def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
-# What SQLite FTS5's unicode61 tokenizer (the server's search index) does beyond the server's own
-# lower-case alphanumeric words: it folds these letters further, and splits at these letters
-# (newer than its Unicode 6.1 tables). Measured against SQLite by test_client_server_parity.py.
+# What SQLite FTS5's unicode61 tokenizer (the server's search index) does beyond lower-case
+# alphanumeric words: it folds these letters further, and splits at these letters (newer than its
+# Unicode 6.1 tables); the server's tokeniser does the same (mirror of openstrikes.index.text).
+# Measured against SQLite by test_client_server_parity.py.
 _FTS_FOLD = str.maketrans(
     {
         "\u00b5": "\u03bc",  # micro sign -> mu
@@ -196,9 +210,9 @@ def _split(text: str, excluded: frozenset[str]) -> list[str]:
 
 
 def server_words(text: str) -> list[str]:
-    """Lower-case alphanumeric words of a text: mirror of the server's tokeniser, which splits a
-    `q` into words, each searched for as a phrase of its index's tokens (see `words`)."""
-    return _split(text.lower(), frozenset())
+    """The words of a text: mirror of the server's tokeniser, which splits a `q` into words, each
+    searched for as a phrase of its index's tokens (the same tokens: see `words`)."""
+    return words(text)
 
 
 def words(text: str) -> list[str]:
@@ -214,16 +228,14 @@ def _has_run(tokens: list[str], run: list[str]) -> bool:
 
 def _search(value: str) -> Predicate:
     """`q`, as the server runs it: every word of the query is an FTS5 phrase (its tokens next to
-    each other in the text); a query without words is refused as the API refuses it (422); a word
-    that leaves no token (a letter the index drops) matches nothing."""
+    each other in the text); a query without words is refused (ValueError), as the server refuses
+    it (422)."""
     phrases = [words(w) for w in server_words(value)]
     if not phrases:
         raise ValueError(
             f"q: {value!r} has no word to search for: q matches words (letters and digits); "
             'operators and punctuation such as * " ( are not supported'
         )
-    if not all(phrases):
-        return lambda e: False
     if all(len(p) == 1 for p in phrases):
         wanted = {p[0] for p in phrases}
         return lambda e: wanted <= set(words(_text_of(e)))
@@ -367,10 +379,10 @@ def sort_key(sort: str | None) -> tuple[Callable[[Mapping[str, Any]], Any], bool
         return (lambda e: e["id"]), False
     reverse = sort.startswith("-")
     field = sort.lstrip("-")
-    if field == "killed":  # by the highest figure; unknown sorts below 0
+    if field in ("killed", "injured", "civilians_killed"):  # by the highest figure; unknown below 0
 
         def killed(e: Mapping[str, Any]) -> tuple[int, str]:
-            m = _range_max(e, "killed")
+            m = _range_max(e, field)
             return (-1 if m is None else m, e["id"])
 
         return killed, reverse

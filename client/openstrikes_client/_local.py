@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Unpack
 
-from ._aggregate import aggregate
+from ._aggregate import aggregate, check_group_by
 from ._errors import IntegrityError, NotFound, OpenStrikesError
 from ._filters import EventFilters, GroupKey, SortKey, as_aware, check_filters, predicates, sort_key
 from ._models import (
@@ -389,11 +389,18 @@ class LocalRelease:
             self._alias_cache = index
         return {value} | self._alias_cache.get(value.casefold(), set())
 
-    def aggregates(self, group_by: Sequence[GroupKey] | str, **filters: Unpack[EventFilters]) -> Aggregates:
-        """Counts and casualty ranges per group of matching events (as Client.aggregates)."""
+    def aggregates(
+        self, group_by: Sequence[GroupKey] | str, *, fill: bool = False, **filters: Unpack[EventFilters]
+    ) -> Aggregates:
+        """Counts and casualty figures per group of matching events, as `Client.aggregates`: per
+        row and figure, `min`/`max` sum the lowest/highest reported figures, `best` the best
+        estimates given, and `unknown` counts the events whose figure is unknown (a row with
+        `unknown > 0` is a partial sum). `fill=True`: zero rows for empty periods."""
         keys: list[str] = group_by.split(",") if isinstance(group_by, str) else [str(k) for k in group_by]
+        check_group_by(keys)
         rows = self.events._matching(filters, None)
-        return aggregate(rows, keys)
+        lo, hi = filters.get("date_start__gte"), filters.get("date_start__lte")
+        return aggregate(rows, keys, self._actors(), fill=fill, date_from=lo, date_to=hi)
 
     def changes(self, since: datetime | str | None = None) -> Changes:
         """Events modified or withdrawn after `since` (from changes.csv)."""

@@ -612,19 +612,39 @@ class Changes(_JSONModel):
 
 @dataclass(frozen=True, kw_only=True)
 class CountRange(_JSONModel):
-    """A summed count as a range: the sum of the minimums and the sum of the maximums."""
+    """One casualty figure summed over a group: `min` and `max` sum the lowest and highest reported
+    figures, `best` the best estimates of the `with_best` events that give one, and `unknown`
+    counts the events whose figure is unknown, which add to no sum (`unknown > 0`: a partial sum).
+    The last three are None from a server older than these fields (it did not say)."""
 
     min: int
     max: int
+    best: int | None = None
+    with_best: int | None = None
+    unknown: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        """True only when every event of the group is known to report this figure."""
+        return self.unknown == 0
 
 
 def _count_range(d: Mapping[str, Any] | None) -> CountRange:
-    return CountRange(min=0, max=0) if d is None else CountRange(min=d["min"], max=d["max"])
+    if d is None:
+        return CountRange(min=0, max=0)
+    return CountRange(
+        min=d["min"],
+        max=d["max"],
+        best=d.get("best"),
+        with_best=d.get("with_best"),
+        unknown=d.get("unknown"),
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class AggregateRow(_JSONModel):
-    """One group: its key values (by group_by name), the number of events and casualty ranges."""
+    """One group: its key values (by group_by name), the number of distinct events and, per
+    casualty field, the summed figures with the count of events whose figure is unknown."""
 
     key: dict[str, Any]
     events: int
@@ -633,40 +653,56 @@ class AggregateRow(_JSONModel):
     civilians_killed: CountRange
     civilians_injured: CountRange
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any], group_by: tuple[str, ...] = ()) -> AggregateRow:
+        return cls(
+            key={k: d.get(k) for k in group_by},
+            events=d["events"],
+            killed=_count_range(d.get("killed")),
+            injured=_count_range(d.get("injured")),
+            civilians_killed=_count_range(d.get("civilians_killed")),
+            civilians_injured=_count_range(d.get("civilians_injured")),
+        )
+
     def flat(self) -> dict[str, Any]:
-        """One flat record (`country`, ..., `events`, `killed_min`, `killed_max`, ...), e.g. for pandas."""
+        """One flat record (`country`, ..., `events`, `killed_min`, `killed_max`, `killed_best`,
+        `killed_with_best`, `killed_unknown`, ...), e.g. for pandas."""
         out = dict(self.key)
         out["events"] = self.events
         for name in _CASUALTY_KEYS:
             r: CountRange = getattr(self, name)
             out[f"{name}_min"] = r.min
             out[f"{name}_max"] = r.max
+            out[f"{name}_best"] = r.best
+            out[f"{name}_with_best"] = r.with_best
+            out[f"{name}_unknown"] = r.unknown
         return out
 
 
 @dataclass(frozen=True, kw_only=True)
 class Aggregates(_JSONModel):
-    """Counts and casualty ranges per group, in the order the groups sort."""
+    """Counts and casualty figures per group, in the order the groups sort.
+
+    `counting` says how events are counted: once per row, so with a key of several values per event
+    (attackers, targets, tags) rows can add up to more than `total`, which counts each matching
+    event once.
+    """
 
     group_by: tuple[str, ...]
     items: tuple[AggregateRow, ...]
+    counting: str = ""
+    total: AggregateRow | None = None
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Aggregates:
         group_by = tuple(d["group_by"])
-        rows = []
-        for x in d["items"]:
-            rows.append(
-                AggregateRow(
-                    key={k: x.get(k) for k in group_by},
-                    events=x["events"],
-                    killed=_count_range(x.get("killed")),
-                    injured=_count_range(x.get("injured")),
-                    civilians_killed=_count_range(x.get("civilians_killed")),
-                    civilians_injured=_count_range(x.get("civilians_injured")),
-                )
-            )
-        return cls(group_by=group_by, items=tuple(rows))
+        total = d.get("total")
+        return cls(
+            group_by=group_by,
+            items=tuple(AggregateRow.from_dict(x, group_by) for x in d["items"]),
+            counting=d.get("counting", ""),
+            total=None if total is None else AggregateRow.from_dict(total),
+        )
 
     def records(self) -> list[dict[str, Any]]:
         """Flat records, one per group: `pandas.DataFrame(aggregates.records())`."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from openstrikes.index.cube import CubeBuilder
 from openstrikes.index.errors import StoreError
 from openstrikes.index.text import search_text
 from openstrikes.package.metadata import PackageInfo
@@ -19,7 +20,7 @@ from openstrikes.package.reader import package_actors, package_places
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import utc_key
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 6
 
 
 DDL = """
@@ -31,12 +32,16 @@ CREATE TABLE events(
   killed_min INTEGER, killed_max INTEGER, injured_min INTEGER, injured_max INTEGER,
   civilians_killed_min INTEGER, civilians_killed_max INTEGER,
   civilians_injured_min INTEGER, civilians_injured_max INTEGER,
-  killed_sort INTEGER NOT NULL, latitude REAL, longitude REAL, water_body TEXT, place TEXT
+  killed_sort INTEGER NOT NULL, latitude REAL, longitude REAL, water_body TEXT, place TEXT,
+  admin2 TEXT, killed_best INTEGER, injured_best INTEGER, civilians_killed_best INTEGER,
+  civilians_injured_best INTEGER, injured_sort INTEGER NOT NULL, civilians_killed_sort INTEGER NOT NULL
 );
 CREATE TABLE bodies(rid INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE event_actors(actor TEXT NOT NULL, role TEXT NOT NULL, rid INTEGER NOT NULL,
-  PRIMARY KEY(actor, role, rid)) WITHOUT ROWID;
+  attribution TEXT, PRIMARY KEY(actor, role, rid)) WITHOUT ROWID;
+CREATE INDEX ix_event_actors_rid ON event_actors(rid, role);
 CREATE TABLE event_tags(tag TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(tag, rid)) WITHOUT ROWID;
+CREATE INDEX ix_event_tags_rid ON event_tags(rid);
 CREATE TABLE event_aliases(alias TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(alias, rid)) WITHOUT ROWID;
 CREATE TABLE event_links(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE events_fts USING fts5(text, content='', tokenize='unicode61 remove_diacritics 0');
@@ -46,6 +51,8 @@ CREATE TABLE changes(id TEXT PRIMARY KEY, modified TEXT NOT NULL, withdrawn INTE
 CREATE TABLE actors(id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE event_vessels(rid INTEGER NOT NULL, imo TEXT, name_cf TEXT NOT NULL, flag TEXT);
 CREATE TABLE places(slug TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE actor_info(id TEXT PRIMARY KEY, parent TEXT, root TEXT NOT NULL, country TEXT) WITHOUT ROWID;
+CREATE TABLE actor_tree(ancestor TEXT NOT NULL, actor TEXT NOT NULL, PRIMARY KEY(ancestor, actor)) WITHOUT ROWID;
 CREATE TABLE actor_names(name_cf TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY(name_cf, id)) WITHOUT ROWID;
 """
 
@@ -70,12 +77,18 @@ INDEXES = [
         f"CREATE INDEX ix_{c} ON events({c})"
         for c in ("killed_min", "killed_max", "injured_min", "injured_max")
     ),
+    "CREATE INDEX ix_injured_sort ON events(injured_sort)",
+    "CREATE INDEX ix_civilians_killed_sort ON events(civilians_killed_sort)",
+    "CREATE INDEX ix_admin2 ON events(admin2)",
     "CREATE INDEX ix_civilians_killed ON events(civilians_killed_max)",
     "CREATE INDEX ix_date_start ON events(date_start)",
     "CREATE INDEX ix_date_end ON events(date_end)",
     "CREATE INDEX ix_modified ON events(modified_utc)",
     "CREATE INDEX ix_killed_sort ON events(killed_sort)",
     "CREATE INDEX ix_country_date ON events(country, date_start)",
+    # lists at sea and of one strike type in a country, by date (the common pages: no sort step)
+    "CREATE INDEX ix_water_date ON events(water_body, date_start)",
+    "CREATE INDEX ix_country_type_date ON events(country, strike_type, date_start)",
     "CREATE INDEX ix_changes_stamp ON changes(stamp)",
     "CREATE INDEX ix_vessel_imo ON event_vessels(imo)",
     "CREATE INDEX ix_vessel_name ON event_vessels(name_cf)",
@@ -83,16 +96,23 @@ INDEXES = [
 ]
 
 
-def _range(cas: dict[str, Any], name: str) -> tuple[int | None, int | None]:
+def _range(cas: dict[str, Any], name: str) -> tuple[int | None, int | None, int | None]:
+    """(min, max, best) of a casualty figure; all None when the figure is unknown."""
     r = cas.get(name) if isinstance(cas, dict) else None
     if not isinstance(r, dict):
-        return None, None
-    return int(r["min"]), int(r["max"])
+        return None, None, None
+    best = r.get("best")
+    return int(r["min"]), int(r["max"]), None if best is None else int(best)
+
+
+def _sort_value(high: int | None) -> int:
+    return -1 if high is None else high  # unknown sorts below 0
 
 
 def _event_row(rid: int, e: dict[str, Any]) -> tuple[Any, ...]:
     cas = e.get("casualties") or {}
-    ranges = [v for name in CASUALTY_FIELDS for v in _range(cas, name)]
+    figures = [_range(cas, name) for name in CASUALTY_FIELDS]
+    ranges = [v for f in figures for v in f[:2]]
     killed_max = ranges[1]
     return (
         rid,
@@ -114,6 +134,10 @@ def _event_row(rid: int, e: dict[str, Any]) -> tuple[Any, ...]:
         e.get("longitude"),
         e.get("water_body"),
         e.get("place"),
+        e.get("admin2"),
+        *(f[2] for f in figures),
+        _sort_value(figures[1][1]),
+        _sort_value(figures[2][1]),
     )
 
 
@@ -134,22 +158,24 @@ class _Batches:
         self.db = db
         self.rows: list[tuple[Any, ...]] = []
         self.bodies: list[tuple[int, bytes]] = []
-        self.actors: list[tuple[str, str, int]] = []
+        self.actors: list[tuple[str, str, int, str | None]] = []
         self.tags: list[tuple[str, int]] = []
         self.aliases: list[tuple[str, int]] = []
         self.fts: list[tuple[int, str]] = []
         self.geo: list[tuple[int, float, float, float, float]] = []
         self.vessels: list[tuple[int, str | None, str, str | None]] = []
         self.links: set[tuple[str, str]] = set()  # inserted once, at the end
+        self.cube = CubeBuilder()  # written once, at the end
 
     def add(self, rid: int, line: bytes, e: dict[str, Any]) -> None:
         self.rows.append(_event_row(rid, e))
+        self.cube.add(e)
         self.bodies.append((rid, line))
         for a in e.get("attackers") or ():
-            self.actors.append((a["actor"], "attacker", rid))
+            self.actors.append((a["actor"], "attacker", rid, a.get("attribution")))
         for t in e.get("targets") or ():
             if t.get("actor"):
-                self.actors.append((t["actor"], "target", rid))
+                self.actors.append((t["actor"], "target", rid, None))
             vessel = t.get("vessel")
             if vessel:
                 self.vessels.append((rid, vessel.get("imo"), vessel["name"].casefold(), vessel.get("flag")))
@@ -167,10 +193,10 @@ class _Batches:
 
     def flush(self) -> None:
         db = self.db
-        db.executemany(f"INSERT INTO events VALUES ({','.join('?' * 26)})", self.rows)
+        db.executemany(f"INSERT INTO events VALUES ({','.join('?' * 33)})", self.rows)
         db.executemany("INSERT INTO event_vessels VALUES (?,?,?,?)", self.vessels)
         db.executemany("INSERT INTO bodies VALUES (?,?)", self.bodies)
-        db.executemany("INSERT OR IGNORE INTO event_actors VALUES (?,?,?)", self.actors)
+        db.executemany("INSERT OR IGNORE INTO event_actors VALUES (?,?,?,?)", self.actors)
         db.executemany("INSERT OR IGNORE INTO event_tags VALUES (?,?)", self.tags)
         db.executemany("INSERT OR IGNORE INTO event_aliases VALUES (?,?)", self.aliases)
         db.executemany("INSERT INTO events_fts(rowid, text) VALUES (?,?)", self.fts)
@@ -202,11 +228,33 @@ def _write_events(db: sqlite3.Connection, package: Path) -> int:
         batches.add(rid, line, e)
     batches.flush()
     db.executemany("INSERT INTO event_links VALUES (?,?)", sorted(batches.links))
+    batches.cube.write(db)
     return rid
 
 
+def actor_roots(actors: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Each actor id's line of ancestors via `parent`, itself first, its root last (a cycle or a
+    missing parent ends the line)."""
+    lines: dict[str, list[str]] = {}
+    for aid in actors:
+        line = [aid]
+        parent = actors[aid].get("parent")
+        while parent and parent in actors and parent not in line:
+            line.append(parent)
+            parent = actors[parent].get("parent")
+        lines[aid] = line
+    return lines
+
+
 def _write_actors(db: sqlite3.Connection, package: Path) -> None:
-    for actor in package_actors(package):
+    registry = {a["id"]: a for a in package_actors(package)}
+    for aid, line in actor_roots(registry).items():
+        a = registry[aid]
+        db.execute(
+            "INSERT INTO actor_info VALUES (?,?,?,?)", (aid, a.get("parent"), line[-1], a.get("country"))
+        )
+        db.executemany("INSERT OR IGNORE INTO actor_tree VALUES (?,?)", [(anc, aid) for anc in line])
+    for actor in registry.values():
         db.execute("INSERT INTO actors VALUES (?,?)", (actor["id"], orjson.dumps(actor)))
         names = {actor["id"], actor.get("name") or "", *(actor.get("aliases") or ())}
         db.executemany(

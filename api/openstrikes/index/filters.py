@@ -192,22 +192,60 @@ SORTS: dict[str, str] = {
     "date_end": "events.date_end",
     "modified": "events.modified_utc",
     "killed": "events.killed_sort",
+    "injured": "events.injured_sort",
+    "civilians_killed": "events.civilians_killed_sort",
 }
 SORT_OPTIONS = tuple(x for k in SORTS for x in (k, "-" + k))
-# Mirror: openstrikes_client._aggregate groups offline by the same keys (parity-tested).
-GROUP_KEYS: dict[str, str] = {
-    "country": "events.country",
-    "admin1": "events.admin1",
-    "year": "substr(events.date_start, 1, 4)",
-    "month": "substr(events.date_start, 1, 7)",
-    "strike_type": "events.strike_type",
-    "status": "events.status",
-    "outcome": "events.outcome",
-    "geo_precision": "events.geo_precision",
-    "water_body": "events.water_body",
-    "place": "events.place",
-    "attacker": "att.actor",
+
+# The joins a group key needs (by alias), in the order they are made.
+JOINS: dict[str, str] = {
+    "att": " JOIN event_actors att ON att.rid = events.rid AND att.role = 'attacker'",
+    "atti": " LEFT JOIN actor_info atti ON atti.id = att.actor",
+    "tgt": " LEFT JOIN event_actors tgt ON tgt.rid = events.rid AND tgt.role = 'target'",
+    "tg": " LEFT JOIN event_tags tg ON tg.rid = events.rid",
 }
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """One group_by key: its SQL expression and the joins it needs."""
+
+    sql: str
+    joins: tuple[str, ...] = ()
+    description: str = ""
+
+
+# Mirror: openstrikes_client._aggregate groups offline by the same keys (parity-tested).
+# Keys over several values of an event (attackers, targets, tags) put it in each of their rows,
+# once per row however many of its values fall in that row.
+GROUP_KEY_TABLE: dict[str, GroupKey] = {
+    "country": GroupKey("events.country"),
+    "admin1": GroupKey("events.admin1"),
+    "admin2": GroupKey("events.admin2"),
+    "year": GroupKey("substr(events.date_start, 1, 4)"),
+    "month": GroupKey("substr(events.date_start, 1, 7)"),
+    "week": GroupKey(
+        "date(events.date_start, '-' || ((CAST(strftime('%w', events.date_start) AS INTEGER) + 6) % 7) || ' days')",
+        description="the Monday (ISO date) of the week of date_start",
+    ),
+    "day": GroupKey("events.date_start"),
+    "strike_type": GroupKey("events.strike_type"),
+    "status": GroupKey("events.status"),
+    "outcome": GroupKey("events.outcome"),
+    "geo_precision": GroupKey("events.geo_precision"),
+    "water_body": GroupKey("events.water_body"),
+    "place": GroupKey("events.place"),
+    "operation": GroupKey("events.operation"),
+    "attacker": GroupKey("att.actor", ("att",)),
+    "attacker_group": GroupKey("atti.root", ("att", "atti"), "the top actor of an attacker (via parent)"),
+    "attacker_country": GroupKey("atti.country", ("att", "atti"), "the country of an attacker"),
+    "attribution": GroupKey("att.attribution", ("att",)),
+    "target": GroupKey("tgt.actor", ("tgt",)),
+    "tag": GroupKey("tg.tag", ("tg",)),
+}
+GROUP_KEYS: dict[str, str] = {k: g.sql for k, g in GROUP_KEY_TABLE.items()}
+TIME_KEYS = ("year", "month", "week", "day")
+MULTI_KEYS = frozenset(k for k, g in GROUP_KEY_TABLE.items() if g.joins)
 
 # --- SQL -----------------------------------------------------------------------------------------
 

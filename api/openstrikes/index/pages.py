@@ -44,13 +44,21 @@ def _order(sort: str) -> tuple[str, str, str]:
     return col, "DESC" if desc else "ASC", "<" if desc else ">"
 
 
-def list_sql(where: Where, sort: str, keyset: str = "") -> str:
-    """(rid, sort value, body) of the matching events in the order of `sort`, ties by id."""
+def list_sql(where: Where, sort: str, keyset: str = "", limit: str = "") -> str:
+    """(rid, sort value, body) of the matching events in the order of `sort`, ties by id. With a
+    `limit` (" LIMIT ?..."), the page's rows are chosen first and only their bodies read: when the
+    order needs a sort (no index gives it), bodies are not carried through the sorter."""
     col, direction, _ = _order(sort)
+    order = f"ORDER BY {col} {direction}, events.rid {direction}"
+    if not limit:
+        return (
+            f"SELECT events.rid, {col}, (SELECT body FROM bodies WHERE bodies.rid = events.rid) "
+            f"FROM events WHERE {where.sql}{keyset} {order}"
+        )
     return (
-        f"SELECT events.rid, {col}, (SELECT body FROM bodies WHERE bodies.rid = events.rid) "
-        f"FROM events WHERE {where.sql}{keyset} "
-        f"ORDER BY {col} {direction}, events.rid {direction}"
+        "SELECT page.rid, page.value, (SELECT body FROM bodies WHERE bodies.rid = page.rid) FROM "
+        f"(SELECT events.rid AS rid, {col} AS value FROM events WHERE {where.sql}{keyset} {order}{limit}) "
+        f"AS page ORDER BY page.value {direction}, page.rid {direction}"
     )
 
 
@@ -70,16 +78,16 @@ def read_page(store: Store, values: dict[str, Any], where: Where) -> Page:
             keyset, params = f" AND events.rid {cmp} ?", [*params, rid]
         else:
             keyset, params = f" AND ({col}, events.rid) {cmp} (?, ?)", [*params, value, rid]
-        sql = list_sql(where, sort, keyset) + " LIMIT ?"
+        sql = list_sql(where, sort, keyset, " LIMIT ?")
         params.append(page_size + 1)
     else:
         offset = (int(values.get("page", 1)) - 1) * page_size
         if offset > MAX_OFFSET:
             raise ParamError(422, "invalid_value", "page: too deep; follow next_cursor instead", "page")
-        sql = list_sql(where, sort) + " LIMIT ? OFFSET ?"
+        sql = list_sql(where, sort, "", " LIMIT ? OFFSET ?")
         params += [page_size + 1, offset]
     rows = store.query(sql, params)
-    total = store.count(where.sql, where.params)
+    total = store.total(values, where)
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]

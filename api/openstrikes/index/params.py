@@ -126,7 +126,8 @@ PAGE_PARAMS = [
     Param(
         "sort",
         ValueType(_sort, {"type": "string", "enum": list(SORT_OPTIONS)}, "a sort key"),
-        "Order: id (default), date_start, date_end, modified or killed (highest figure); "
+        "Order: id (default), date_start, date_end, modified, or killed, injured, civilians_killed "
+        "(by the highest figure; unknown sorts below 0); "
         "a leading '-' reverses; ties go by id.",
     ),
     Param(
@@ -148,9 +149,18 @@ GROUP_PARAM = Param(
         {"type": "string", "pattern": "^({0})(,({0}))*$".format("|".join(GROUP_KEYS))},
         "comma-separated group keys",
     ),
-    "Comma-separated keys to group by: "
+    "Comma-separated keys to group by (at most 4): "
     + ", ".join(GROUP_KEYS)
-    + " (an event with two attackers counts in both).",
+    + ". `week` is the Monday of the week; `attacker_group` the top actor of an attacker (via "
+    "`parent`). An event counts once per row: two US ids in one event count once in "
+    "attacker_country=US, but an event with attackers of two countries counts in both rows.",
+)
+FILL_PARAM = Param(
+    "fill",
+    TYPES["bool"],
+    "true: also return zero rows for the periods without events (group_by needs exactly one of "
+    "year, month, week, day), from date_start__gte (else the first period found) to "
+    "date_start__lte (else the last), for each combination of the other keys found.",
 )
 SINCE_PARAM = Param(
     "since",
@@ -196,7 +206,7 @@ def params_for(schema: dict[str, Any]) -> ParamSet:
         found = _SETS[key] = ParamSet(
             str(schema.get("x-schema-version", "")),
             [*filters, *PAGE_PARAMS, fields_param(schema), FORMAT_PARAM],
-            [*filters, GROUP_PARAM],
+            [*filters, GROUP_PARAM, FILL_PARAM],
             CHANGES_PARAMS,
         )
     return found

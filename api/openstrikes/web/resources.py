@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from openstrikes.index.aggregates import aggregate
+from openstrikes.index.aggregates import COUNTING, aggregate, fill_periods, total
 from openstrikes.index.filters import where_clause
 from openstrikes.index.params import CHANGES_PARAMS, ParamSet, openapi_parameters
 from openstrikes.index.store import stamp_of
@@ -41,16 +42,34 @@ def aggregates_blueprint(params: ParamSet) -> Blueprint:
         def get(self, version: str | None = None) -> Response:
             """Count matching events and sum their casualty figures per group.
 
-            Sums are ranges: `min` adds the lowest reported figures, `max` the highest; unknown figures
-            add nothing. Rows are ordered by the group keys (nulls first).
+            Per row and casualty field, `min` and `max` sum the lowest and highest reported figures,
+            `best` sums the best estimates of the `with_best` events that give one, and `unknown`
+            counts the events whose figure is unknown, which add to no sum: a row whose `unknown`
+            is not 0 is a partial sum. Example: `{"events": 24, "killed": {"min": 17, "max": 17,
+            "best": 17, "with_best": 13, "unknown": 11}}`: 17 killed in the 13 events that report a
+            figure, unknown in 11. An event counts once per row (`counting`); `total` counts every
+            matching event once. Rows are ordered by the group keys (nulls first); `fill=true` adds
+            zero rows for empty periods.
             """
             rel = release_of(version)
             values = args(rel.params.aggregates)
             if "group_by" not in values:
                 raise ApiError(422, "group_by: required, e.g. group_by=country,month", parameter="group_by")
             keys: list[str] = values["group_by"]
-            items = aggregate(rel.store, keys, where_clause(values, rel.store.actor_ids_for))
-            return json_response({"group_by": keys, "items": items})
+            where = where_clause(values, rel.store.actor_ids_for)
+            items = aggregate(rel.store, keys, where, values)
+            if values.get("fill"):
+                lo, hi = (values.get(f"date_start__{op}") for op in ("gte", "lte"))
+                items = fill_periods(
+                    items, keys, lo and date.fromisoformat(lo), hi and date.fromisoformat(hi)
+                )
+            body = {
+                "group_by": keys,
+                "counting": COUNTING,
+                "total": total(rel.store, where, values),
+                "items": items,
+            }
+            return json_response(body)
 
     return blp
 

@@ -109,12 +109,22 @@ class ChangesSchema(Schema):
 
 
 class RangeSchema(Schema):
-    min = fields.Integer(required=True)
-    max = fields.Integer(required=True)
+    """One casualty figure summed over a group; a row whose `unknown` is not 0 is a partial sum."""
+
+    min = fields.Integer(required=True, metadata={"description": "Sum of the lowest reported figures."})
+    max = fields.Integer(required=True, metadata={"description": "Sum of the highest reported figures."})
+    best = fields.Integer(
+        required=True, metadata={"description": "Sum of the best estimates, over the `with_best` events."}
+    )
+    with_best = fields.Integer(required=True, metadata={"description": "Events that give a best estimate."})
+    unknown = fields.Integer(
+        required=True,
+        metadata={"description": "Events whose figure is unknown (null): they add to no sum."},
+    )
 
 
 class AggregateCountsSchema(Schema):
-    events = fields.Integer(required=True)
+    events = fields.Integer(required=True, metadata={"description": "Distinct events in the row."})
     killed = fields.Nested(RangeSchema, required=True)
     injured = fields.Nested(RangeSchema, required=True)
     civilians_killed = fields.Nested(RangeSchema, required=True)
@@ -129,6 +139,12 @@ AggregateRowSchema = AggregateCountsSchema.from_dict(
 
 class AggregatesSchema(Schema):
     group_by = fields.List(fields.String(), required=True)
+    counting = fields.String(required=True, metadata={"description": "How events are counted per row."})
+    total = fields.Nested(
+        AggregateCountsSchema,
+        required=True,
+        metadata={"description": "Every matching event counted once (rows can add up to more)."},
+    )
     items = fields.List(fields.Nested(AggregateRowSchema), required=True)
 
 
