@@ -133,11 +133,34 @@ def matches(e: dict[str, Any], f: dict[str, str], actors: dict[str, dict[str, An
             elif e.get(field) != v:
                 return False
         elif field in ("actor", "attacker", "target"):
-            ids = ids_for(v)
+            ids = {i for x in (v.split(",") if op == "in" else [v]) for i in ids_for(x)}
             att = any(a["actor"] in ids for a in e["attackers"])
             tgt = any(t.get("actor") in ids for t in e["targets"])
             if not {"actor": att or tgt, "attacker": att, "target": tgt}[field]:
                 return False
+        elif field in ("attacker_group", "target_group", "attacker_country", "target_country"):
+            role = field.split("_")[0]
+            mine = (
+                [a["actor"] for a in e["attackers"]]
+                if role == "attacker"
+                else [t["actor"] for t in e["targets"] if t.get("actor")]
+            )
+            wanted = v.split(",") if op == "in" else [v]
+            if field.endswith("_country"):
+                if not any(actors[i]["country"] in wanted for i in mine):
+                    return False
+            else:
+                roots = {i for x in wanted for i in ids_for(x)}
+
+                def ancestors(aid: str) -> set[str]:
+                    line = {aid}
+                    while actors.get(aid, {}).get("parent"):
+                        aid = actors[aid]["parent"]
+                        line.add(aid)
+                    return line
+
+                if not any(ancestors(i) & roots for i in mine):
+                    return False
         elif field in ("killed", "injured", "civilians_killed"):
             x = rng(field, "max" if op == "gte" else "min")
             if x is None or not (x >= int(v) if op == "gte" else x <= int(v)):
@@ -192,8 +215,8 @@ def oracle(rel: Release, f: dict[str, str], sort: str = "id") -> list[str]:
     field = sort.lstrip("-")
 
     def key(e: dict[str, Any]) -> tuple[Any, str]:
-        if field == "killed":
-            r = e["casualties"].get("killed")
+        if field in ("killed", "injured", "civilians_killed"):
+            r = e["casualties"].get(field)
             return (-1 if r is None else r["max"], e["id"])
         return (e[field], e["id"])
 
@@ -224,6 +247,28 @@ def filters(draw: st.DrawFn, rel: Release) -> dict[str, str]:
             st.sampled_from([a["name"].upper() for a in rel.actors.values()] + list(rel.actors))
         ),
         "target": lambda: pick(rel.actors),
+        "attacker__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(sorted(rel.actors)), min_size=1, max_size=3))
+        ),
+        "target__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(sorted(rel.actors)), min_size=1, max_size=3))
+        ),
+        "attacker_group": lambda: pick(rel.actors),
+        "attacker_group__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(sorted(rel.actors)), min_size=1, max_size=2))
+        ),
+        "target_group": lambda: pick(rel.actors),
+        "target_group__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(sorted(rel.actors)), min_size=1, max_size=2))
+        ),
+        "attacker_country": lambda: draw(st.sampled_from(["US", "IQ", "IR", "ZZ"])),
+        "attacker_country__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(["US", "IQ", "IR", "ZZ"]), min_size=1, max_size=2))
+        ),
+        "target_country": lambda: draw(st.sampled_from(["US", "IQ", "IR", "ZZ"])),
+        "target_country__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(["US", "IQ", "IR", "ZZ"]), min_size=1, max_size=2))
+        ),
         "strike_type": lambda: pick([e["strike_type"] for e in evs]),
         "strike_type__in": lambda: ",".join(sorted({ev()["strike_type"], ev()["strike_type"]})),
         "status": lambda: pick([e["status"] for e in evs]),
@@ -335,6 +380,10 @@ def test_each_filter_narrows_and_agrees(client: Any, rel: Release, f: Any) -> No
             "eq",
             next(t["actor"] for e in rel.events.values() for t in e["targets"] if t.get("actor")),
         ),
+        "attacker_group": ("eq", "synthetic-actor-a-01"),
+        "attacker_country": ("in", "IQ,IL"),
+        "target_group": ("in", "synthetic-actor-b-02,synthetic-actor-a-03"),
+        "target_country": ("eq", "US"),
         "strike_type": ("in", "airstrike,missile"),
         "status": ("eq", "claimed"),
         "outcome": ("in", "impact,failed"),

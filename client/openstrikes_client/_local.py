@@ -150,7 +150,7 @@ class LocalEvents:
 
     def _matching(self, filters: Mapping[str, Any], sort: str | None) -> Iterator[dict[str, Any]]:
         check_filters(filters)
-        preds = predicates(filters, self._release._actor_ids_for)
+        preds = predicates(filters, self._release._actor_ids_for, self._release._actors())
         rows = (e for e in self._raw() if all(p(e) for p in preds))
         if sort and sort != "id":
             key, reverse = sort_key(sort)
