@@ -1250,3 +1250,15 @@ def test_health_says_which_version_is_the_data_and_which_the_server(client: Any)
     props = spec["components"]["schemas"]["Health"]["properties"]
     assert "DATA release" in props["release"]["description"]
     assert "SERVER software" in props["version"]["description"]
+
+
+@pytest.mark.parametrize("geo", [{"bbox": "35,25,45,36"}, {"near": "33.5,44.5", "radius_km": "300"}])
+def test_geo_filters_say_how_many_events_they_left_out_for_lack_of_coordinates(
+    client: Any, rel: Release, geo: dict[str, str]
+) -> None:
+    other = {"status": "claimed"}
+    body = client.get("/v1/events", query_string={**other, **geo}).get_json()
+    left_out = [i for i in oracle(rel, other) if rel.events[i]["latitude"] is None]
+    assert left_out and body["without_coordinates"] == len(left_out)
+    assert body["total"] == len(oracle(rel, {**other, **geo}))
+    assert client.get("/v1/events", query_string=other).get_json()["without_coordinates"] is None

@@ -94,6 +94,7 @@ class Events:
                 page_size=body.get("page_size"),
                 next_cursor=body.get("next_cursor"),
                 next=body.get("next"),
+                without_coordinates=body.get("without_coordinates"),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise IntegrityError(f"unexpected page shape from the server: {exc}") from exc

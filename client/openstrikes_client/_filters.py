@@ -133,6 +133,7 @@ class EventFilters(TypedDict, total=False):
 
 
 FILTER_NAMES: frozenset[str] = frozenset(EventFilters.__annotations__)
+GEO_FILTERS = ("bbox", "near", "radius_km")
 
 
 def check_filters(filters: Mapping[str, Any], extra: Collection[str] = ()) -> None:

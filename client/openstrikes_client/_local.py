@@ -16,7 +16,16 @@ from typing import IO, Any, Unpack
 
 from ._aggregate import aggregate, check_group_by
 from ._errors import IntegrityError, NotFound, OpenStrikesError
-from ._filters import EventFilters, GroupKey, SortKey, as_aware, check_filters, predicates, sort_key
+from ._filters import (
+    GEO_FILTERS,
+    EventFilters,
+    GroupKey,
+    SortKey,
+    as_aware,
+    check_filters,
+    predicates,
+    sort_key,
+)
 from ._models import (
     Actor,
     Aggregates,
@@ -195,7 +204,15 @@ class LocalEvents:
             page_size=page_size,
             next_cursor=f"offset:{end}" if more else None,
             next=None,
+            without_coordinates=self._without_coordinates(filters),
         )
+
+    def _without_coordinates(self, filters: Mapping[str, Any]) -> int | None:
+        """With a geo filter: how many events the other filters match that have no coordinates."""
+        if not any(k in filters for k in GEO_FILTERS):
+            return None
+        rest = {k: v for k, v in filters.items() if k not in GEO_FILTERS}
+        return sum(1 for e in self._matching(rest, None) if e.get("latitude") is None)
 
     def records(
         self,

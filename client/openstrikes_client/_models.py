@@ -561,6 +561,7 @@ class Page(Generic[T]):
     page_size: int | None = None
     next_cursor: str | None = None
     next: str | None = None
+    without_coordinates: int | None = None  # with bbox/near: matching events left out for lack of coordinates
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)

@@ -190,6 +190,9 @@ def _agree(
     streamed = [json.loads(line)["id"] for line in resp.get_data().splitlines() if line.strip()]
     assert online == offline == streamed, f"filters {f}, sort {sort}"
     assert rel.events.count(**f) == api_client.events.count(**f) == len(offline)
+    gap_offline = rel.events.list(page_size=1, **f).without_coordinates  # type: ignore[arg-type]
+    assert gap_offline == api_client.events.list(page_size=1, **f).without_coordinates  # type: ignore[arg-type]
+    assert (gap_offline is None) == (f.get("bbox") is None and f.get("near") is None)
     return len(offline)
 
 

@@ -389,3 +389,17 @@ def where_clause(values: Mapping[str, Any], actor_ids: Callable[[str], list[str]
         params.extend(ps)
     key = orjson.dumps({k: values[k] for k in sorted(values) if k in BY_PARAM}).decode()
     return Where(" AND ".join(parts) or "1", tuple(params), key)
+
+
+GEO_PARAMS = ("bbox", "near", "radius_km")
+
+
+def without_coordinates_clause(
+    values: Mapping[str, Any], actor_ids: Callable[[str], list[str]]
+) -> Where | None:
+    """For a query with a geo filter: the events its other filters match that have no coordinates
+    (which the geo filter leaves out); None without a geo filter."""
+    if not any(k in values for k in GEO_PARAMS):
+        return None
+    rest = where_clause({k: v for k, v in values.items() if k not in GEO_PARAMS}, actor_ids)
+    return Where(f"{rest.sql} AND events.latitude IS NULL", rest.params, rest.key)

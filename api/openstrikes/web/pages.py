@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from openstrikes.index.filters import Where
+from openstrikes.index.filters import Where, without_coordinates_clause
 from openstrikes.index.pages import Page, read_page
 from openstrikes.index.store import Store
 
@@ -65,10 +65,16 @@ def page_answer(
             "page_size": page.page_size,
             "next_cursor": page.next_cursor,
             "next": next_url,
+            "without_coordinates": _without_coordinates(store, values),
         }
     )
     body = b"".join((b'{"items":[', b",".join(bodies), b"],", head[1:]))
     return body, _headers(page, urls, next_url)
+
+
+def _without_coordinates(store: Store, values: dict[str, Any]) -> int | None:
+    gap = without_coordinates_clause(values, store.actor_ids_for)
+    return None if gap is None else store.count(gap.sql, gap.params)
 
 
 def _headers(page: Page, urls: _Urls, next_url: str | None) -> dict[str, str]:

@@ -89,6 +89,14 @@ class EventPageSchema(Schema):
     next = fields.String(
         required=True, allow_none=True, metadata={"description": "URL of the next page; null on the last."}
     )
+    without_coordinates = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "With bbox or near: how many events the other filters match that have no "
+            "coordinates, and so are left out; null without a geo filter."
+        },
+    )
 
 
 class EventListSchema(Schema):
