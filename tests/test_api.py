@@ -1262,3 +1262,25 @@ def test_geo_filters_say_how_many_events_they_left_out_for_lack_of_coordinates(
     assert left_out and body["without_coordinates"] == len(left_out)
     assert body["total"] == len(oracle(rel, {**other, **geo}))
     assert client.get("/v1/events", query_string=other).get_json()["without_coordinates"] is None
+
+
+def test_related_says_how_each_event_is_linked_and_stops_at_depth(client: Any, rel: Release) -> None:
+    named = {(e["id"], r["id"]): r["relation"] for e in rel.events.values() for r in e.get("related") or ()}
+    deep = [i for i, e in rel.events.items() if e.get("related") and len(related_oracle(rel, i)) >= 2]
+    assert deep
+    for start in deep[:10]:
+        body = client.get(f"/v1/events/{start}/related").get_json()
+        assert [x["id"] for x in body["links"]] == [e["id"] for e in body["items"]]
+        dist = {start: 0}
+        for link in sorted(body["links"], key=lambda x: x["distance"]):
+            via, me = link["via"], link["id"]
+            assert dist[via] == link["distance"] - 1  # reached from an event one step nearer
+            dist[me] = link["distance"]
+            if link["direction"] == "names":
+                assert named[(me, via)] == link["relation"]
+            else:
+                assert link["direction"] == "named_by" and named[(via, me)] == link["relation"]
+        one = client.get(f"/v1/events/{start}/related", query_string={"depth": "1"}).get_json()
+        assert [x["id"] for x in one["links"]] == [x["id"] for x in body["links"] if x["distance"] == 1]
+        assert all(x["distance"] == 1 for x in one["links"])
+    assert client.get(f"/v1/events/{deep[0]}/related", query_string={"depth": "0"}).status_code == 422

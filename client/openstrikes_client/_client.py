@@ -24,11 +24,14 @@ from ._models import (
     Page,
     Place,
     PlaceEvents,
+    RelatedEvent,
     Release,
     Releases,
     Report,
+    check_depth,
     event_from_json,
     format_datetime,
+    related_from_json,
 )
 from ._pages import walk_pages
 from ._transport import (
@@ -141,10 +144,17 @@ class Events:
         """The event with this id (withdrawn ones too: see `Event.withdrawn`); NotFound if none."""
         return event_from_json(self._client._get(f"events/{quote(event_id, safe='')}"))
 
-    def related(self, event_id: str) -> builtins.list[Event]:
-        """The events linked to this one (e.g. a retaliation chain)."""
-        body = self._client._get(f"events/{quote(event_id, safe='')}/related")
-        return _parse(lambda b: [event_from_json(x) for x in b["items"]], body, "related events")
+    def related(self, event_id: str, *, depth: int | None = None) -> builtins.list[Event]:
+        """The events linked to this one (e.g. a retaliation chain), up to `depth` steps away."""
+        return [r.event for r in self.chain(event_id, depth=depth)]
+
+    def chain(self, event_id: str, *, depth: int | None = None) -> builtins.list[RelatedEvent]:
+        """The events linked to this one, each with how it is linked (relation, direction,
+        distance, via), by date then id: enough to draw the chain. `depth`: at most so many steps."""
+        check_depth(depth)
+        params = None if depth is None else {"depth": str(depth)}
+        body = self._client._get(f"events/{quote(event_id, safe='')}/related", params)
+        return _parse(related_from_json, body, "related events")
 
 
 class Actors:

@@ -35,7 +35,9 @@ from ._models import (
     Page,
     Place,
     PlaceEvents,
+    RelatedEvent,
     _adopt,
+    check_depth,
     event_from_json,
     parse_datetime,
 )
@@ -257,26 +259,52 @@ class LocalEvents:
             raise NotFound(404, f"no event {event_id!r} in release {self._release.version}")
         return event_from_json(self._read_at(offset))
 
-    def related(self, event_id: str) -> builtins.list[Event]:
+    def related(self, event_id: str, *, depth: int | None = None) -> builtins.list[Event]:
         """Events linked to this one, either way, followed transitively (a retaliation chain)."""
+        return [r.event for r in self.chain(event_id, depth=depth)]
+
+    def chain(self, event_id: str, *, depth: int | None = None) -> builtins.list[RelatedEvent]:
+        """The linked events with how each is linked, as `Client.events.chain` (mirror of the
+        server's breadth-first walk: ties by id, so the same `via` is found)."""
+        check_depth(depth)
         index = self._index()
         if event_id not in index:
             raise NotFound(404, f"no event {event_id!r} in release {self._release.version}")
-        links: dict[str, set[str]] = {}
+        edges: dict[str, set[tuple[str, str, int]]] = {}
         for e in self._raw():
             for r in e.get("related") or ():
-                links.setdefault(e["id"], set()).add(r["id"])
-                links.setdefault(r["id"], set()).add(e["id"])
-        seen, todo = {event_id}, [event_id]
-        while todo:
-            for other in links.get(todo.pop(), ()):
-                if other not in seen and other in index:
-                    seen.add(other)
-                    todo.append(other)
-        seen.discard(event_id)
-        rows = [self._read_at(index[i]) for i in seen]
+                edges.setdefault(e["id"], set()).add((r["id"], r["relation"], 1))
+                edges.setdefault(r["id"], set()).add((e["id"], r["relation"], 0))
+        reached: dict[str, tuple[int, str, str, int]] = {}
+        seen, frontier, distance = {event_id}, [event_id], 0
+        while frontier and (depth is None or distance < depth):
+            distance += 1
+            step = sorted(
+                ((a, b, rel, names) for a in frontier for b, rel, names in edges.get(a, ())),
+                key=lambda x: (x[0], x[1], x[2], -x[3]),
+            )
+            frontier = []
+            for a, b, rel, names in step:
+                if b not in seen:
+                    seen.add(b)
+                    frontier.append(b)
+                    reached[b] = (distance, a, rel, names)
+            frontier.sort()
+        rows = [self._read_at(index[i]) for i in reached if i in index]
         rows.sort(key=lambda e: (e["date_start"], e["id"]))
-        return [event_from_json(e) for e in rows]
+        out = []
+        for e in rows:
+            d, via, rel, names = reached[e["id"]]
+            out.append(
+                RelatedEvent(
+                    event=event_from_json(e),
+                    distance=d,
+                    via=via,
+                    relation=rel,
+                    direction="named_by" if names else "names",
+                )
+            )
+        return out
 
     def count(self, **filters: Unpack[EventFilters]) -> int:
         """How many events match."""

@@ -293,3 +293,15 @@ def test_changes_since_agree_online_and_offline(
 )
 def test_q_with_what_the_index_folds_or_splits_agrees(api_client: Client, rel: LocalRelease, q: str) -> None:
     assert [e.id for e in rel.events.iter(q=q)] == [e.id for e in api_client.events.iter(q=q)]
+
+
+def test_related_chains_agree_online_and_offline(api_client: Client, rel: LocalRelease, built: Built) -> None:
+    linked = [i for i, e in built.events.items() if e.get("related")][:12]
+    assert linked
+    for start in linked:
+        for depth in (None, 1, 2):
+            online = api_client.events.chain(start, depth=depth)
+            assert online == rel.events.chain(start, depth=depth)
+            assert [e.id for e in api_client.events.related(start, depth=depth)] == [
+                r.event.id for r in online
+            ]

@@ -169,6 +169,13 @@ SINCE_PARAM = Param(
 )
 
 CHANGES_PARAMS = [SINCE_PARAM]
+RELATED_PARAMS = [
+    Param(
+        "depth",
+        ValueType(_page, {"type": "integer", "minimum": 1}, "a whole number from 1"),
+        "Follow links at most this many steps from the event (default: the whole chain).",
+    )
+]
 
 
 def fields_param(schema: dict[str, Any]) -> Param:

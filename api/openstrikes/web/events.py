@@ -15,14 +15,14 @@ from flask_smorest import Blueprint
 from openstrikes.geo import geojson_feature
 from openstrikes.index.filters import Where, where_clause
 from openstrikes.index.pages import Stream
-from openstrikes.index.params import FORMATS, MEDIA_TYPES, ParamSet, openapi_parameters
+from openstrikes.index.params import FORMATS, MEDIA_TYPES, RELATED_PARAMS, ParamSet, openapi_parameters
 from openstrikes.index.store import Store
 from openstrikes.package.flatten import event_header, flatten_event
 from openstrikes.package.table_schema import Tables
 from openstrikes.web.common import ERROR_CODES, args, json_response, not_modified, release_of, request_etag
 from openstrikes.web.errors import ApiError
 from openstrikes.web.pages import page_answer, trim
-from openstrikes.web.response_schemas import ApiErrorSchema, EventListSchema, EventPageSchema
+from openstrikes.web.response_schemas import ApiErrorSchema, EventPageSchema, RelatedListSchema
 
 ACCEPTED = [MEDIA_TYPES[f] for f in FORMATS] + ["application/ndjson"]
 
@@ -194,24 +194,32 @@ def events_blueprint(params: ParamSet) -> Blueprint:
             resp.set_etag(etag)
             return resp
 
-    @blp.route("/events/<string:event_id>/related")
+    @blp.route("/events/<string:event_id>/related", parameters=openapi_parameters(RELATED_PARAMS))
     class EventRelated(MethodView):
-        @blp.response(200, EventListSchema, description="Linked events, by date then id.")
+        @blp.response(
+            200, RelatedListSchema, description="Linked events, by date then id, and how each is linked."
+        )
         @blp.alt_response(400, schema=ApiErrorSchema, description="Error")
         @blp.alt_response(404, schema=ApiErrorSchema, description="Error")
         def get(self, event_id: str, version: str | None = None) -> Response:
             """Events linked to this one through `related`, either way, followed transitively
-            (a retaliation chain), ordered by date_start then id."""
+            (a retaliation chain) up to `depth` steps, ordered by date_start then id. `links[i]`
+            says how `items[i]` was reached: `distance` from this event, `via` (the event one step
+            nearer), `relation`, and `direction` (`names`: its record names `via`, e.g. it is a
+            retaliation_for `via`; `named_by`: `via`'s record names it)."""
             rel = release_of(version)
-            args([])
-            bodies = rel.store.related_bodies(event_id)
-            if bodies is None:
+            values = args(RELATED_PARAMS)
+            found = rel.store.related_links(event_id, values.get("depth"))
+            if found is None:
                 raise ApiError(
                     404,
                     f"no event {event_id!r} in release {rel.version}",
                     code="unknown_event",
                     parameter="event_id",
                 )
-            return json_response(b'{"items":[' + b",".join(bodies) + b"]}")
+            links = orjson.dumps([link for _, link in found])
+            return json_response(
+                b'{"items":[' + b",".join(b for b, _ in found) + b'],"links":' + links + b"}"
+            )
 
     return blp

@@ -99,8 +99,26 @@ class EventPageSchema(Schema):
     )
 
 
-class EventListSchema(Schema):
+class RelatedLinkSchema(Schema):
+    id = fields.String(required=True)
+    distance = fields.Integer(required=True, metadata={"description": "Steps from the event asked for."})
+    via = fields.String(required=True, metadata={"description": "The linked event one step nearer."})
+    relation = fields.String(required=True, metadata={"description": "The relation of the link to `via`."})
+    direction = fields.String(
+        required=True,
+        metadata={
+            "enum": ["names", "named_by"],
+            "description": "names: this event's record names `via` (it is e.g. a retaliation_for `via`); "
+            "named_by: `via`'s record names this event.",
+        },
+    )
+
+
+class RelatedListSchema(Schema):
     items = fields.List(_ref(EVENT_REF), required=True)
+    links = fields.List(
+        fields.Nested(RelatedLinkSchema), required=True, metadata={"description": "How items[i] is linked."}
+    )
 
 
 class ChangeSchema(Schema):
