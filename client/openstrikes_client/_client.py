@@ -13,9 +13,10 @@ from urllib.parse import quote
 
 import requests
 
+from ._arguments import check_filter_values, check_group_by, check_query
 from ._download import Progress, fetch_file
 from ._errors import IntegrityError, NotFound
-from ._filters import EventFilters, GroupKey, SortKey, check_filters, to_params
+from ._filters import EventFilters, GroupKey, SortKey, to_params
 from ._models import (
     Actor,
     Aggregates,
@@ -81,7 +82,7 @@ class Events:
         **filters: Unpack[EventFilters],
     ) -> Page[Event]:
         """One page of events matching the filters: `items`, `total` and the next page's cursor."""
-        check_filters(filters)
+        check_query(filters, sort=sort, page=page, page_size=page_size)
         params = to_params(filters)
         params.update(to_params({"page": page, "page_size": page_size, "sort": sort, "cursor": cursor}))
         return self._page(self._client._get("events", params))
@@ -108,11 +109,15 @@ class Events:
         """Every matching event, page after page, following the cursor (no cap).
 
         Lazy, with the next pages (two at most) fetched in a background thread while the current
-        one is consumed, so the network and the server overlap with your loop.
+        one is consumed, so the network and the server overlap with your loop. Bad arguments
+        raise at once (InvalidArgument), before the first event is asked for.
         """
-        check_filters(filters)
+        check_query(filters, sort=sort, page_size=page_size)
         base = to_params(filters)
         base.update(to_params({"page_size": page_size, "sort": sort}))
+        return self._iter(base)
+
+    def _iter(self, base: dict[str, str]) -> Iterator[Event]:
         for body in self._client._walk("events", base):
             yield from self._page(body).items
 
@@ -124,11 +129,14 @@ class Events:
         **filters: Unpack[EventFilters],
     ) -> Iterator[dict[str, Any]]:
         """Matching events as plain JSON dicts, trimmed to `fields` (fast; e.g. for pandas)."""
-        check_filters(filters)
+        check_query(filters, sort=sort, fields=fields)
         base = to_params(filters)
         base.update(
             to_params({"page_size": ITER_PAGE_SIZE, "sort": sort, "fields": list(fields or []) or None})
         )
+        return self._records(base)
+
+    def _records(self, base: dict[str, str]) -> Iterator[dict[str, Any]]:
         for body in self._client._walk("events", base):
             items = body.get("items") if isinstance(body, dict) else None
             if not isinstance(items, list):
@@ -269,8 +277,8 @@ class Client:
         row; `total` counts each matching event once. `fill=True`: zero rows for empty periods
         (group_by with one of year, month, week, day).
         """
-        check_filters(filters)
-        keys = group_by if isinstance(group_by, str) else ",".join(group_by)
+        check_filter_values(filters)
+        keys = ",".join(check_group_by(group_by, fill))
         params = to_params(filters)
         params["group_by"] = keys
         if fill:

@@ -14,7 +14,8 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Unpack
 
-from ._aggregate import aggregate, check_group_by
+from ._aggregate import aggregate
+from ._arguments import check_filter_values, check_group_by, check_query
 from ._errors import IntegrityError, NotFound, OpenStrikesError
 from ._filters import (
     GEO_FILTERS,
@@ -169,10 +170,13 @@ class LocalEvents:
         else:
             yield from rows
 
-    def iter(self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]) -> Iterator[Event]:
-        """Every matching event, in `sort` order (default: by id)."""
-        for e in self._matching(filters, sort):
-            yield event_from_json(e)
+    def iter(
+        self, *, sort: SortKey | None = None, page_size: int = 1000, **filters: Unpack[EventFilters]
+    ) -> Iterator[Event]:
+        """Every matching event, in `sort` order (default: by id); `page_size` is checked as
+        online and otherwise unused. Bad arguments raise at once (InvalidArgument)."""
+        check_query(filters, sort=sort, page_size=page_size)
+        return (event_from_json(e) for e in self._matching(filters, sort))
 
     def list(
         self,
@@ -184,8 +188,7 @@ class LocalEvents:
         **filters: Unpack[EventFilters],
     ) -> Page[Event]:
         """One page of matching events, with the total (same shape as Client.events.list)."""
-        if page < 1 or page_size < 1:
-            raise ValueError("page and page_size must be at least 1")
+        check_query(filters, sort=sort, page=page, page_size=page_size)
         start = (page - 1) * page_size
         if cursor is not None:
             try:
@@ -211,9 +214,9 @@ class LocalEvents:
 
     def _without_coordinates(self, filters: Mapping[str, Any]) -> int | None:
         """With a geo filter: how many events the other filters match that have no coordinates."""
-        if not any(k in filters for k in GEO_FILTERS):
+        if all(filters.get(k) is None for k in GEO_FILTERS):
             return None
-        rest = {k: v for k, v in filters.items() if k not in GEO_FILTERS}
+        rest = {k: v for k, v in filters.items() if k not in GEO_FILTERS and v is not None}
         return sum(1 for e in self._matching(rest, None) if e.get("latitude") is None)
 
     def records(
@@ -223,9 +226,10 @@ class LocalEvents:
         sort: SortKey | None = None,
         **filters: Unpack[EventFilters],
     ) -> Iterator[dict[str, Any]]:
-        """Matching events as plain JSON dicts (only `fields` when given), e.g. for pandas."""
-        for e in self._matching(filters, sort):
-            yield {k: e.get(k) for k in fields} if fields else e
+        """Matching events as plain JSON dicts (only `fields` when given, and `id`), e.g. for pandas."""
+        check_query(filters, sort=sort, fields=fields)
+        keep = ["id", *(f for f in fields or () if f != "id")] if fields else None
+        return ({k: e.get(k) for k in keep} if keep else e for e in self._matching(filters, sort))
 
     def _index(self) -> dict[str, int]:
         """Byte offset of each event's line, by id (built once, on the first `get`)."""
@@ -308,6 +312,7 @@ class LocalEvents:
 
     def count(self, **filters: Unpack[EventFilters]) -> int:
         """How many events match."""
+        check_query(filters)
         return sum(1 for _ in self._matching(filters, None))
 
 
@@ -441,8 +446,8 @@ class LocalRelease:
         row and figure, `min`/`max` sum the lowest/highest reported figures, `best` the best
         estimates given, and `unknown` counts the events whose figure is unknown (a row with
         `unknown > 0` is a partial sum). `fill=True`: zero rows for empty periods."""
-        keys: list[str] = group_by.split(",") if isinstance(group_by, str) else [str(k) for k in group_by]
-        check_group_by(keys)
+        check_filter_values(filters)
+        keys = check_group_by(group_by, fill)
         rows = self.events._matching(filters, None)
         lo, hi = filters.get("date_start__gte"), filters.get("date_start__lte")
         return aggregate(rows, keys, self._actors(), fill=fill, date_from=lo, date_to=hi)

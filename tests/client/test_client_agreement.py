@@ -62,6 +62,11 @@ def _actor_names(b: Built) -> list[str]:
     return sorted(set(names))
 
 
+def _listable_names(b: Built) -> list[str]:
+    """Actor names that can go in an `__in` list (sent comma-separated)."""
+    return [n for n in _actor_names(b) if "," not in n]
+
+
 def _query_words(b: Built) -> list[str]:
     """Words of the searched texts (summaries, places, source titles), some in another case."""
     found: set[str] = set()
@@ -108,12 +113,12 @@ VALUES: dict[str, Values] = {
     "actor": lambda b: st.sampled_from(_actor_names(b)),
     "attacker": lambda b: st.sampled_from(_actor_names(b)),
     "target": lambda b: st.sampled_from(_actor_names(b)),
-    "attacker__in": _one_or_list("attacker__in", _actor_names),
-    "target__in": _one_or_list("target__in", _actor_names),
+    "attacker__in": _one_or_list("attacker__in", _listable_names),
+    "target__in": _one_or_list("target__in", _listable_names),
     "attacker_group": lambda b: st.sampled_from(_actor_names(b)),
-    "attacker_group__in": _one_or_list("attacker_group__in", _actor_names),
+    "attacker_group__in": _one_or_list("attacker_group__in", _listable_names),
     "target_group": lambda b: st.sampled_from(_actor_names(b)),
-    "target_group__in": _one_or_list("target_group__in", _actor_names),
+    "target_group__in": _one_or_list("target_group__in", _listable_names),
     "attacker_country": lambda b: st.sampled_from(["US", "IQ", "IR", "SY", "ZZ"]),
     "attacker_country__in": _one_or_list("attacker_country__in", lambda b: ["US", "IQ", "IR", "SY", "ZZ"]),
     "target_country": lambda b: st.sampled_from(["US", "IQ", "IR", "SY", "ZZ"]),
@@ -292,7 +297,17 @@ def test_changes_since_agree_online_and_offline(
     ],
 )
 def test_q_with_what_the_index_folds_or_splits_agrees(api_client: Client, rel: LocalRelease, q: str) -> None:
-    assert [e.id for e in rel.events.iter(q=q)] == [e.id for e in api_client.events.iter(q=q)]
+    assert outcome(lambda: [e.id for e in rel.events.iter(q=q)]) == outcome(
+        lambda: [e.id for e in api_client.events.iter(q=q)]
+    )
+
+
+def outcome(run: Callable[[], Any]) -> tuple[str, Any]:
+    """What a call gives: its answer, or its error's class and message."""
+    try:
+        return "answer", run()
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
 
 
 def test_related_chains_agree_online_and_offline(api_client: Client, rel: LocalRelease, built: Built) -> None:
