@@ -17,6 +17,7 @@ from ._arguments import check_filter_values, check_group_by, check_query
 from ._download import Progress, fetch_file
 from ._errors import IntegrityError, NotFound
 from ._filters import EventFilters, GroupKey, SortKey, to_params
+from ._flat import flat_records, to_dataframe
 from ._models import (
     Actor,
     Aggregates,
@@ -130,11 +131,17 @@ class Events:
     ) -> Iterator[dict[str, Any]]:
         """Matching events as plain JSON dicts, trimmed to `fields` (fast; e.g. for pandas)."""
         check_query(filters, sort=sort, fields=fields)
+        return self._records(self._record_params(filters, sort, fields))
+
+    @staticmethod
+    def _record_params(
+        filters: Mapping[str, Any], sort: str | None, fields: Sequence[str] | None
+    ) -> dict[str, str]:
         base = to_params(filters)
         base.update(
             to_params({"page_size": ITER_PAGE_SIZE, "sort": sort, "fields": list(fields or []) or None})
         )
-        return self._records(base)
+        return base
 
     def _records(self, base: dict[str, str]) -> Iterator[dict[str, Any]]:
         for body in self._client._walk("events", base):
@@ -142,6 +149,20 @@ class Events:
             if not isinstance(items, list):
                 raise IntegrityError("unexpected page shape from the server: no items")
             yield from items
+
+    def to_rows(
+        self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]
+    ) -> Iterator[dict[str, Any]]:
+        """One flat record per matching event, as the API's `format=csv&flat=true` and a
+        release's events_flat.csv: actor ids and names as columns, casualty figures as
+        `*_low`/`*_best`/`*_high` (None: unknown)."""
+        check_query(filters, sort=sort)
+        names = {a.id: a.name for a in self._client.actors.list()}
+        return flat_records(self._records(self._record_params(filters, sort, None)), names)
+
+    def to_pandas(self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]) -> Any:
+        """`to_rows()` as a pandas DataFrame (pandas is optional; ImportError without it)."""
+        return to_dataframe(self.to_rows(sort=sort, **filters))
 
     def count(self, **filters: Unpack[EventFilters]) -> int:
         """How many events match the filters."""

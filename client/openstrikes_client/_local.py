@@ -27,6 +27,7 @@ from ._filters import (
     predicates,
     sort_key,
 )
+from ._flat import flat_records, to_dataframe
 from ._models import (
     Actor,
     Aggregates,
@@ -309,6 +310,18 @@ class LocalEvents:
                 )
             )
         return out
+
+    def to_rows(
+        self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]
+    ) -> Iterator[dict[str, Any]]:
+        """One flat record per matching event (as `Client.events.to_rows`)."""
+        check_query(filters, sort=sort)
+        names = {a.id: a.name for a in self._release._actors().values()}
+        return flat_records(self._matching(filters, sort), names)
+
+    def to_pandas(self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]) -> Any:
+        """`to_rows()` as a pandas DataFrame (pandas is optional; ImportError without it)."""
+        return to_dataframe(self.to_rows(sort=sort, **filters))
 
     def count(self, **filters: Unpack[EventFilters]) -> int:
         """How many events match."""

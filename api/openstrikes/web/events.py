@@ -17,6 +17,7 @@ from openstrikes.index.filters import Where, where_clause
 from openstrikes.index.pages import Stream
 from openstrikes.index.params import FORMATS, MEDIA_TYPES, RELATED_PARAMS, ParamSet, openapi_parameters
 from openstrikes.index.store import Store
+from openstrikes.package.flat_rows import FLAT_COLUMNS, flat_row
 from openstrikes.package.flatten import event_header, flatten_event
 from openstrikes.package.table_schema import Tables
 from openstrikes.web.common import ERROR_CODES, args, json_response, not_modified, release_of, request_etag
@@ -58,6 +59,12 @@ def _csv_rows(bodies: list[bytes], layout: Tables) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def _flat_rows(bodies: list[bytes], names: dict[str, str]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(flat_row(orjson.loads(b), names) for b in bodies)
+    return buf.getvalue().encode("utf-8")
+
+
 def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout: Tables) -> Response:
     """Every matching event, streamed in batches with constant memory. The query runs and its first
     batch is read before the first byte, so bad input never starts a 200; a failure later raises out
@@ -71,6 +78,7 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout
                 code="conflicting_parameters",
                 parameter=name,
             )
+    flat = bool(values.get("flat"))
     if fmt == "csv" and "fields" in values:
         raise ApiError(
             400,
@@ -79,6 +87,7 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout
             parameter="fields",
         )
     rows = Stream(store, where, values.get("sort", "id"))
+    names = {a["id"]: a["name"] for a in map(orjson.loads, store.actors())} if flat else {}
     keep = {"id", *values["fields"]} if "fields" in values else None
 
     def render(bodies: list[bytes]) -> bytes:
@@ -87,13 +96,13 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout
         if fmt == "ndjson":
             return b"".join(b + b"\n" for b in bodies)
         if fmt == "csv":
-            return _csv_rows(bodies, layout)
+            return _flat_rows(bodies, names) if flat else _csv_rows(bodies, layout)
         return b",\n".join(geojson_feature(orjson.loads(b)) for b in bodies)
 
     def body() -> Iterator[bytes]:
         if fmt == "csv":
             buf = io.StringIO()
-            csv.writer(buf, lineterminator="\r\n").writerow(event_header(layout))
+            csv.writer(buf, lineterminator="\r\n").writerow(FLAT_COLUMNS if flat else event_header(layout))
             yield buf.getvalue().encode("utf-8")
         elif fmt == "geojson":
             yield b'{"type":"FeatureCollection","features":[\n'
@@ -153,6 +162,10 @@ def events_blueprint(params: ParamSet) -> Blueprint:
             rel = release_of(version)
             values = args(rel.params.events)
             fmt = _format(values)
+            if values.get("flat") and fmt != "csv":
+                raise ApiError(
+                    400, "flat applies to format=csv", code="conflicting_parameters", parameter="flat"
+                )
             etag = request_etag(rel, fmt)
             cached = not_modified(etag)
             if cached is not None:
