@@ -53,6 +53,9 @@ def components(
     out = hoisted(event_schema, "Event")
     partial = copy.deepcopy(out["Event"])
     partial["required"] = ["id"]
+    # Its own title: generators (openapi-python-client) name models by title, and two schemas of one
+    # title make them drop one (and the pages that use it).
+    partial["title"] = f"{out['Event'].get('title', 'Event')} (selected fields)"
     partial["description"] = "An event, possibly trimmed to the fields asked for with `fields=`."
     out["EventFields"] = partial
     out.update(hoisted(actor_schema, "Actor"))
@@ -60,8 +63,8 @@ def components(
     return out
 
 
-def _ref(ref: str, **meta: Any) -> fields.Raw:
-    return fields.Raw(metadata={"allOf": [{"$ref": ref}], **meta})
+def _ref(ref: str, *, required: bool = False, **meta: Any) -> fields.Raw:
+    return fields.Raw(required=required, metadata={"allOf": [{"$ref": ref}], **meta})
 
 
 class ApiErrorBodySchema(Schema):
