@@ -57,3 +57,11 @@ def test_flat_rows_say_unknown_as_none(rel: LocalRelease) -> None:
 def test_flat_applies_to_csv_only(app: Any) -> None:
     resp = app.test_client().get("/v1/events", query_string={"flat": "true"})
     assert resp.status_code == 400 and resp.get_json()["error"]["parameter"] == "flat"
+
+
+def test_the_release_ships_the_same_flat_table(app: Any, built: Built) -> None:
+    shipped = (built.package / "events_flat.csv").read_bytes()
+    query = {"format": "csv", "flat": "true", "include_withdrawn": "true"}
+    assert app.test_client().get("/v1/events", query_string=query).get_data() == shipped
+    header = shipped.split(b"\r\n", 1)[0].decode()
+    assert "omitted_keys" not in header and "empty_strings" not in header
