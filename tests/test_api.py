@@ -1284,3 +1284,13 @@ def test_related_says_how_each_event_is_linked_and_stops_at_depth(client: Any, r
         assert [x["id"] for x in one["links"]] == [x["id"] for x in body["links"] if x["distance"] == 1]
         assert all(x["distance"] == 1 for x in one["links"])
     assert client.get(f"/v1/events/{deep[0]}/related", query_string={"depth": "0"}).status_code == 422
+
+
+def test_near_gives_each_events_distance(client: Any, rel: Release) -> None:
+    q = {"near": "33.5,44.5", "radius_km": "400", "page_size": "20"}
+    body = client.get("/v1/events", query_string=q).get_json()
+    assert body["items"] and set(body["distance_km"]) == {e["id"] for e in body["items"]}
+    for e in body["items"]:
+        km = haversine(33.5, 44.5, e["latitude"], e["longitude"])
+        assert abs(body["distance_km"][e["id"]] - km) < 0.001 and km <= 400
+    assert client.get("/v1/events").get_json()["distance_km"] is None

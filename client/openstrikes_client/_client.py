@@ -100,6 +100,7 @@ class Events:
                 next_cursor=body.get("next_cursor"),
                 next=body.get("next"),
                 without_coordinates=body.get("without_coordinates"),
+                distance_km=body.get("distance_km"),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise IntegrityError(f"unexpected page shape from the server: {exc}") from exc

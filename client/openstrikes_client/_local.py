@@ -27,6 +27,9 @@ from ._filters import (
     predicates,
     sort_key,
 )
+from ._filters import (
+    _haversine_km as haversine_km,
+)
 from ._flat import flat_records, to_dataframe
 from ._models import (
     Actor,
@@ -144,6 +147,17 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in ("true", "1", "yes", "y", "t")
 
 
+def _distances(items: builtins.list[Event], near: tuple[float, float] | None) -> dict[str, float] | None:
+    """With `near`: each event's distance from the centre in km, to the metre (as the API)."""
+    if near is None:
+        return None
+    out = {}
+    for e in items:
+        assert e.latitude is not None and e.longitude is not None  # `near` matched it
+        out[e.id] = round(haversine_km(near[0], near[1], e.latitude, e.longitude), 3)
+    return out
+
+
 class LocalEvents:
     """`events.list/iter/get/related/records` over the release's events.ndjson."""
 
@@ -211,6 +225,7 @@ class LocalEvents:
             next_cursor=f"offset:{end}" if more else None,
             next=None,
             without_coordinates=self._without_coordinates(filters),
+            distance_km=_distances(items, filters.get("near")),
         )
 
     def _without_coordinates(self, filters: Mapping[str, Any]) -> int | None:

@@ -562,6 +562,7 @@ class Page(Generic[T]):
     next_cursor: str | None = None
     next: str | None = None
     without_coordinates: int | None = None  # with bbox/near: matching events left out for lack of coordinates
+    distance_km: dict[str, float] | None = None  # with near: each item's distance from the centre, by id
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)

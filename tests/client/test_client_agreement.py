@@ -195,8 +195,12 @@ def _agree(
     streamed = [json.loads(line)["id"] for line in resp.get_data().splitlines() if line.strip()]
     assert online == offline == streamed, f"filters {f}, sort {sort}"
     assert rel.events.count(**f) == api_client.events.count(**f) == len(offline)
-    gap_offline = rel.events.list(page_size=1, **f).without_coordinates  # type: ignore[arg-type]
-    assert gap_offline == api_client.events.list(page_size=1, **f).without_coordinates  # type: ignore[arg-type]
+    page_offline = rel.events.list(page_size=7, sort=sort, **f)  # type: ignore[arg-type]
+    page_online = api_client.events.list(page_size=7, sort=sort, **f)  # type: ignore[arg-type]
+    gap_offline = page_offline.without_coordinates
+    assert gap_offline == page_online.without_coordinates
+    assert page_offline.distance_km == page_online.distance_km
+    assert (page_online.distance_km is None) == (f.get("near") is None)
     assert (gap_offline is None) == (f.get("bbox") is None and f.get("near") is None)
     return len(offline)
 

@@ -92,6 +92,13 @@ class EventPageSchema(Schema):
     next = fields.String(
         required=True, allow_none=True, metadata={"description": "URL of the next page; null on the last."}
     )
+    distance_km = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        allow_none=True,
+        metadata={"description": "With near: each event's distance from the centre in km, by id; else null."},
+    )
     without_coordinates = fields.Integer(
         required=True,
         allow_none=True,
