@@ -251,17 +251,20 @@ def actor_ids() -> list[str]:
 
 
 def actors() -> list[dict[str, Any]]:
-    """The actor records the events refer to."""
+    """The actor records the events refer to: on each side two lines of command (every actor under
+    the one two before it), side a of one country, side b's even ones of another."""
     out = []
     for aid in actor_ids():
+        side, k = aid.split("-")[-2], int(aid.split("-")[-1])
+        country = "US" if side == "a" else ("IQ" if k % 2 == 0 else None)
         out.append(
             {
                 "id": aid,
                 "name": aid.replace("-", " ").title(),
                 "aliases": [],
                 "kind": "armed_group",
-                "country": None,
-                "parent": None,
+                "country": country,
+                "parent": f"synthetic-actor-{side}-{k - 2:02d}" if k >= 2 else None,
                 "external_ids": {},
                 "description": "Synthetic actor for tests and benchmarks.",
                 "sources": [],

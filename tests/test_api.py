@@ -133,11 +133,34 @@ def matches(e: dict[str, Any], f: dict[str, str], actors: dict[str, dict[str, An
             elif e.get(field) != v:
                 return False
         elif field in ("actor", "attacker", "target"):
-            ids = ids_for(v)
+            ids = {i for x in (v.split(",") if op == "in" else [v]) for i in ids_for(x)}
             att = any(a["actor"] in ids for a in e["attackers"])
             tgt = any(t.get("actor") in ids for t in e["targets"])
             if not {"actor": att or tgt, "attacker": att, "target": tgt}[field]:
                 return False
+        elif field in ("attacker_group", "target_group", "attacker_country", "target_country"):
+            role = field.split("_")[0]
+            mine = (
+                [a["actor"] for a in e["attackers"]]
+                if role == "attacker"
+                else [t["actor"] for t in e["targets"] if t.get("actor")]
+            )
+            wanted = v.split(",") if op == "in" else [v]
+            if field.endswith("_country"):
+                if not any(actors[i]["country"] in wanted for i in mine):
+                    return False
+            else:
+                roots = {i for x in wanted for i in ids_for(x)}
+
+                def ancestors(aid: str) -> set[str]:
+                    line = {aid}
+                    while actors.get(aid, {}).get("parent"):
+                        aid = actors[aid]["parent"]
+                        line.add(aid)
+                    return line
+
+                if not any(ancestors(i) & roots for i in mine):
+                    return False
         elif field in ("killed", "injured", "civilians_killed"):
             x = rng(field, "max" if op == "gte" else "min")
             if x is None or not (x >= int(v) if op == "gte" else x <= int(v)):
@@ -192,8 +215,8 @@ def oracle(rel: Release, f: dict[str, str], sort: str = "id") -> list[str]:
     field = sort.lstrip("-")
 
     def key(e: dict[str, Any]) -> tuple[Any, str]:
-        if field == "killed":
-            r = e["casualties"].get("killed")
+        if field in ("killed", "injured", "civilians_killed"):
+            r = e["casualties"].get(field)
             return (-1 if r is None else r["max"], e["id"])
         return (e[field], e["id"])
 
@@ -224,6 +247,28 @@ def filters(draw: st.DrawFn, rel: Release) -> dict[str, str]:
             st.sampled_from([a["name"].upper() for a in rel.actors.values()] + list(rel.actors))
         ),
         "target": lambda: pick(rel.actors),
+        "attacker__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(sorted(rel.actors)), min_size=1, max_size=3))
+        ),
+        "target__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(sorted(rel.actors)), min_size=1, max_size=3))
+        ),
+        "attacker_group": lambda: pick(rel.actors),
+        "attacker_group__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(sorted(rel.actors)), min_size=1, max_size=2))
+        ),
+        "target_group": lambda: pick(rel.actors),
+        "target_group__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(sorted(rel.actors)), min_size=1, max_size=2))
+        ),
+        "attacker_country": lambda: draw(st.sampled_from(["US", "IQ", "IR", "ZZ"])),
+        "attacker_country__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(["US", "IQ", "IR", "ZZ"]), min_size=1, max_size=2))
+        ),
+        "target_country": lambda: draw(st.sampled_from(["US", "IQ", "IR", "ZZ"])),
+        "target_country__in": lambda: ",".join(
+            draw(st.lists(st.sampled_from(["US", "IQ", "IR", "ZZ"]), min_size=1, max_size=2))
+        ),
         "strike_type": lambda: pick([e["strike_type"] for e in evs]),
         "strike_type__in": lambda: ",".join(sorted({ev()["strike_type"], ev()["strike_type"]})),
         "status": lambda: pick([e["status"] for e in evs]),
@@ -335,6 +380,10 @@ def test_each_filter_narrows_and_agrees(client: Any, rel: Release, f: Any) -> No
             "eq",
             next(t["actor"] for e in rel.events.values() for t in e["targets"] if t.get("actor")),
         ),
+        "attacker_group": ("eq", "synthetic-actor-a-01"),
+        "attacker_country": ("in", "IQ,IL"),
+        "target_group": ("in", "synthetic-actor-b-02,synthetic-actor-a-03"),
+        "target_country": ("eq", "US"),
         "strike_type": ("in", "airstrike,missile"),
         "status": ("eq", "claimed"),
         "outcome": ("in", "impact,failed"),
@@ -1202,3 +1251,47 @@ def test_health_says_which_version_is_the_data_and_which_the_server(client: Any)
     props = spec["components"]["schemas"]["Health"]["properties"]
     assert "DATA release" in props["release"]["description"]
     assert "SERVER software" in props["version"]["description"]
+
+
+@pytest.mark.parametrize("geo", [{"bbox": "35,25,45,36"}, {"near": "33.5,44.5", "radius_km": "300"}])
+def test_geo_filters_say_how_many_events_they_left_out_for_lack_of_coordinates(
+    client: Any, rel: Release, geo: dict[str, str]
+) -> None:
+    other = {"status": "claimed"}
+    body = client.get("/v1/events", query_string={**other, **geo}).get_json()
+    left_out = [i for i in oracle(rel, other) if rel.events[i]["latitude"] is None]
+    assert left_out and body["without_coordinates"] == len(left_out)
+    assert body["total"] == len(oracle(rel, {**other, **geo}))
+    assert client.get("/v1/events", query_string=other).get_json()["without_coordinates"] is None
+
+
+def test_related_says_how_each_event_is_linked_and_stops_at_depth(client: Any, rel: Release) -> None:
+    named = {(e["id"], r["id"]): r["relation"] for e in rel.events.values() for r in e.get("related") or ()}
+    deep = [i for i, e in rel.events.items() if e.get("related") and len(related_oracle(rel, i)) >= 2]
+    assert deep
+    for start in deep[:10]:
+        body = client.get(f"/v1/events/{start}/related").get_json()
+        assert [x["id"] for x in body["links"]] == [e["id"] for e in body["items"]]
+        dist = {start: 0}
+        for link in sorted(body["links"], key=lambda x: x["distance"]):
+            via, me = link["via"], link["id"]
+            assert dist[via] == link["distance"] - 1  # reached from an event one step nearer
+            dist[me] = link["distance"]
+            if link["direction"] == "names":
+                assert named[(me, via)] == link["relation"]
+            else:
+                assert link["direction"] == "named_by" and named[(via, me)] == link["relation"]
+        one = client.get(f"/v1/events/{start}/related", query_string={"depth": "1"}).get_json()
+        assert [x["id"] for x in one["links"]] == [x["id"] for x in body["links"] if x["distance"] == 1]
+        assert all(x["distance"] == 1 for x in one["links"])
+    assert client.get(f"/v1/events/{deep[0]}/related", query_string={"depth": "0"}).status_code == 422
+
+
+def test_near_gives_each_events_distance(client: Any, rel: Release) -> None:
+    q = {"near": "33.5,44.5", "radius_km": "400", "page_size": "20"}
+    body = client.get("/v1/events", query_string=q).get_json()
+    assert body["items"] and set(body["distance_km"]) == {e["id"] for e in body["items"]}
+    for e in body["items"]:
+        km = haversine(33.5, 44.5, e["latitude"], e["longitude"])
+        assert abs(body["distance_km"][e["id"]] - km) < 0.001 and km <= 400
+    assert client.get("/v1/events").get_json()["distance_km"] is None

@@ -224,8 +224,8 @@ def _client_imports(path: Path) -> set[str]:
     return names
 
 
-# Optional accelerators: imported only inside `try: ... except ImportError:` (the `fast` extra).
-CLIENT_OPTIONAL = {"orjson"}
+# Optional: imported only inside `try: ... except ImportError:` (the `fast` extra; pandas for to_pandas).
+CLIENT_OPTIONAL = {"orjson", "pandas"}
 
 
 def _optional_imports(path: Path) -> set[str]:

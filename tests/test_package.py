@@ -40,6 +40,7 @@ PROFILE = json.loads((REPO / "tests" / "data" / "data-package-2.0.profile.json")
 EXPECTED_FILES = {
     "datapackage.json",
     "events.csv",
+    "events_flat.csv",
     "event_sources.csv",
     "event_actors.csv",
     "actors.csv",

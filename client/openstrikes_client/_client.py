@@ -13,9 +13,11 @@ from urllib.parse import quote
 
 import requests
 
+from ._arguments import check_filter_values, check_group_by, check_query
 from ._download import Progress, fetch_file
 from ._errors import IntegrityError, NotFound
-from ._filters import EventFilters, GroupKey, SortKey, check_filters, to_params
+from ._filters import EventFilters, GroupKey, SortKey, to_params
+from ._flat import flat_records, to_dataframe
 from ._models import (
     Actor,
     Aggregates,
@@ -24,11 +26,14 @@ from ._models import (
     Page,
     Place,
     PlaceEvents,
+    RelatedEvent,
     Release,
     Releases,
     Report,
+    check_depth,
     event_from_json,
     format_datetime,
+    related_from_json,
 )
 from ._pages import walk_pages
 from ._transport import (
@@ -78,7 +83,7 @@ class Events:
         **filters: Unpack[EventFilters],
     ) -> Page[Event]:
         """One page of events matching the filters: `items`, `total` and the next page's cursor."""
-        check_filters(filters)
+        check_query(filters, sort=sort, page=page, page_size=page_size)
         params = to_params(filters)
         params.update(to_params({"page": page, "page_size": page_size, "sort": sort, "cursor": cursor}))
         return self._page(self._client._get("events", params))
@@ -94,6 +99,8 @@ class Events:
                 page_size=body.get("page_size"),
                 next_cursor=body.get("next_cursor"),
                 next=body.get("next"),
+                without_coordinates=body.get("without_coordinates"),
+                distance_km=body.get("distance_km"),
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise IntegrityError(f"unexpected page shape from the server: {exc}") from exc
@@ -104,11 +111,15 @@ class Events:
         """Every matching event, page after page, following the cursor (no cap).
 
         Lazy, with the next pages (two at most) fetched in a background thread while the current
-        one is consumed, so the network and the server overlap with your loop.
+        one is consumed, so the network and the server overlap with your loop. Bad arguments
+        raise at once (InvalidArgument), before the first event is asked for.
         """
-        check_filters(filters)
+        check_query(filters, sort=sort, page_size=page_size)
         base = to_params(filters)
         base.update(to_params({"page_size": page_size, "sort": sort}))
+        return self._iter(base)
+
+    def _iter(self, base: dict[str, str]) -> Iterator[Event]:
         for body in self._client._walk("events", base):
             yield from self._page(body).items
 
@@ -120,16 +131,39 @@ class Events:
         **filters: Unpack[EventFilters],
     ) -> Iterator[dict[str, Any]]:
         """Matching events as plain JSON dicts, trimmed to `fields` (fast; e.g. for pandas)."""
-        check_filters(filters)
+        check_query(filters, sort=sort, fields=fields)
+        return self._records(self._record_params(filters, sort, fields))
+
+    @staticmethod
+    def _record_params(
+        filters: Mapping[str, Any], sort: str | None, fields: Sequence[str] | None
+    ) -> dict[str, str]:
         base = to_params(filters)
         base.update(
             to_params({"page_size": ITER_PAGE_SIZE, "sort": sort, "fields": list(fields or []) or None})
         )
+        return base
+
+    def _records(self, base: dict[str, str]) -> Iterator[dict[str, Any]]:
         for body in self._client._walk("events", base):
             items = body.get("items") if isinstance(body, dict) else None
             if not isinstance(items, list):
                 raise IntegrityError("unexpected page shape from the server: no items")
             yield from items
+
+    def to_rows(
+        self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]
+    ) -> Iterator[dict[str, Any]]:
+        """One flat record per matching event, as the API's `format=csv&flat=true` and a
+        release's events_flat.csv: actor ids and names as columns, casualty figures as
+        `*_low`/`*_best`/`*_high` (None: unknown)."""
+        check_query(filters, sort=sort)
+        names = {a.id: a.name for a in self._client.actors.list()}
+        return flat_records(self._records(self._record_params(filters, sort, None)), names)
+
+    def to_pandas(self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]) -> Any:
+        """`to_rows()` as a pandas DataFrame (pandas is optional; ImportError without it)."""
+        return to_dataframe(self.to_rows(sort=sort, **filters))
 
     def count(self, **filters: Unpack[EventFilters]) -> int:
         """How many events match the filters."""
@@ -140,10 +174,17 @@ class Events:
         """The event with this id (withdrawn ones too: see `Event.withdrawn`); NotFound if none."""
         return event_from_json(self._client._get(f"events/{quote(event_id, safe='')}"))
 
-    def related(self, event_id: str) -> builtins.list[Event]:
-        """The events linked to this one (e.g. a retaliation chain)."""
-        body = self._client._get(f"events/{quote(event_id, safe='')}/related")
-        return _parse(lambda b: [event_from_json(x) for x in b["items"]], body, "related events")
+    def related(self, event_id: str, *, depth: int | None = None) -> builtins.list[Event]:
+        """The events linked to this one (e.g. a retaliation chain), up to `depth` steps away."""
+        return [r.event for r in self.chain(event_id, depth=depth)]
+
+    def chain(self, event_id: str, *, depth: int | None = None) -> builtins.list[RelatedEvent]:
+        """The events linked to this one, each with how it is linked (relation, direction,
+        distance, via), by date then id: enough to draw the chain. `depth`: at most so many steps."""
+        check_depth(depth)
+        params = None if depth is None else {"depth": str(depth)}
+        body = self._client._get(f"events/{quote(event_id, safe='')}/related", params)
+        return _parse(related_from_json, body, "related events")
 
 
 class Actors:
@@ -258,8 +299,8 @@ class Client:
         row; `total` counts each matching event once. `fill=True`: zero rows for empty periods
         (group_by with one of year, month, week, day).
         """
-        check_filters(filters)
-        keys = group_by if isinstance(group_by, str) else ",".join(group_by)
+        check_filter_values(filters)
+        keys = ",".join(check_group_by(group_by, fill))
         params = to_params(filters)
         params["group_by"] = keys
         if fill:

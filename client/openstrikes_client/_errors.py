@@ -98,3 +98,15 @@ def error_for_status(
     if status in (400, 413, 415, 422):
         return BadRequest(status, message, **kw)
     return APIError(status, message, **kw)
+
+
+class InvalidArgument(BadRequest, ValueError):
+    """An argument of a query method is not valid: raised alike online and offline, before any
+    request is sent or any file is read, where the API would answer 422 (hence a BadRequest)."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(422, f"{parameter}: {message}", code="invalid_value", parameter=parameter)
+        self.args = (self.message,)
+
+    def __str__(self) -> str:
+        return self.message

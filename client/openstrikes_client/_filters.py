@@ -16,7 +16,16 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal, TypedDict
 
-from ._models import GeoPrecision, Outcome, Status, StrikeType, WaterBody, format_datetime, parse_datetime
+from ._models import (
+    Actor,
+    GeoPrecision,
+    Outcome,
+    Status,
+    StrikeType,
+    WaterBody,
+    format_datetime,
+    parse_datetime,
+)
 
 SortKey = Literal[
     "date_start",
@@ -64,7 +73,9 @@ class EventFilters(TypedDict, total=False):
     Dates are `datetime.date`, times aware `datetime.datetime`; `__in` filters take a sequence;
     thresholds compare with the casualty range (`killed__gte=10`: at least 10 killed by the highest
     count reported; `killed__lte`: by the lowest; unknown figures never match). `actor`,
-    `attacker` and `target` take an actor id, name or alias (any case). `q` matches events whose
+    `attacker` and `target` take an actor id, name or alias (any case); `attacker_group` and
+    `target_group` the same, and also match every actor under it in the registry (via `parent`);
+    `attacker_country` and `target_country` the actor's country in the registry. `q` matches events whose
     summary, place names, operation or source titles contain every word. Withdrawn events are
     left out unless `include_withdrawn=True`. Schema 1.1: `at_sea=True` keeps events at sea
     (`False` those on land), `water_body` their body of water, `place` a place slug, `vessel` a
@@ -80,7 +91,17 @@ class EventFilters(TypedDict, total=False):
     admin1: str
     actor: str
     attacker: str
+    attacker__in: Sequence[str]
+    attacker_group: str
+    attacker_group__in: Sequence[str]
+    attacker_country: str
+    attacker_country__in: Sequence[str]
     target: str
+    target__in: Sequence[str]
+    target_group: str
+    target_group__in: Sequence[str]
+    target_country: str
+    target_country__in: Sequence[str]
     strike_type: StrikeType
     strike_type__in: Sequence[StrikeType]
     status: Status
@@ -112,6 +133,7 @@ class EventFilters(TypedDict, total=False):
 
 
 FILTER_NAMES: frozenset[str] = frozenset(EventFilters.__annotations__)
+GEO_FILTERS = ("bbox", "near", "radius_km")
 
 
 def check_filters(filters: Mapping[str, Any], extra: Collection[str] = ()) -> None:
@@ -256,13 +278,17 @@ def _text_of(event: Mapping[str, Any]) -> str:
 
 
 def predicates(
-    filters: Mapping[str, Any], actor_names: Callable[[str], set[str]] | None = None
+    filters: Mapping[str, Any],
+    actor_names: Callable[[str], set[str]] | None = None,
+    registry: Mapping[str, Actor] | None = None,
 ) -> list[Predicate]:
     """One predicate per filter; an event matches when all hold.
 
-    `actor_names(value)` gives the actor ids a name or alias stands for (default: the value itself).
+    `actor_names(value)` gives the actor ids a name or alias stands for (default: the value itself);
+    `registry` the actors by id (their `parent` and `country`, for the group and country filters).
     """
     resolve = actor_names or (lambda v: {v})
+    actors = registry or {}
     preds: list[Predicate] = []
     f = dict(filters)
     if not f.pop("include_withdrawn", False):
@@ -270,7 +296,7 @@ def predicates(
     for name, value in f.items():
         if value is None:
             continue
-        preds.append(_predicate(name, value, f, resolve))
+        preds.append(_predicate(name, value, f, resolve, actors))
     return [p for p in preds if p is not _ALWAYS]
 
 
@@ -281,8 +307,47 @@ def _always(event: Mapping[str, Any]) -> bool:
 _ALWAYS: Predicate = _always
 
 
-def _predicate(name: str, value: Any, f: Mapping[str, Any], resolve: Callable[[str], set[str]]) -> Predicate:
+def _descendants(ids: set[str], actors: Mapping[str, Actor]) -> set[str]:
+    """`ids` and every actor whose line of parents reaches one of them."""
+    out = set(ids)
+    for aid in actors:
+        line, parent = [aid], actors[aid].parent
+        while parent and parent in actors and parent not in line:
+            line.append(parent)
+            parent = actors[parent].parent
+        if ids.intersection(line):
+            out.add(aid)
+    return out
+
+
+def _role_ids(e: Mapping[str, Any], role: str) -> list[str]:
+    if role == "attacker":
+        return [a["actor"] for a in e["attackers"]]
+    return [t["actor"] for t in e["targets"] if t.get("actor")]
+
+
+def _predicate(
+    name: str,
+    value: Any,
+    f: Mapping[str, Any],
+    resolve: Callable[[str], set[str]],
+    actors: Mapping[str, Actor],
+) -> Predicate:
     field, _, op = name.partition("__")
+    values = list(value) if op == "in" else [value]
+    if field in ("attacker", "target", "attacker_group", "target_group"):
+        role = field.split("_")[0]
+        ids = {i for v in values for i in resolve(v)}
+        if field.endswith("_group"):
+            ids = _descendants(ids, actors)
+        return lambda e: any(i in ids for i in _role_ids(e, role))
+    if field in ("attacker_country", "target_country"):
+        role, wanted = field.split("_")[0], set(values)
+
+        def by_country(e: Mapping[str, Any]) -> bool:
+            return any((a := actors.get(i)) is not None and a.country in wanted for i in _role_ids(e, role))
+
+        return by_country
     if field in ("date_start", "date_end"):
         iso = value.isoformat()
         if op == "gte":

@@ -14,9 +14,23 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Unpack
 
-from ._aggregate import aggregate, check_group_by
+from ._aggregate import aggregate
+from ._arguments import check_filter_values, check_group_by, check_query
 from ._errors import IntegrityError, NotFound, OpenStrikesError
-from ._filters import EventFilters, GroupKey, SortKey, as_aware, check_filters, predicates, sort_key
+from ._filters import (
+    GEO_FILTERS,
+    EventFilters,
+    GroupKey,
+    SortKey,
+    as_aware,
+    check_filters,
+    predicates,
+    sort_key,
+)
+from ._filters import (
+    _haversine_km as haversine_km,
+)
+from ._flat import flat_records, to_dataframe
 from ._models import (
     Actor,
     Aggregates,
@@ -26,7 +40,9 @@ from ._models import (
     Page,
     Place,
     PlaceEvents,
+    RelatedEvent,
     _adopt,
+    check_depth,
     event_from_json,
     parse_datetime,
 )
@@ -131,6 +147,17 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in ("true", "1", "yes", "y", "t")
 
 
+def _distances(items: builtins.list[Event], near: tuple[float, float] | None) -> dict[str, float] | None:
+    """With `near`: each event's distance from the centre in km, to the metre (as the API)."""
+    if near is None:
+        return None
+    out = {}
+    for e in items:
+        assert e.latitude is not None and e.longitude is not None  # `near` matched it
+        out[e.id] = round(haversine_km(near[0], near[1], e.latitude, e.longitude), 3)
+    return out
+
+
 class LocalEvents:
     """`events.list/iter/get/related/records` over the release's events.ndjson."""
 
@@ -150,7 +177,7 @@ class LocalEvents:
 
     def _matching(self, filters: Mapping[str, Any], sort: str | None) -> Iterator[dict[str, Any]]:
         check_filters(filters)
-        preds = predicates(filters, self._release._actor_ids_for)
+        preds = predicates(filters, self._release._actor_ids_for, self._release._actors())
         rows = (e for e in self._raw() if all(p(e) for p in preds))
         if sort and sort != "id":
             key, reverse = sort_key(sort)
@@ -158,10 +185,13 @@ class LocalEvents:
         else:
             yield from rows
 
-    def iter(self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]) -> Iterator[Event]:
-        """Every matching event, in `sort` order (default: by id)."""
-        for e in self._matching(filters, sort):
-            yield event_from_json(e)
+    def iter(
+        self, *, sort: SortKey | None = None, page_size: int = 1000, **filters: Unpack[EventFilters]
+    ) -> Iterator[Event]:
+        """Every matching event, in `sort` order (default: by id); `page_size` is checked as
+        online and otherwise unused. Bad arguments raise at once (InvalidArgument)."""
+        check_query(filters, sort=sort, page_size=page_size)
+        return (event_from_json(e) for e in self._matching(filters, sort))
 
     def list(
         self,
@@ -173,8 +203,7 @@ class LocalEvents:
         **filters: Unpack[EventFilters],
     ) -> Page[Event]:
         """One page of matching events, with the total (same shape as Client.events.list)."""
-        if page < 1 or page_size < 1:
-            raise ValueError("page and page_size must be at least 1")
+        check_query(filters, sort=sort, page=page, page_size=page_size)
         start = (page - 1) * page_size
         if cursor is not None:
             try:
@@ -195,7 +224,16 @@ class LocalEvents:
             page_size=page_size,
             next_cursor=f"offset:{end}" if more else None,
             next=None,
+            without_coordinates=self._without_coordinates(filters),
+            distance_km=_distances(items, filters.get("near")),
         )
+
+    def _without_coordinates(self, filters: Mapping[str, Any]) -> int | None:
+        """With a geo filter: how many events the other filters match that have no coordinates."""
+        if all(filters.get(k) is None for k in GEO_FILTERS):
+            return None
+        rest = {k: v for k, v in filters.items() if k not in GEO_FILTERS and v is not None}
+        return sum(1 for e in self._matching(rest, None) if e.get("latitude") is None)
 
     def records(
         self,
@@ -204,9 +242,10 @@ class LocalEvents:
         sort: SortKey | None = None,
         **filters: Unpack[EventFilters],
     ) -> Iterator[dict[str, Any]]:
-        """Matching events as plain JSON dicts (only `fields` when given), e.g. for pandas."""
-        for e in self._matching(filters, sort):
-            yield {k: e.get(k) for k in fields} if fields else e
+        """Matching events as plain JSON dicts (only `fields` when given, and `id`), e.g. for pandas."""
+        check_query(filters, sort=sort, fields=fields)
+        keep = ["id", *(f for f in fields or () if f != "id")] if fields else None
+        return ({k: e.get(k) for k in keep} if keep else e for e in self._matching(filters, sort))
 
     def _index(self) -> dict[str, int]:
         """Byte offset of each event's line, by id (built once, on the first `get`)."""
@@ -240,29 +279,68 @@ class LocalEvents:
             raise NotFound(404, f"no event {event_id!r} in release {self._release.version}")
         return event_from_json(self._read_at(offset))
 
-    def related(self, event_id: str) -> builtins.list[Event]:
+    def related(self, event_id: str, *, depth: int | None = None) -> builtins.list[Event]:
         """Events linked to this one, either way, followed transitively (a retaliation chain)."""
+        return [r.event for r in self.chain(event_id, depth=depth)]
+
+    def chain(self, event_id: str, *, depth: int | None = None) -> builtins.list[RelatedEvent]:
+        """The linked events with how each is linked, as `Client.events.chain` (mirror of the
+        server's breadth-first walk: ties by id, so the same `via` is found)."""
+        check_depth(depth)
         index = self._index()
         if event_id not in index:
             raise NotFound(404, f"no event {event_id!r} in release {self._release.version}")
-        links: dict[str, set[str]] = {}
+        edges: dict[str, set[tuple[str, str, int]]] = {}
         for e in self._raw():
             for r in e.get("related") or ():
-                links.setdefault(e["id"], set()).add(r["id"])
-                links.setdefault(r["id"], set()).add(e["id"])
-        seen, todo = {event_id}, [event_id]
-        while todo:
-            for other in links.get(todo.pop(), ()):
-                if other not in seen and other in index:
-                    seen.add(other)
-                    todo.append(other)
-        seen.discard(event_id)
-        rows = [self._read_at(index[i]) for i in seen]
+                edges.setdefault(e["id"], set()).add((r["id"], r["relation"], 1))
+                edges.setdefault(r["id"], set()).add((e["id"], r["relation"], 0))
+        reached: dict[str, tuple[int, str, str, int]] = {}
+        seen, frontier, distance = {event_id}, [event_id], 0
+        while frontier and (depth is None or distance < depth):
+            distance += 1
+            step = sorted(
+                ((a, b, rel, names) for a in frontier for b, rel, names in edges.get(a, ())),
+                key=lambda x: (x[0], x[1], x[2], -x[3]),
+            )
+            frontier = []
+            for a, b, rel, names in step:
+                if b not in seen:
+                    seen.add(b)
+                    frontier.append(b)
+                    reached[b] = (distance, a, rel, names)
+            frontier.sort()
+        rows = [self._read_at(index[i]) for i in reached if i in index]
         rows.sort(key=lambda e: (e["date_start"], e["id"]))
-        return [event_from_json(e) for e in rows]
+        out = []
+        for e in rows:
+            d, via, rel, names = reached[e["id"]]
+            out.append(
+                RelatedEvent(
+                    event=event_from_json(e),
+                    distance=d,
+                    via=via,
+                    relation=rel,
+                    direction="named_by" if names else "names",
+                )
+            )
+        return out
+
+    def to_rows(
+        self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]
+    ) -> Iterator[dict[str, Any]]:
+        """One flat record per matching event (as `Client.events.to_rows`)."""
+        check_query(filters, sort=sort)
+        names = {a.id: a.name for a in self._release._actors().values()}
+        return flat_records(self._matching(filters, sort), names)
+
+    def to_pandas(self, *, sort: SortKey | None = None, **filters: Unpack[EventFilters]) -> Any:
+        """`to_rows()` as a pandas DataFrame (pandas is optional; ImportError without it)."""
+        return to_dataframe(self.to_rows(sort=sort, **filters))
 
     def count(self, **filters: Unpack[EventFilters]) -> int:
         """How many events match."""
+        check_query(filters)
         return sum(1 for _ in self._matching(filters, None))
 
 
@@ -396,8 +474,8 @@ class LocalRelease:
         row and figure, `min`/`max` sum the lowest/highest reported figures, `best` the best
         estimates given, and `unknown` counts the events whose figure is unknown (a row with
         `unknown > 0` is a partial sum). `fill=True`: zero rows for empty periods."""
-        keys: list[str] = group_by.split(",") if isinstance(group_by, str) else [str(k) for k in group_by]
-        check_group_by(keys)
+        check_filter_values(filters)
+        keys = check_group_by(group_by, fill)
         rows = self.events._matching(filters, None)
         lo, hi = filters.get("date_start__gte"), filters.get("date_start__lte")
         return aggregate(rows, keys, self._actors(), fill=fill, date_from=lo, date_to=hi)

@@ -561,6 +561,8 @@ class Page(Generic[T]):
     page_size: int | None = None
     next_cursor: str | None = None
     next: str | None = None
+    without_coordinates: int | None = None  # with bbox/near: matching events left out for lack of coordinates
+    distance_km: dict[str, float] | None = None  # with near: each item's distance from the centre, by id
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
@@ -572,6 +574,43 @@ class Page(Generic[T]):
     def has_next(self) -> bool:
         """True when there is a further page."""
         return self.next_cursor is not None or self.next is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelatedEvent:
+    """An event linked to the one asked for, and how: `distance` steps away, reached from `via`
+    (the event one step nearer) by a link of type `relation`; `direction` "names": this event's
+    record names `via` (it is e.g. a retaliation_for `via`, it answered it); "named_by": `via`'s
+    record names this event (`via` answered it)."""
+
+    event: Event
+    distance: int
+    via: str
+    relation: str
+    direction: Literal["names", "named_by"]
+
+
+def related_from_json(body: Mapping[str, Any]) -> list[RelatedEvent]:
+    """The answer of /events/{id}/related: `items` and the `links` that say how each is linked."""
+    links = body.get("links")
+    if links is None:  # a server older than the links: distances unknown
+        raise KeyError("links (the server is older than relation types in related events)")
+    return [
+        RelatedEvent(
+            event=event_from_json(item),
+            distance=int(link["distance"]),
+            via=link["via"],
+            relation=link["relation"],
+            direction="names" if link["direction"] == "names" else "named_by",
+        )
+        for item, link in zip(body["items"], links, strict=True)
+    ]
+
+
+def check_depth(depth: int | None) -> None:
+    """ValueError unless `depth` is None or a whole number from 1."""
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+        raise ValueError(f"depth: a whole number from 1, got {depth!r}")
 
 
 @dataclass(frozen=True, kw_only=True)

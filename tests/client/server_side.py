@@ -9,6 +9,7 @@ from openstrikes.index.text import search_text, search_words
 from openstrikes.index.values import ValueType, enum_type
 from openstrikes.package.archive import write_zip
 from openstrikes.package.build import build_package
+from openstrikes.package.flat_rows import FLAT_COLUMNS
 from openstrikes.package.flatten import actor_header, flatten_actor
 from openstrikes.package.table_schema import EMPTY, OMITTED, places_layout, tables
 from openstrikes.schema_files import event_schema
@@ -25,6 +26,7 @@ __all__ = [
     "DDL",
     "EMPTY",
     "FILTERS",
+    "FLAT_COLUMNS",
     "GROUP_KEYS",
     "OMITTED",
     "SORT_OPTIONS",

@@ -20,7 +20,7 @@ from openstrikes.package.reader import package_actors, package_places
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import utc_key
 
-LAYOUT_VERSION = 6
+LAYOUT_VERSION = 7
 
 
 DDL = """
@@ -43,7 +43,8 @@ CREATE INDEX ix_event_actors_rid ON event_actors(rid, role);
 CREATE TABLE event_tags(tag TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(tag, rid)) WITHOUT ROWID;
 CREATE INDEX ix_event_tags_rid ON event_tags(rid);
 CREATE TABLE event_aliases(alias TEXT NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY(alias, rid)) WITHOUT ROWID;
-CREATE TABLE event_links(a TEXT NOT NULL, b TEXT NOT NULL, PRIMARY KEY(a, b)) WITHOUT ROWID;
+CREATE TABLE event_links(a TEXT NOT NULL, b TEXT NOT NULL, relation TEXT NOT NULL, names INTEGER NOT NULL,
+  PRIMARY KEY(a, b, relation, names)) WITHOUT ROWID;
 CREATE VIRTUAL TABLE events_fts USING fts5(text, content='', tokenize='unicode61 remove_diacritics 0');
 CREATE VIRTUAL TABLE events_geo USING rtree(rid, min_lat, max_lat, min_lon, max_lon);
 CREATE TABLE changes(id TEXT PRIMARY KEY, modified TEXT NOT NULL, withdrawn INTEGER NOT NULL,
@@ -164,7 +165,7 @@ class _Batches:
         self.fts: list[tuple[int, str]] = []
         self.geo: list[tuple[int, float, float, float, float]] = []
         self.vessels: list[tuple[int, str | None, str, str | None]] = []
-        self.links: set[tuple[str, str]] = set()  # inserted once, at the end
+        self.links: set[tuple[str, str, str, int]] = set()  # inserted once, at the end
         self.cube = CubeBuilder()  # written once, at the end
 
     def add(self, rid: int, line: bytes, e: dict[str, Any]) -> None:
@@ -182,8 +183,8 @@ class _Batches:
         self.tags.extend((t, rid) for t in e.get("tags") or ())
         self.aliases.extend((a, rid) for a in e.get("aliases") or ())
         for r in e.get("related") or ():
-            self.links.add((e["id"], r["id"]))
-            self.links.add((r["id"], e["id"]))
+            self.links.add((e["id"], r["id"], r["relation"], 1))  # a's record names b
+            self.links.add((r["id"], e["id"], r["relation"], 0))
         self.fts.append((rid, search_text(e)))
         lat, lon = e.get("latitude"), e.get("longitude")
         if lat is not None and lon is not None:
@@ -227,7 +228,7 @@ def _write_events(db: sqlite3.Connection, package: Path) -> int:
         previous = e["id"]
         batches.add(rid, line, e)
     batches.flush()
-    db.executemany("INSERT INTO event_links VALUES (?,?)", sorted(batches.links))
+    db.executemany("INSERT INTO event_links VALUES (?,?,?,?)", sorted(batches.links))
     batches.cube.write(db)
     return rid
 

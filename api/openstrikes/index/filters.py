@@ -32,7 +32,7 @@ class Filter:
     type: ValueType | None  # None: one of the values the event schema enumerates for `field`
     ops: tuple[str, ...]
     description: str
-    sql: str  # SQL kind: column|casualty|actor|at_sea|vessel|flag|tag|fts|bbox|near|radius|modified|withdrawn
+    sql: str  # SQL kind: column|casualty|actor|actor_group|actor_country|at_sea|vessel|flag|tag|fts|bbox|near|radius|modified|withdrawn
     column: str = ""
     role: str | None = None
 
@@ -84,9 +84,48 @@ FILTERS: tuple[Filter, ...] = (
         "actor",
     ),
     Filter(
-        "attacker", TYPES["text"], ("eq",), "Attacking actor: id, name or alias.", "actor", role="attacker"
+        "attacker",
+        TYPES["text"],
+        ("eq", "in"),
+        "Attacking actor: id, name or alias.",
+        "actor",
+        role="attacker",
     ),
-    Filter("target", TYPES["text"], ("eq",), "Targeted actor: id, name or alias.", "actor", role="target"),
+    Filter(
+        "attacker_group",
+        TYPES["text"],
+        ("eq", "in"),
+        "Attacking actor or any actor under it in the registry (via `parent`): id, name or alias.",
+        "actor_group",
+        role="attacker",
+    ),
+    Filter(
+        "attacker_country",
+        TYPES["country"],
+        ("eq", "in"),
+        "Attacking actor's country in the registry (ISO 3166-1 alpha-2), e.g. US: every US force.",
+        "actor_country",
+        role="attacker",
+    ),
+    Filter(
+        "target", TYPES["text"], ("eq", "in"), "Targeted actor: id, name or alias.", "actor", role="target"
+    ),
+    Filter(
+        "target_group",
+        TYPES["text"],
+        ("eq", "in"),
+        "Targeted actor or any actor under it in the registry (via `parent`): id, name or alias.",
+        "actor_group",
+        role="target",
+    ),
+    Filter(
+        "target_country",
+        TYPES["country"],
+        ("eq", "in"),
+        "Targeted actor's country in the registry (ISO 3166-1 alpha-2).",
+        "actor_country",
+        role="target",
+    ),
     Filter("strike_type", None, ("eq", "in"), "Kind of strike.", "column", "strike_type"),
     Filter("status", None, ("eq", "in"), "Who vouches for the event.", "column", "status"),
     Filter("outcome", None, ("eq", "in"), "Whether the strike hit.", "column", "outcome"),
@@ -287,11 +326,24 @@ def where_clause(values: Mapping[str, Any], actor_ids: Callable[[str], list[str]
         elif f.sql == "casualty":
             col = f"events.{f.column}_{'max' if op == 'gte' else 'min'}"
             sql, ps = f"{col} {'>=' if op == 'gte' else '<='} ?", [value]
-        elif f.sql == "actor":
-            ids = actor_ids(value)
+        elif f.sql in ("actor", "actor_group"):
+            ids = sorted({i for v in (value if op == "in" else [value]) for i in actor_ids(v)})
             role = " AND role = ?" if f.role else ""
-            sql = f"events.rid IN (SELECT rid FROM event_actors WHERE actor IN ({','.join('?' * len(ids))}){role})"
+            marks = ",".join("?" * len(ids))
+            within = (
+                f"actor IN ({marks})"
+                if f.sql == "actor"
+                else f"actor IN (SELECT actor FROM actor_tree WHERE ancestor IN ({marks}))"
+            )
+            sql = f"events.rid IN (SELECT rid FROM event_actors WHERE {within}{role})"
             ps = [*ids, *([f.role] if f.role else [])]
+        elif f.sql == "actor_country":
+            countries = list(value) if op == "in" else [value]
+            sql = (
+                "events.rid IN (SELECT ea.rid FROM event_actors ea JOIN actor_info ai ON ai.id = ea.actor "
+                f"WHERE ea.role = ? AND ai.country IN ({','.join('?' * len(countries))}))"
+            )
+            ps = [f.role, *countries]
         elif f.sql == "at_sea":
             sql, ps = f"events.water_body IS {'NOT ' if value else ''}NULL", []
         elif f.sql == "vessel":
@@ -337,3 +389,17 @@ def where_clause(values: Mapping[str, Any], actor_ids: Callable[[str], list[str]
         params.extend(ps)
     key = orjson.dumps({k: values[k] for k in sorted(values) if k in BY_PARAM}).decode()
     return Where(" AND ".join(parts) or "1", tuple(params), key)
+
+
+GEO_PARAMS = ("bbox", "near", "radius_km")
+
+
+def without_coordinates_clause(
+    values: Mapping[str, Any], actor_ids: Callable[[str], list[str]]
+) -> Where | None:
+    """For a query with a geo filter: the events its other filters match that have no coordinates
+    (which the geo filter leaves out); None without a geo filter."""
+    if not any(k in values for k in GEO_PARAMS):
+        return None
+    rest = where_clause({k: v for k, v in values.items() if k not in GEO_PARAMS}, actor_ids)
+    return Where(f"{rest.sql} AND events.latitude IS NULL", rest.params, rest.key)

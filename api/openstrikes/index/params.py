@@ -142,6 +142,12 @@ FORMAT_PARAM = Param(
     "Output: json (pages; default), or csv, geojson, ndjson (every matching event, streamed). "
     "Also chosen by the Accept header.",
 )
+FLAT_PARAM = Param(
+    "flat",
+    TYPES["bool"],
+    "With format=csv: true gives the flat table (as events_flat.csv): one row per event with "
+    "attacker and target ids and names, and casualty figures as low/best/high.",
+)
 GROUP_PARAM = Param(
     "group_by",
     ValueType(
@@ -169,6 +175,13 @@ SINCE_PARAM = Param(
 )
 
 CHANGES_PARAMS = [SINCE_PARAM]
+RELATED_PARAMS = [
+    Param(
+        "depth",
+        ValueType(_page, {"type": "integer", "minimum": 1}, "a whole number from 1"),
+        "Follow links at most this many steps from the event (default: the whole chain).",
+    )
+]
 
 
 def fields_param(schema: dict[str, Any]) -> Param:
@@ -205,7 +218,7 @@ def params_for(schema: dict[str, Any]) -> ParamSet:
         filters = filter_params(schema)
         found = _SETS[key] = ParamSet(
             str(schema.get("x-schema-version", "")),
-            [*filters, *PAGE_PARAMS, fields_param(schema), FORMAT_PARAM],
+            [*filters, *PAGE_PARAMS, fields_param(schema), FORMAT_PARAM, FLAT_PARAM],
             [*filters, GROUP_PARAM, FILL_PARAM],
             CHANGES_PARAMS,
         )

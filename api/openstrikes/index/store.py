@@ -240,22 +240,52 @@ class Store:
         rows = self.query("SELECT id FROM actor_names WHERE name_cf = ?", (value.casefold(),))
         return sorted({value, *(r[0].decode() for r in rows)})
 
-    def related_bodies(self, event_id: str) -> list[bytes] | None:
+    def related_bodies(self, event_id: str, depth: int | None = None) -> list[bytes] | None:
         """Events linked to this one either way, followed transitively, by (date_start, id)."""
+        found = self.related_links(event_id, depth)
+        return None if found is None else [body for body, _ in found]
+
+    def related_links(
+        self, event_id: str, depth: int | None = None
+    ) -> list[tuple[bytes, dict[str, Any]]] | None:
+        """Each event linked to this one (either way, transitively, up to `depth` steps), by
+        (date_start, id), with how it was reached: `distance` (steps from the start), `via` (the
+        event one step nearer), `relation` and `direction` (`names`: its record names `via`;
+        `named_by`: `via`'s record names it). Breadth first, ties by id: deterministic."""
         if self.event_body(event_id) is None:
             return None
-        seen, todo = {event_id}, [event_id]
-        while todo:
-            batch, todo = todo[:500], todo[500:]
-            marks = ",".join("?" * len(batch))
-            for (other,) in self.query(f"SELECT b FROM event_links WHERE a IN ({marks})", batch):
-                o = other.decode()
-                if o not in seen:
-                    seen.add(o)
-                    todo.append(o)
-        seen.discard(event_id)
+        reached: dict[str, dict[str, Any]] = {}
+        seen, frontier, distance = {event_id}, [event_id], 0
+        while frontier and (depth is None or distance < depth):
+            distance += 1
+            edges: list[tuple[str, str, str, int]] = []
+            for i in range(0, len(frontier), 500):
+                batch = frontier[i : i + 500]
+                marks = ",".join("?" * len(batch))
+                edges += [
+                    (a.decode(), b.decode(), r.decode(), int(n))
+                    for a, b, r, n in self.query(
+                        f"SELECT a, b, relation, names FROM event_links WHERE a IN ({marks})", batch
+                    )
+                ]
+            edges.sort(key=lambda x: (x[0], x[1], x[2], -x[3]))
+            frontier = []
+            for a, b, relation, names in edges:
+                if b in seen:
+                    continue
+                seen.add(b)
+                frontier.append(b)
+                direction = "named_by" if names else "names"
+                reached[b] = {
+                    "id": b,
+                    "distance": distance,
+                    "via": a,
+                    "relation": relation,
+                    "direction": direction,
+                }
+            frontier.sort()
         out: list[tuple[bytes, bytes, bytes]] = []
-        ids = sorted(seen)
+        ids = sorted(reached)
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
             marks = ",".join("?" * len(part))
@@ -264,7 +294,7 @@ class Store:
                 part,
             )
         out.sort()
-        return [bytes(r[2]) for r in out]
+        return [(bytes(r[2]), reached[r[1].decode()]) for r in out]
 
     def actors(self) -> list[bytes]:
         return [bytes(r[0]) for r in self.query("SELECT body FROM actors ORDER BY id")]

@@ -25,6 +25,7 @@ from typing import Any
 import orjson
 
 from openstrikes.package.descriptor import created_stamp, dumps_json, package_descriptor
+from openstrikes.package.flat_file import write_flat_csv
 from openstrikes.package.flatten import actor_header, flatten_actor, flatten_place, place_header
 from openstrikes.package.lock import LOCK_FILE
 from openstrikes.package.metadata import (
@@ -165,6 +166,7 @@ def _build(
                 bar.close()
                 del event_paths
             infos, max_modified, count, withdrawn = writer.close()
+            infos["events_flat"] = write_flat_csv(tmp / "events.ndjson", tmp / "events_flat.csv", actors)
             actor_csv = CsvOut(tmp / "actors.csv", actor_header())
             actor_csv.rows([flatten_actor(a) for a in actors])
             infos["actors"] = actor_csv.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from openstrikes.package.flat_file import flat_schema
 from openstrikes.package.metadata import CC_BY, DATAPACKAGE_PROFILE, FileInfo
 from openstrikes.package.table_schema import (
     actors_schema,
@@ -70,6 +71,15 @@ def package_descriptor(
             "One row per event: every field of the event record, nested objects flattened into "
             "`<field>_<child>` columns, lists as JSON arrays. Sources and actors are in their own tables.",
             events_schema(),
+        ),
+        _table(
+            "events-flat",
+            infos["events_flat"],
+            "Events (one flat row each, for analysis)",
+            "One row per event, as ACLED and UCDP users expect: date, place, strike type, attacker and "
+            "target ids and names, killed / civilians killed / injured as low, best and high (empty: "
+            "unknown), status, outcome, number of sources.",
+            flat_schema(),
         ),
         _table(
             "event-sources",

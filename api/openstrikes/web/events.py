@@ -15,14 +15,15 @@ from flask_smorest import Blueprint
 from openstrikes.geo import geojson_feature
 from openstrikes.index.filters import Where, where_clause
 from openstrikes.index.pages import Stream
-from openstrikes.index.params import FORMATS, MEDIA_TYPES, ParamSet, openapi_parameters
+from openstrikes.index.params import FORMATS, MEDIA_TYPES, RELATED_PARAMS, ParamSet, openapi_parameters
 from openstrikes.index.store import Store
+from openstrikes.package.flat_rows import FLAT_COLUMNS, flat_row
 from openstrikes.package.flatten import event_header, flatten_event
 from openstrikes.package.table_schema import Tables
 from openstrikes.web.common import ERROR_CODES, args, json_response, not_modified, release_of, request_etag
 from openstrikes.web.errors import ApiError
 from openstrikes.web.pages import page_answer, trim
-from openstrikes.web.response_schemas import ApiErrorSchema, EventListSchema, EventPageSchema
+from openstrikes.web.response_schemas import ApiErrorSchema, EventPageSchema, RelatedListSchema
 
 ACCEPTED = [MEDIA_TYPES[f] for f in FORMATS] + ["application/ndjson"]
 
@@ -58,6 +59,12 @@ def _csv_rows(bodies: list[bytes], layout: Tables) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def _flat_rows(bodies: list[bytes], names: dict[str, str]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(flat_row(orjson.loads(b), names) for b in bodies)
+    return buf.getvalue().encode("utf-8")
+
+
 def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout: Tables) -> Response:
     """Every matching event, streamed in batches with constant memory. The query runs and its first
     batch is read before the first byte, so bad input never starts a 200; a failure later raises out
@@ -71,6 +78,7 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout
                 code="conflicting_parameters",
                 parameter=name,
             )
+    flat = bool(values.get("flat"))
     if fmt == "csv" and "fields" in values:
         raise ApiError(
             400,
@@ -79,6 +87,7 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout
             parameter="fields",
         )
     rows = Stream(store, where, values.get("sort", "id"))
+    names = {a["id"]: a["name"] for a in map(orjson.loads, store.actors())} if flat else {}
     keep = {"id", *values["fields"]} if "fields" in values else None
 
     def render(bodies: list[bytes]) -> bytes:
@@ -87,13 +96,13 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout
         if fmt == "ndjson":
             return b"".join(b + b"\n" for b in bodies)
         if fmt == "csv":
-            return _csv_rows(bodies, layout)
+            return _flat_rows(bodies, names) if flat else _csv_rows(bodies, layout)
         return b",\n".join(geojson_feature(orjson.loads(b)) for b in bodies)
 
     def body() -> Iterator[bytes]:
         if fmt == "csv":
             buf = io.StringIO()
-            csv.writer(buf, lineterminator="\r\n").writerow(event_header(layout))
+            csv.writer(buf, lineterminator="\r\n").writerow(FLAT_COLUMNS if flat else event_header(layout))
             yield buf.getvalue().encode("utf-8")
         elif fmt == "geojson":
             yield b'{"type":"FeatureCollection","features":[\n'
@@ -153,6 +162,10 @@ def events_blueprint(params: ParamSet) -> Blueprint:
             rel = release_of(version)
             values = args(rel.params.events)
             fmt = _format(values)
+            if values.get("flat") and fmt != "csv":
+                raise ApiError(
+                    400, "flat applies to format=csv", code="conflicting_parameters", parameter="flat"
+                )
             etag = request_etag(rel, fmt)
             cached = not_modified(etag)
             if cached is not None:
@@ -194,24 +207,32 @@ def events_blueprint(params: ParamSet) -> Blueprint:
             resp.set_etag(etag)
             return resp
 
-    @blp.route("/events/<string:event_id>/related")
+    @blp.route("/events/<string:event_id>/related", parameters=openapi_parameters(RELATED_PARAMS))
     class EventRelated(MethodView):
-        @blp.response(200, EventListSchema, description="Linked events, by date then id.")
+        @blp.response(
+            200, RelatedListSchema, description="Linked events, by date then id, and how each is linked."
+        )
         @blp.alt_response(400, schema=ApiErrorSchema, description="Error")
         @blp.alt_response(404, schema=ApiErrorSchema, description="Error")
         def get(self, event_id: str, version: str | None = None) -> Response:
             """Events linked to this one through `related`, either way, followed transitively
-            (a retaliation chain), ordered by date_start then id."""
+            (a retaliation chain) up to `depth` steps, ordered by date_start then id. `links[i]`
+            says how `items[i]` was reached: `distance` from this event, `via` (the event one step
+            nearer), `relation`, and `direction` (`names`: its record names `via`, e.g. it is a
+            retaliation_for `via`; `named_by`: `via`'s record names it)."""
             rel = release_of(version)
-            args([])
-            bodies = rel.store.related_bodies(event_id)
-            if bodies is None:
+            values = args(RELATED_PARAMS)
+            found = rel.store.related_links(event_id, values.get("depth"))
+            if found is None:
                 raise ApiError(
                     404,
                     f"no event {event_id!r} in release {rel.version}",
                     code="unknown_event",
                     parameter="event_id",
                 )
-            return json_response(b'{"items":[' + b",".join(bodies) + b"]}")
+            links = orjson.dumps([link for _, link in found])
+            return json_response(
+                b'{"items":[' + b",".join(b for b, _ in found) + b'],"links":' + links + b"}"
+            )
 
     return blp

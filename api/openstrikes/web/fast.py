@@ -99,7 +99,7 @@ class FastPaths:
             for k, v in pairs:
                 args.setdefault(k, []).append(v)
             values = parse_args(args, rel.params.events)
-            if values.get("format", "json") != "json":
+            if values.get("format", "json") != "json" or "flat" in values:
                 return self.app(environ, start_response)
             where = where_clause(values, rel.store.actor_ids_for)
             body, extra = page_answer(rel.store, values, where, path, pairs)

@@ -11,7 +11,8 @@ from urllib.parse import urlencode
 
 import orjson
 
-from openstrikes.index.filters import Where
+from openstrikes.geo import haversine_km
+from openstrikes.index.filters import Where, without_coordinates_clause
 from openstrikes.index.pages import Page, read_page
 from openstrikes.index.store import Store
 
@@ -51,6 +52,7 @@ def page_answer(
     unless `fields` trims them."""
     page = read_page(store, values, where)
     bodies = page.bodies
+    distances = _distances(bodies, values["near"]) if "near" in values else None
     if "fields" in values:
         keep = {"id", *values["fields"]}
         bodies = [trim(b, keep) for b in bodies]
@@ -65,10 +67,26 @@ def page_answer(
             "page_size": page.page_size,
             "next_cursor": page.next_cursor,
             "next": next_url,
+            "without_coordinates": _without_coordinates(store, values),
+            "distance_km": distances,
         }
     )
     body = b"".join((b'{"items":[', b",".join(bodies), b"],", head[1:]))
     return body, _headers(page, urls, next_url)
+
+
+def _distances(bodies: list[bytes], near: tuple[float, float]) -> dict[str, float]:
+    """Each event's distance from the `near` centre in km (to the metre), by id."""
+    out = {}
+    for b in bodies:
+        e = orjson.loads(b)
+        out[e["id"]] = round(haversine_km(near[0], near[1], e["latitude"], e["longitude"]), 3)
+    return out
+
+
+def _without_coordinates(store: Store, values: dict[str, Any]) -> int | None:
+    gap = without_coordinates_clause(values, store.actor_ids_for)
+    return None if gap is None else store.count(gap.sql, gap.params)
 
 
 def _headers(page: Page, urls: _Urls, next_url: str | None) -> dict[str, str]:

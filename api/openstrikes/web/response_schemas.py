@@ -53,6 +53,9 @@ def components(
     out = hoisted(event_schema, "Event")
     partial = copy.deepcopy(out["Event"])
     partial["required"] = ["id"]
+    # Its own title: generators (openapi-python-client) name models by title, and two schemas of one
+    # title make them drop one (and the pages that use it).
+    partial["title"] = f"{out['Event'].get('title', 'Event')} (selected fields)"
     partial["description"] = "An event, possibly trimmed to the fields asked for with `fields=`."
     out["EventFields"] = partial
     out.update(hoisted(actor_schema, "Actor"))
@@ -60,8 +63,8 @@ def components(
     return out
 
 
-def _ref(ref: str, **meta: Any) -> fields.Raw:
-    return fields.Raw(metadata={"allOf": [{"$ref": ref}], **meta})
+def _ref(ref: str, *, required: bool = False, **meta: Any) -> fields.Raw:
+    return fields.Raw(required=required, metadata={"allOf": [{"$ref": ref}], **meta})
 
 
 class ApiErrorBodySchema(Schema):
@@ -89,10 +92,43 @@ class EventPageSchema(Schema):
     next = fields.String(
         required=True, allow_none=True, metadata={"description": "URL of the next page; null on the last."}
     )
+    distance_km = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        required=True,
+        allow_none=True,
+        metadata={"description": "With near: each event's distance from the centre in km, by id; else null."},
+    )
+    without_coordinates = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "With bbox or near: how many events the other filters match that have no "
+            "coordinates, and so are left out; null without a geo filter."
+        },
+    )
 
 
-class EventListSchema(Schema):
+class RelatedLinkSchema(Schema):
+    id = fields.String(required=True)
+    distance = fields.Integer(required=True, metadata={"description": "Steps from the event asked for."})
+    via = fields.String(required=True, metadata={"description": "The linked event one step nearer."})
+    relation = fields.String(required=True, metadata={"description": "The relation of the link to `via`."})
+    direction = fields.String(
+        required=True,
+        metadata={
+            "enum": ["names", "named_by"],
+            "description": "names: this event's record names `via` (it is e.g. a retaliation_for `via`); "
+            "named_by: `via`'s record names this event.",
+        },
+    )
+
+
+class RelatedListSchema(Schema):
     items = fields.List(_ref(EVENT_REF), required=True)
+    links = fields.List(
+        fields.Nested(RelatedLinkSchema), required=True, metadata={"description": "How items[i] is linked."}
+    )
 
 
 class ChangeSchema(Schema):
