@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from openstrikes.package.metadata import CC_BY, DATAPACKAGE_PROFILE, FileInfo
+from openstrikes.package.parquet_resources import parquet_files, year_partition_files
 from openstrikes.package.table_schema import (
     actors_schema,
     changes_schema,
@@ -174,7 +175,9 @@ def package_descriptor(
             "mediatype": "application/x-ndjson",
             "hash": f"sha256:{info.sha256}",
             "bytes": info.bytes,
-        }
+        },
+        *parquet_files(infos),
+        *year_partition_files(infos),
     ]
     return desc
 

@@ -1,0 +1,180 @@
+"""Deterministic Parquet writers: fixed settings, fixed row groups, no clock, hashed on close.
+
+Row groups are cut every `ROW_GROUP` rows whatever the batches they arrive in, and each is made
+contiguous before it is written, so the bytes depend only on the rows (and the pyarrow version
+named in the file's `created_by`). Three outputs share one buffer discipline: a flat table
+(`ParquetOut`), the events with a WKB point geometry (GeoParquet 1.1), and one file per year
+of `date_start` (Hive partitions `parquet/year=YYYY/part-0.parquet`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from openstrikes.package.columnar import record_batch, to_stored
+from openstrikes.package.metadata import FileInfo
+from openstrikes.package.parquet_tables import memory_schema, parquet_table, stored_schema
+
+ROW_GROUP = 65_536
+WRITER_SETTINGS: dict[str, Any] = {
+    "version": "2.6",
+    "compression": "zstd",
+    "compression_level": 3,
+    "use_dictionary": True,
+    "write_statistics": True,
+    "data_page_size": 1 << 20,
+    "data_page_version": "1.0",
+    "store_schema": True,
+}
+GEOMETRY = "geometry"
+# PROJJSON of OGC:CRS84 (WGS 84, longitude first), as pyproj writes it.
+CRS84: dict[str, Any] = json.loads(
+    '{"$schema":"https://proj.org/schemas/v0.7/projjson.schema.json","type":"GeographicCRS","name":"WGS 84 (CRS84)","datum_ensemble":{"name":"World Geodetic System 1984 ensemble","members":[{"name":"World Geodetic System 1984 (Transit)","id":{"authority":"EPSG","code":1166}},{"name":"World Geodetic System 1984 (G730)","id":{"authority":"EPSG","code":1152}},{"name":"World Geodetic System 1984 (G873)","id":{"authority":"EPSG","code":1153}},{"name":"World Geodetic System 1984 (G1150)","id":{"authority":"EPSG","code":1154}},{"name":"World Geodetic System 1984 (G1674)","id":{"authority":"EPSG","code":1155}},{"name":"World Geodetic System 1984 (G1762)","id":{"authority":"EPSG","code":1156}},{"name":"World Geodetic System 1984 (G2139)","id":{"authority":"EPSG","code":1309}},{"name":"World Geodetic System 1984 (G2296)","id":{"authority":"EPSG","code":1383}}],"ellipsoid":{"name":"WGS 84","semi_major_axis":6378137,"inverse_flattening":298.257223563},"accuracy":"2.0","id":{"authority":"EPSG","code":6326}},"coordinate_system":{"subtype":"ellipsoidal","axis":[{"name":"Geodetic longitude","abbreviation":"Lon","direction":"east","unit":"degree"},{"name":"Geodetic latitude","abbreviation":"Lat","direction":"north","unit":"degree"}]},"scope":"Not known.","area":"World.","bbox":{"south_latitude":-90,"west_longitude":-180,"north_latitude":90,"east_longitude":180},"id":{"authority":"OGC","code":"CRS84"}}'
+)
+
+
+def file_info(path: Path) -> FileInfo:
+    """Name, size and sha256 of a written file."""
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            sha.update(block)
+    return FileInfo(path.name, path.stat().st_size, sha.hexdigest())
+
+
+class ParquetOut:
+    """One Parquet file written row group after row group from batches of the memory schema."""
+
+    def __init__(self, path: Path, stored: pa.Schema) -> None:
+        self.path = path
+        self.stored = stored
+        self.pending: list[pa.RecordBatch] = []
+        self.rows = 0
+        self.writer = pq.ParquetWriter(str(path), stored, **WRITER_SETTINGS)
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if batch.num_rows:
+            self.pending.append(batch)
+            self.rows += batch.num_rows
+        while self.rows >= ROW_GROUP:
+            table = pa.Table.from_batches(self.pending)
+            self._write(table.slice(0, ROW_GROUP))
+            rest = table.slice(ROW_GROUP)
+            self.pending = rest.combine_chunks().to_batches() if rest.num_rows else []
+            self.rows -= ROW_GROUP
+
+    def prepare(self, table: pa.Table) -> pa.Table:
+        return to_stored(table, self.stored)
+
+    def _write(self, table: pa.Table) -> None:
+        self.writer.write_table(self.prepare(table), row_group_size=ROW_GROUP)
+
+    def close(self) -> FileInfo:
+        if self.pending:
+            self._write(pa.Table.from_batches(self.pending))
+            self.pending = []
+        self.writer.close()
+        with self.path.open("rb") as fh:
+            os.fsync(fh.fileno())
+        return file_info(self.path)
+
+    def discard(self) -> None:
+        self.pending = []
+        self.writer.close()
+
+
+def geo_schema(stored: pa.Schema) -> pa.Schema:
+    """The events' stored schema plus a WKB point geometry and the GeoParquet 1.1 metadata."""
+    geo = {
+        "version": "1.1.0",
+        "primary_column": GEOMETRY,
+        "columns": {GEOMETRY: {"encoding": "WKB", "geometry_types": ["Point"], "crs": CRS84}},
+    }
+    field = pa.field(
+        GEOMETRY,
+        pa.binary(),
+        metadata={"description": "The point (longitude latitude) as WKB, OGC:CRS84; null when unknown."},
+    )
+    meta = dict(stored.metadata or {})
+    meta[b"geo"] = json.dumps(geo, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return stored.append(field).with_metadata(meta)
+
+
+def wkb_points(lon: pa.Array, lat: pa.Array) -> pa.Array:
+    """Little-endian WKB points (21 bytes each), null where either coordinate is null."""
+    valid = pc.and_(pc.is_valid(lon), pc.is_valid(lat)).to_numpy(zero_copy_only=False)
+    x = pc.fill_null(lon, 0.0).to_numpy(zero_copy_only=False)[valid]
+    y = pc.fill_null(lat, 0.0).to_numpy(zero_copy_only=False)[valid]
+    rec = np.empty(len(x), dtype=np.dtype([("o", "u1"), ("t", "<u4"), ("x", "<f8"), ("y", "<f8")]))
+    rec["o"], rec["t"], rec["x"], rec["y"] = 1, 1, x, y
+    offsets = np.zeros(len(valid) + 1, dtype=np.int32)
+    np.cumsum(valid.astype(np.int32) * 21, out=offsets[1:])
+    mask = pa.array(valid).buffers()[1] if not valid.all() else None
+    return pa.Array.from_buffers(
+        pa.binary(), len(valid), [mask, pa.py_buffer(offsets.tobytes()), pa.py_buffer(rec.tobytes())]
+    )
+
+
+class GeoParquetOut(ParquetOut):
+    """events.geoparquet: the events table with a point geometry column."""
+
+    def prepare(self, table: pa.Table) -> pa.Table:
+        base = to_stored(table, pa.schema(list(self.stored)[:-1]))
+        geometry = wkb_points(
+            table.column("longitude").combine_chunks(), table.column("latitude").combine_chunks()
+        )
+        return base.append_column(self.stored.field(GEOMETRY), geometry).replace_schema_metadata(
+            self.stored.metadata
+        )
+
+
+class YearPartitions:
+    """parquet/year=YYYY/part-0.parquet: the events of each year of `date_start`, in id order."""
+
+    def __init__(self, root: Path, stored: pa.Schema, column: str = "date_start") -> None:
+        self.root = root
+        self.stored = stored
+        self.column = column
+        self.outs: dict[int, ParquetOut] = {}
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        years = pc.year(batch.column(self.column))
+        for year in sorted(pc.unique(years).to_pylist()):
+            part = batch.filter(pc.equal(years, year))
+            if year not in self.outs:
+                folder = self.root / f"year={year}"
+                folder.mkdir(parents=True, exist_ok=True)
+                self.outs[year] = ParquetOut(folder / "part-0.parquet", self.stored)
+            self.outs[year].add(part)
+
+    def close(self) -> dict[str, FileInfo]:
+        """Infos of the partition files by their path in the package (`parquet/year=.../...`)."""
+        out = {}
+        for year, part in sorted(self.outs.items()):
+            info = part.close()
+            rel = f"{self.root.name}/year={year}/{info.name}"
+            out[rel] = FileInfo(rel, info.bytes, info.sha256)
+        return out
+
+    def discard(self) -> None:
+        for part in self.outs.values():
+            part.discard()
+
+
+def write_parquet_table(folder: Path, key: str, rows: list[list[str]]) -> dict[str, FileInfo]:
+    """A whole flat table (a registry) as Parquet; its info under the table's resource name."""
+    table = parquet_table(key)
+    out = ParquetOut(folder / table.path, stored_schema(key))
+    out.add(record_batch(rows, memory_schema(key)))
+    return {table.resource: out.close()}
