@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,44 +52,63 @@ def file_info(path: Path) -> FileInfo:
     return FileInfo(path.name, path.stat().st_size, sha.hexdigest())
 
 
-class ParquetOut:
-    """One Parquet file written row group after row group from batches of the memory schema."""
+class Blocks:
+    """Batches re-cut into blocks of exactly `ROW_GROUP` rows (the last one shorter), so what is
+    written depends on the rows only, never on the batches they came in."""
 
-    def __init__(self, path: Path, stored: pa.Schema) -> None:
-        self.path = path
-        self.stored = stored
+    def __init__(self) -> None:
         self.pending: list[pa.RecordBatch] = []
         self.rows = 0
-        self.writer = pq.ParquetWriter(str(path), stored, **WRITER_SETTINGS)
 
-    def add(self, batch: pa.RecordBatch) -> None:
+    def add(self, batch: pa.RecordBatch) -> Iterator[pa.Table]:
+        """The blocks completed by `batch`."""
         if batch.num_rows:
             self.pending.append(batch)
             self.rows += batch.num_rows
         while self.rows >= ROW_GROUP:
             table = pa.Table.from_batches(self.pending)
-            self._write(table.slice(0, ROW_GROUP))
             rest = table.slice(ROW_GROUP)
             self.pending = rest.combine_chunks().to_batches() if rest.num_rows else []
             self.rows -= ROW_GROUP
+            yield table.slice(0, ROW_GROUP)
+
+    def rest(self) -> Iterator[pa.Table]:
+        """The last, shorter block (if any rows are left)."""
+        if self.pending:
+            yield pa.Table.from_batches(self.pending)
+        self.pending, self.rows = [], 0
+
+
+class ParquetOut:
+    """One Parquet file written block after block (a row group each) from batches of the memory
+    schema; `write_block` for a caller that cuts the blocks itself."""
+
+    def __init__(self, path: Path, stored: pa.Schema) -> None:
+        self.path = path
+        self.stored = stored
+        self.blocks = Blocks()
+        self.writer = pq.ParquetWriter(str(path), stored, **WRITER_SETTINGS)
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        for block in self.blocks.add(batch):
+            self.write_block(block)
 
     def prepare(self, table: pa.Table) -> pa.Table:
         return to_stored(table, self.stored)
 
-    def _write(self, table: pa.Table) -> None:
+    def write_block(self, table: pa.Table) -> None:
         self.writer.write_table(self.prepare(table), row_group_size=ROW_GROUP)
 
     def close(self) -> FileInfo:
-        if self.pending:
-            self._write(pa.Table.from_batches(self.pending))
-            self.pending = []
+        for block in self.blocks.rest():
+            self.write_block(block)
         self.writer.close()
         with self.path.open("rb") as fh:
             os.fsync(fh.fileno())
         return file_info(self.path)
 
     def discard(self) -> None:
-        self.pending = []
+        self.blocks = Blocks()
         self.writer.close()
 
 
@@ -138,7 +158,8 @@ class GeoParquetOut(ParquetOut):
 
 
 class YearPartitions:
-    """parquet/year=YYYY/part-0.parquet: the events of each year of `date_start`, in id order."""
+    """parquet/year=YYYY/part-0.parquet: the events of each year of `date_start`, in id order;
+    each block of events gives each year it holds one row group."""
 
     def __init__(self, root: Path, stored: pa.Schema, column: str = "date_start") -> None:
         self.root = root
@@ -146,17 +167,14 @@ class YearPartitions:
         self.column = column
         self.outs: dict[int, ParquetOut] = {}
 
-    def add(self, batch: pa.RecordBatch) -> None:
-        if not batch.num_rows:
-            return
-        years = pc.year(batch.column(self.column))
+    def write_block(self, table: pa.Table) -> None:
+        years = pc.year(table.column(self.column))
         for year in sorted(pc.unique(years).to_pylist()):
-            part = batch.filter(pc.equal(years, year))
             if year not in self.outs:
                 folder = self.root / f"year={year}"
                 folder.mkdir(parents=True, exist_ok=True)
                 self.outs[year] = ParquetOut(folder / "part-0.parquet", self.stored)
-            self.outs[year].add(part)
+            self.outs[year].write_block(table.filter(pc.equal(years, year)))
 
     def close(self) -> dict[str, FileInfo]:
         """Infos of the partition files by their path in the package (`parquet/year=.../...`)."""
@@ -170,6 +188,41 @@ class YearPartitions:
     def discard(self) -> None:
         for part in self.outs.values():
             part.discard()
+
+
+class EventsParquet:
+    """The events in every Parquet form: events.parquet, events.geoparquet and the year
+    partitions, fed one block of events at a time (held once, for all three)."""
+
+    def __init__(self, folder: Path) -> None:
+        stored = stored_schema("events")
+        self.blocks = Blocks()
+        self.flat = ParquetOut(folder / parquet_table("events").path, stored)
+        self.geo = GeoParquetOut(folder / "events.geoparquet", geo_schema(stored))
+        self.years = YearPartitions(folder / "parquet", stored)
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        for block in self.blocks.add(batch):
+            self._write(block)
+
+    def _write(self, block: pa.Table) -> None:
+        self.flat.write_block(block)
+        self.geo.write_block(block)
+        self.years.write_block(block)
+
+    def close(self) -> dict[str, FileInfo]:
+        for block in self.blocks.rest():
+            self._write(block)
+        infos = {
+            parquet_table("events").resource: self.flat.close(),
+            "events-geoparquet": self.geo.close(),
+        }
+        infos.update(self.years.close())
+        return infos
+
+    def discard(self) -> None:
+        for out in (self.flat, self.geo, self.years):
+            out.discard()
 
 
 def write_parquet_table(folder: Path, key: str, rows: list[list[str]]) -> dict[str, FileInfo]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from openstrikes.package.flatten import child_header, event_header
 from openstrikes.package.metadata import FileInfo
-from openstrikes.package.parquet_out import GeoParquetOut, ParquetOut, YearPartitions, geo_schema
+from openstrikes.package.parquet_out import EventsParquet, ParquetOut
 from openstrikes.package.parquet_tables import PER_EVENT, parquet_table, stored_schema
 from openstrikes.package.render import Chunk, HashingFile, csv_text
 from openstrikes.package.table_schema import CHANGES_COLUMNS, tables
@@ -31,10 +31,11 @@ class EventWriter:
         self.as_json.write(b"[")
         self.as_geojson.write(b'{"type":"FeatureCollection","features":[')
         self.parquet = {
-            key: ParquetOut(tmp / parquet_table(key).path, stored_schema(key)) for key in PER_EVENT
+            key: ParquetOut(tmp / parquet_table(key).path, stored_schema(key))
+            for key in PER_EVENT
+            if key != "events"
         }
-        self.geoparquet = GeoParquetOut(tmp / "events.geoparquet", geo_schema(stored_schema("events")))
-        self.years = YearPartitions(tmp / "parquet", stored_schema("events"))
+        self.events_parquet = EventsParquet(tmp)  # events.parquet, .geoparquet, parquet/year=*
         self.best: tuple[str, str] | None = None
         self.count = self.withdrawn = 0
 
@@ -46,9 +47,7 @@ class EventWriter:
         for key, data in chunk.parts.items():
             self.outs[key].write(data)
         for key, batch in chunk.batches.items():
-            self.parquet[key].add(batch)
-        self.geoparquet.add(chunk.batches["events"])
-        self.years.add(chunk.batches["events"])
+            (self.events_parquet if key == "events" else self.parquet[key]).add(batch)
         if chunk.max_modified is not None and (self.best is None or chunk.max_modified[0] > self.best[0]):
             self.best = chunk.max_modified
         self.count += chunk.count
@@ -58,7 +57,7 @@ class EventWriter:
         """Close the files unfinished (they are about to be removed or rewritten)."""
         for out in (*self.outs.values(), self.as_json, self.as_geojson):
             out.fh.close()
-        for pout in (*self.parquet.values(), self.geoparquet, self.years):
+        for pout in (*self.parquet.values(), self.events_parquet):
             pout.discard()
 
     def close(self) -> tuple[dict[str, FileInfo], str | None, int, int]:
@@ -71,6 +70,5 @@ class EventWriter:
         infos["events-geojson"] = self.as_geojson.close()
         for key, pout in self.parquet.items():
             infos[parquet_table(key).resource] = pout.close()
-        infos["events-geoparquet"] = self.geoparquet.close()
-        infos.update(self.years.close())
+        infos.update(self.events_parquet.close())
         return infos, self.best[1] if self.best else None, self.count, self.withdrawn
