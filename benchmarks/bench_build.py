@@ -74,6 +74,7 @@ class Run:
     tree_peak_mib: float
     returncode: int
     stdout: str
+    cpu: float = float("nan")  # user + system seconds of the process and its workers
 
 
 def _pss_kib(pid: int) -> int | None:
@@ -152,6 +153,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
         max(peak, usage.ru_maxrss) / 1024,
         proc.returncode,
         b"".join(out_chunks).decode("utf-8", "replace"),
+        usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -198,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write-alone", action="store_true", help="skip the write-only build")
     parser.add_argument("--baseline-ref", default="b0d8414", help="git ref of the build before Parquet")
     parser.add_argument("--no-baseline", action="store_true", help="skip the build before Parquet")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="builds (alternated with the baseline); best kept"
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -255,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'events':>10} | {'build s':>7} {'1 pass':>8} {'finish':>6} | {'peak MiB main':>13} {'tree':>6} | "
         f"{'write alone s':>13} {'MiB main':>8} {'tree':>6} | {'package MiB':>11} | "
         f"{'frictionless s':>14} {'MiB main':>8} {'valid':>5} | {'build/frictionless':>18} | "
-        f"{'before s':>8} {'MiB tree':>8} {'build/before':>12}"
+        f"{'before s':>8} {'MiB tree':>8} {'build/before':>12} {'CPU s':>6} {'before':>6} {'CPU ratio':>9}"
     )
     for n, build, validate_s, write_s, size_mib, fl, valid, alone, before in rows:
         print(
@@ -263,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{build.tree_peak_mib:>6.0f} | {alone.seconds:>13.1f} {alone.main_peak_mib:>8.0f} "
             f"{alone.tree_peak_mib:>6.0f} | {size_mib:>11.0f} | {fl.seconds:>14.1f} {fl.main_peak_mib:>8.0f} "
             f"{'yes' if valid else '-' if args.no_frictionless else 'NO':>5} | {build.seconds / fl.seconds:>17.2f}x | "
-            f"{before.seconds:>8.1f} {before.tree_peak_mib:>8.0f} {build.seconds / before.seconds:>11.2f}x"
+            f"{before.seconds:>8.1f} {before.tree_peak_mib:>8.0f} {build.seconds / before.seconds:>11.2f}x "
+            f"{build.cpu:>6.1f} {before.cpu:>6.1f} {build.cpu / before.cpu:>8.2f}x"
         )
     return 0
 

@@ -25,7 +25,7 @@ from openstrikes.package.columnar import record_batch, to_stored
 from openstrikes.package.metadata import FileInfo
 from openstrikes.package.parquet_tables import memory_schema, parquet_table, stored_schema
 
-ROW_GROUP = 65_536
+ROW_GROUP = 16_384
 WRITER_SETTINGS: dict[str, Any] = {
     "version": "2.6",
     "compression": "zstd",
@@ -148,13 +148,14 @@ class GeoParquetOut(ParquetOut):
     """events.geoparquet: the events table with a point geometry column."""
 
     def prepare(self, table: pa.Table) -> pa.Table:
-        base = to_stored(table, pa.schema(list(self.stored)[:-1]))
-        geometry = wkb_points(
-            table.column("longitude").combine_chunks(), table.column("latitude").combine_chunks()
-        )
-        return base.append_column(self.stored.field(GEOMETRY), geometry).replace_schema_metadata(
-            self.stored.metadata
-        )
+        return with_geometry(to_stored(table, pa.schema(list(self.stored)[:-1])), self.stored)
+
+
+def with_geometry(stored: pa.Table, geo: pa.Schema) -> pa.Table:
+    """A stored events table plus its WKB point geometry, under the GeoParquet schema `geo`."""
+    lon, lat = stored.column("longitude").combine_chunks(), stored.column("latitude").combine_chunks()
+    table = stored.append_column(geo.field(GEOMETRY), wkb_points(lon, lat))
+    return table.replace_schema_metadata(geo.metadata)
 
 
 class YearPartitions:
@@ -167,14 +168,16 @@ class YearPartitions:
         self.column = column
         self.outs: dict[int, ParquetOut] = {}
 
-    def write_block(self, table: pa.Table) -> None:
+    def write_stored(self, table: pa.Table) -> None:
+        """Write a block already in the stored schema: a row group per year it holds."""
         years = pc.year(table.column(self.column))
         for year in sorted(pc.unique(years).to_pylist()):
             if year not in self.outs:
                 folder = self.root / f"year={year}"
                 folder.mkdir(parents=True, exist_ok=True)
                 self.outs[year] = ParquetOut(folder / "part-0.parquet", self.stored)
-            self.outs[year].write_block(table.filter(pc.equal(years, year)))
+            part = table.filter(pc.equal(years, year))
+            self.outs[year].writer.write_table(part, row_group_size=ROW_GROUP)
 
     def close(self) -> dict[str, FileInfo]:
         """Infos of the partition files by their path in the package (`parquet/year=.../...`)."""
@@ -206,9 +209,10 @@ class EventsParquet:
             self._write(block)
 
     def _write(self, block: pa.Table) -> None:
-        self.flat.write_block(block)
-        self.geo.write_block(block)
-        self.years.write_block(block)
+        stored = to_stored(block, self.flat.stored)  # encoded once for the three files
+        self.flat.writer.write_table(stored, row_group_size=ROW_GROUP)
+        self.geo.writer.write_table(with_geometry(stored, self.geo.stored), row_group_size=ROW_GROUP)
+        self.years.write_stored(stored)
 
     def close(self) -> dict[str, FileInfo]:
         for block in self.blocks.rest():
