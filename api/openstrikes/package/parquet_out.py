@@ -29,7 +29,7 @@ ROW_GROUP = 16_384
 WRITER_SETTINGS: dict[str, Any] = {
     "version": "2.6",
     "compression": "zstd",
-    "compression_level": 3,
+    "compression_level": 1,
     "use_dictionary": True,
     "write_statistics": True,
     "data_page_size": 1 << 20,
