@@ -23,7 +23,6 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from openstrikes.package.table_schema import Layout, _resolve, _variants
 
@@ -119,31 +118,3 @@ def to_stored(table: pa.Table, stored: pa.Schema) -> pa.Table:
             arr = pc.dictionary_encode(arr)
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, schema=stored)
-
-
-def csv_record_batch(data: bytes, schema: pa.Schema) -> pa.RecordBatch:
-    """A batch of `schema` (in-memory form) parsed from CSV rows without a header (the bytes the
-    package writes), by Arrow's CSV reader; list columns from their JSON cells."""
-    if not data:
-        return pa.RecordBatch.from_pylist([], schema=schema)
-    lists = [f.name for f in schema if f.type == STRING_LIST]
-    table = pa_csv.read_csv(
-        io.BytesIO(data),
-        read_options=pa_csv.ReadOptions(column_names=schema.names, use_threads=False),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
-        convert_options=pa_csv.ConvertOptions(
-            column_types={f.name: (pa.string() if f.name in lists else f.type) for f in schema},
-            null_values=[""],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            true_values=["true"],
-            false_values=["false"],
-        ),
-    )
-    for name in lists:
-        i = table.schema.get_field_index(name)
-        cells = table.column(i).to_pylist()
-        table = table.set_column(
-            i, name, pa.array([orjson.loads(c) if c else None for c in cells], STRING_LIST)
-        )
-    return table.cast(schema).combine_chunks().to_batches()[0]

@@ -88,7 +88,9 @@ PARQUET_TABLES: tuple[ParquetTable, ...] = (
     ParquetTable("actors", "actors-parquet", "Actors (Parquet)", actors_schema, _actor_lists),
     ParquetTable("places", "places-parquet", "Places (Parquet)", places_schema, _place_lists),
 )
-PER_EVENT = ("events", "event_sources", "event_actors")  # rendered with the events, in workers
+REGISTRIES = ("actors", "places")  # written whole by the build; every other table is per event
+# The tables rendered with the events (in workers, from `Chunk.parts`), events first.
+PER_EVENT = tuple(t.key for t in PARQUET_TABLES if t.key not in REGISTRIES)
 
 
 def parquet_table(key: str) -> ParquetTable:

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from openstrikes.geo import geojson_feature
 from openstrikes.lifetime import die_with_parent
-from openstrikes.package.columnar import csv_record_batch
+from openstrikes.package.columnar import record_batch
 from openstrikes.package.flatten import flatten_event
 from openstrikes.package.metadata import FileInfo
 from openstrikes.package.parquet_tables import PER_EVENT, memory_schema
@@ -150,7 +150,8 @@ def render_events(events: list[dict[str, Any]]) -> Chunk:
         parts[table] = csv_text(rows)
     parts["events-ndjson"] = b"".join(c + b"\n" for c in compact)
     withdrawn_count = sum(1 for row in changes_rows if row[2] == "true")
-    batches = {key: csv_record_batch(parts[key], memory_schema(key)) for key in PER_EVENT}
+    table_rows = {"events": events_rows, **child_rows}
+    batches = {key: record_batch(table_rows[key], memory_schema(key)) for key in PER_EVENT}
     return Chunk(
         parts, b",\n".join(compact), b",\n".join(features), len(events), withdrawn_count, best, batches
     )
