@@ -16,7 +16,6 @@ package writes, so the Parquet form holds the same values as the CSV, typed:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
