@@ -10,7 +10,11 @@ process tree (PSS of the process and its worker processes summed, sampled every 
 files listed but not validated) to show the builder's own memory apart from the validator's.
 
     python benchmarks/bench_build.py [--sizes 100000 1000000] [--workdir DIR] [--no-warm]
-        [--no-write-alone] [--no-frictionless]
+        [--no-write-alone] [--no-frictionless] [--baseline-ref REF | --no-baseline]
+
+The peer `before Parquet` is the same build by the code of git REF (default b0d8414, the last
+commit before the Parquet files), checked out with `git archive` and run in a child process
+on the same dataset: the ratio build / before is what the Parquet files cost.
 
 Before the timed jobs every event file is read once, untimed, so that no job alone pays for a
 cold disk; `--no-warm` skips that where the page cache cannot hold the files anyway (a million
@@ -70,6 +74,7 @@ class Run:
     tree_peak_mib: float
     returncode: int
     stdout: str
+    cpu: float = float("nan")  # user + system seconds of the process and its workers
 
 
 def _pss_kib(pid: int) -> int | None:
@@ -148,6 +153,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Run:
         max(peak, usage.ru_maxrss) / 1024,
         proc.returncode,
         b"".join(out_chunks).decode("utf-8", "replace"),
+        usage.ru_utime + usage.ru_stime,
     )
 
 
@@ -164,6 +170,21 @@ def dataset_for(workdir: Path, n: int, seed: int) -> Path:
     return root
 
 
+def baseline_code(workdir: Path, ref: str) -> Path | None:
+    """The `api` folder of git `ref` (with the schemas it links to), extracted once under workdir."""
+    code = workdir / f"code-{ref}"
+    if (code / "api").is_dir():
+        return code / "api"
+    repo = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(repo), "archive", ref, "api", "schema"], capture_output=True)
+    if archive.returncode != 0:
+        print(f"no baseline: git archive {ref} failed", file=sys.stderr)
+        return None
+    code.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive.stdout, check=True)
+    return code / "api"
+
+
 def frictionless_cmd() -> list[str]:
     exe = Path(sys.executable).with_name("frictionless")
     return [str(exe) if exe.exists() else shutil.which("frictionless") or "frictionless"]
@@ -177,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-frictionless", action="store_true", help="skip the frictionless runs")
     parser.add_argument("--no-warm", action="store_true", help="do not read the files once before timing")
     parser.add_argument("--no-write-alone", action="store_true", help="skip the write-only build")
+    parser.add_argument("--baseline-ref", default="b0d8414", help="git ref of the build before Parquet")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the build before Parquet")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="builds (alternated with the baseline); best kept"
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -190,13 +216,39 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"read every event file once to warm the page cache ({warm:.1f} s, untimed)", file=sys.stderr
             )
-        print(f"building {n:,} events ...", file=sys.stderr, flush=True)
-        build = measure([sys.executable, "-c", BUILD_CHILD, str(root / "dataset"), str(out)], env)
-        if build.returncode != 0:
-            print(f"build of {n} events failed", file=sys.stderr)
-            return 1
+        base_code = None if args.no_baseline else baseline_code(args.workdir, args.baseline_ref)
+        builds: list[Run] = []
+        befores: list[Run] = []
+        for _ in range(args.repeat):  # alternated, so that both see the same load of the machine
+            print(f"building {n:,} events ...", file=sys.stderr, flush=True)
+            shutil.rmtree(out, ignore_errors=True)
+            builds.append(measure([sys.executable, "-c", BUILD_CHILD, str(root / "dataset"), str(out)], env))
+            if builds[-1].returncode != 0:
+                print(f"build of {n} events failed", file=sys.stderr)
+                return 1
+            if base_code is not None:
+                print(f"building {n:,} events with the code of {args.baseline_ref} ...", file=sys.stderr)
+                befores.append(
+                    measure(
+                        [sys.executable, "-c", BUILD_CHILD, str(root / "dataset"), str(out / "before")],
+                        {**env, "PYTHONPATH": str(base_code)},
+                    )
+                )
+                if befores[-1].returncode != 0:
+                    print(f"baseline build of {n} events failed", file=sys.stderr)
+                    return 1
+                shutil.rmtree(out / "before", ignore_errors=True)
+        build = min(builds, key=lambda r: r.seconds)
+        build.cpu = min(r.cpu for r in builds)
+        build.main_peak_mib = max(r.main_peak_mib for r in builds)  # memory: the worst run
+        build.tree_peak_mib = max(r.tree_peak_mib for r in builds)
+        before = Run(float("nan"), float("nan"), float("nan"), 0, "")
+        if befores:
+            before = min(befores, key=lambda r: r.seconds)
+            before.cpu = min(r.cpu for r in befores)
+            before.tree_peak_mib = max(r.tree_peak_mib for r in befores)
         validate_s, write_s, target = build.stdout.split()[-3:]
-        size_mib = sum(p.stat().st_size for p in Path(target).iterdir()) / 2**20
+        size_mib = sum(p.stat().st_size for p in Path(target).rglob("*") if p.is_file()) / 2**20
         if args.no_write_alone:
             alone = Run(float("nan"), float("nan"), float("nan"), 0, "")
         else:
@@ -214,19 +266,22 @@ def main(argv: list[str] | None = None) -> int:
             fl = measure([*frictionless_cmd(), "validate", "--json", str(Path(target) / "datapackage.json")])
             valid = fl.returncode == 0 and '"valid": true' in fl.stdout
         shutil.rmtree(out / "alone", ignore_errors=True)
-        rows.append((n, build, float(validate_s), float(write_s), size_mib, fl, valid, alone))
+        rows.append((n, build, float(validate_s), float(write_s), size_mib, fl, valid, alone, before))
     print()
     print(
         f"{'events':>10} | {'build s':>7} {'1 pass':>8} {'finish':>6} | {'peak MiB main':>13} {'tree':>6} | "
         f"{'write alone s':>13} {'MiB main':>8} {'tree':>6} | {'package MiB':>11} | "
-        f"{'frictionless s':>14} {'MiB main':>8} {'valid':>5} | {'build/frictionless':>18}"
+        f"{'frictionless s':>14} {'MiB main':>8} {'valid':>5} | {'build/frictionless':>18} | "
+        f"{'before s':>8} {'MiB tree':>8} {'build/before':>12} {'CPU s':>6} {'before':>6} {'CPU ratio':>9}"
     )
-    for n, build, validate_s, write_s, size_mib, fl, valid, alone in rows:
+    for n, build, validate_s, write_s, size_mib, fl, valid, alone, before in rows:
         print(
             f"{n:>10,} | {build.seconds:>7.1f} {validate_s:>8.1f} {write_s:>6.1f} | {build.main_peak_mib:>13.0f} "
             f"{build.tree_peak_mib:>6.0f} | {alone.seconds:>13.1f} {alone.main_peak_mib:>8.0f} "
             f"{alone.tree_peak_mib:>6.0f} | {size_mib:>11.0f} | {fl.seconds:>14.1f} {fl.main_peak_mib:>8.0f} "
-            f"{'yes' if valid else '-' if args.no_frictionless else 'NO':>5} | {build.seconds / fl.seconds:>17.2f}x"
+            f"{'yes' if valid else '-' if args.no_frictionless else 'NO':>5} | {build.seconds / fl.seconds:>17.2f}x | "
+            f"{before.seconds:>8.1f} {before.tree_peak_mib:>8.0f} {build.seconds / before.seconds:>11.2f}x "
+            f"{build.cpu:>6.1f} {before.cpu:>6.1f} {build.cpu / before.cpu:>8.2f}x"
         )
     return 0
 

@@ -54,6 +54,13 @@ EXPECTED_FILES = {
     "place.schema.json",
     "CITATION.cff",
     "SHA256SUMS",
+    "events.parquet",
+    "event_sources.parquet",
+    "event_actors.parquet",
+    "actors.parquet",
+    "places.parquet",
+    "events.geoparquet",
+    "parquet",  # parquet/year=YYYY/part-0.parquet
 }
 
 
@@ -70,7 +77,11 @@ def frictionless_validate(descriptor: Path) -> subprocess.CompletedProcess[str]:
 
 
 def file_bytes(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 def dataset_events(dataset: Path) -> list[dict[str, Any]]:
@@ -109,10 +120,14 @@ def test_descriptor_metadata_and_hashes(built: Path, synthetic: Path) -> None:
         data = (built / res["path"]).read_bytes()
         assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
         assert res["bytes"] == len(data)
+    years = {
+        f"parquet/year={e['date_start'][:4]}/part-0.parquet" for e in dataset_events(synthetic / "dataset")
+    }
+    every = (EXPECTED_FILES - {"parquet"}) | years
     names = {res["path"] for res in [*desc["resources"], *desc["files"]]}
-    assert names == EXPECTED_FILES - {"datapackage.json", "SHA256SUMS"}
+    assert names == every - {"datapackage.json", "SHA256SUMS"}
     sums = dict(reversed(line.split("  ")) for line in (built / "SHA256SUMS").read_text().splitlines())
-    assert set(sums) == EXPECTED_FILES - {"SHA256SUMS"}
+    assert set(sums) == every - {"SHA256SUMS"}
     for name, digest in sums.items():
         assert hashlib.sha256((built / name).read_bytes()).hexdigest() == digest
     evs = dataset_events(synthetic / "dataset")
@@ -190,7 +205,11 @@ def test_read_package_verifies_and_reads_zip_and_dir(built: Path, tmp_path: Path
     info = read_package(built)
     assert info.version == "0.1.0"
     assert info.sha256 == hashlib.sha256((built / "datapackage.json").read_bytes()).hexdigest()
-    assert {f.name for f in info.files} == EXPECTED_FILES - {"SHA256SUMS"}
+    names = {f.name for f in info.files}
+    assert {n for n in names if not n.startswith("parquet/")} == EXPECTED_FILES - {"SHA256SUMS", "parquet"}
+    assert {n for n in names if n.startswith("parquet/")} == {
+        p.relative_to(built).as_posix() for p in (built / "parquet").rglob("*.parquet")
+    }
     zipped = write_zip(built, tmp_path / f"{built.name}.zip")
     assert read_package(zipped).sha256 == info.sha256
 

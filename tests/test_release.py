@@ -162,8 +162,8 @@ def test_first_release_then_minor_patch_and_refusals(repo: Path, capsys: pytest.
     # A build after the release reproduces the released package byte for byte.
     rebuilt = build_package(repo / "dataset", repo / "again", progress=False)
     released = repo / "dist" / "openstrikes-synthetic-0.2.0"
-    assert {p.name: p.read_bytes() for p in rebuilt.iterdir()} == {
-        p.name: p.read_bytes() for p in released.iterdir()
+    assert {p.relative_to(rebuilt): p.read_bytes() for p in rebuilt.rglob("*") if p.is_file()} == {
+        p.relative_to(released): p.read_bytes() for p in released.rglob("*") if p.is_file()
     }
 
 
@@ -206,10 +206,11 @@ def test_zip_is_deterministic_with_fixed_times(repo: Path, tmp_path: Path) -> No
     assert a.read_bytes() == b.read_bytes()
     with zipfile.ZipFile(a) as zf:
         infos = zf.infolist()
-        assert [i.filename for i in infos] == sorted(f"{package.name}/{p.name}" for p in package.iterdir())
+        files = sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file())
+        assert [i.filename for i in infos] == [f"{package.name}/{f}" for f in files]
         assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
         for info in infos:
-            assert zf.read(info) == (package / Path(info.filename).name).read_bytes()
+            assert zf.read(info) == (package / info.filename.split("/", 1)[1]).read_bytes()
 
 
 def test_changelog_section_is_written_from_the_diff(repo: Path) -> None:

@@ -7,7 +7,7 @@ import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from pathlib import Path, PurePath
+from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Literal, TypeVar, Unpack
 from urllib.parse import quote
 
@@ -52,6 +52,15 @@ ITER_PAGE_SIZE = 1000
 """Page size `events.iter()` asks for (the API's maximum): fewer round trips."""
 
 ResourceName = Literal["zip", "package"] | str
+
+
+def _safe_name(name: str) -> str:
+    """A file name of a package, possibly in a folder (`parquet/year=2024/part-0.parquet`),
+    that stays inside the destination."""
+    parts = PurePosixPath(name).parts
+    if not parts or name.startswith("/") or "\\" in name or any(p in ("..", ".") for p in parts):
+        raise IntegrityError(f"{name!r} is not a file name of a release")
+    return name
 
 
 P = TypeVar("P")
@@ -370,7 +379,7 @@ class Client:
         dest = Path(dest)
         if resource == "package":
             return self._download_package(release, dest, verify=verify, progress=progress)
-        name = f"{release.name}-{release.version}.zip" if resource == "zip" else resource
+        name = f"{release.name}-{release.version}.zip" if resource == "zip" else _safe_name(resource)
         try:
             entry = release.file(name)
         except KeyError as exc:
@@ -438,7 +447,7 @@ class Client:
             fetch_file(
                 self._transport,
                 entry.url,
-                folder / entry.name,
+                folder / _safe_name(entry.name),
                 sha256=expected,
                 size=entry.bytes,
                 progress=progress,

@@ -16,6 +16,7 @@ from typing import IO, Any, Unpack
 
 from ._aggregate import aggregate
 from ._arguments import check_filter_values, check_group_by, check_query
+from ._columnar import parquet_name, read_table
 from ._errors import IntegrityError, NotFound, OpenStrikesError
 from ._filters import (
     GEO_FILTERS,
@@ -443,6 +444,28 @@ class LocalRelease:
                     expected=expected,
                     actual=actual,
                 )
+
+    def to_arrow(self, table: str = "events") -> Any:
+        """A table of the release as a pyarrow.Table, from its Parquet file, verified against
+        datapackage.json: "events" (default), "event_sources", "event_actors", "actors", "places"
+        or "events_geo" (events.geoparquet). Needs pyarrow (not a dependency of the client); a
+        release built before the Parquet files raises NotFound."""
+        name = parquet_name(table)
+        if not self._files.exists(name):
+            raise NotFound(
+                404, f"{self.path}: release {self.version} has no {name} (it predates the Parquet files)"
+            )
+        self.verify((name,))
+        with self._files.open(name) as fh:
+            return read_table(fh)
+
+    def to_pandas(self, table: str = "events") -> Any:
+        """`to_arrow(table)` as a pandas DataFrame (enums as categoricals, dates as dates).
+        Needs pyarrow and pandas."""
+        try:
+            return self.to_arrow(table).to_pandas()
+        except ImportError:
+            raise OpenStrikesError("to_pandas() needs pandas: pip install pandas") from None
 
     def _actors(self) -> dict[str, Actor]:
         if self._actor_cache is None:

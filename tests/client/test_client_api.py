@@ -108,7 +108,7 @@ def test_releases_list_the_package_files_with_their_hashes(api_client: Client, b
     releases = api_client.releases()
     release = releases.get()
     assert release.version == releases.latest
-    on_disk = {p.name: p for p in built.package.iterdir()}
+    on_disk = {p.relative_to(built.package).as_posix(): p for p in built.package.rglob("*") if p.is_file()}
     listed = {f.name: f for f in release.files}
     for name, path in on_disk.items():
         assert name in listed, name

@@ -13,6 +13,9 @@ from openstrikes.package.placement import fsync_dir
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+STORED = (".parquet", ".geoparquet")
+
+
 def write_zip(package_dir: Path, target: Path) -> Path:
     """Zip a package directory deterministically (sorted names, fixed times and modes), atomically."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp-zip", dir=target.parent)
@@ -21,9 +24,13 @@ def write_zip(package_dir: Path, target: Path) -> Path:
     tmp = Path(tmp_name)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            for file in sorted(p for p in package_dir.iterdir() if p.is_file()):
-                info = zipfile.ZipInfo(f"{package_dir.name}/{file.name}", date_time=ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
+            files = sorted(
+                (p.relative_to(package_dir).as_posix(), p) for p in package_dir.rglob("*") if p.is_file()
+            )
+            for rel, file in files:
+                info = zipfile.ZipInfo(f"{package_dir.name}/{rel}", date_time=ZIP_TIME)
+                # Parquet is compressed already: stored as is, readable in place
+                info.compress_type = zipfile.ZIP_STORED if file.suffix in STORED else zipfile.ZIP_DEFLATED
                 info.external_attr = 0o100644 << 16
                 info.create_system = 3
                 with file.open("rb") as src, zf.open(info, "w", force_zip64=True) as dst:

@@ -38,6 +38,7 @@ from openstrikes.package.metadata import (
     load_metadata,
     package_dirname,
 )
+from openstrikes.package.parquet_out import write_parquet_table
 from openstrikes.package.placement import build_lock, fsync_dir, place
 from openstrikes.package.reader import Source
 from openstrikes.package.render import CsvOut, chunks, render_events, sorted_event_files, write_bytes
@@ -168,12 +169,16 @@ def _build(
             infos, max_modified, count, withdrawn = writer.close()
             infos["events_flat"] = write_flat_csv(tmp / "events.ndjson", tmp / "events_flat.csv", actors)
             actor_csv = CsvOut(tmp / "actors.csv", actor_header())
-            actor_csv.rows([flatten_actor(a) for a in actors])
+            actor_rows = [flatten_actor(a) for a in actors]
+            actor_csv.rows(actor_rows)
             infos["actors"] = actor_csv.close()
             places = _places(dataset)
             place_csv = CsvOut(tmp / "places.csv", place_header())
-            place_csv.rows([flatten_place(p) for p in places])
+            place_rows = [flatten_place(p) for p in places]
+            place_csv.rows(place_rows)
             infos["places"] = place_csv.close()
+            infos.update(write_parquet_table(tmp, "actors", actor_rows))
+            infos.update(write_parquet_table(tmp, "places", place_rows))
             infos["place-schema"] = write_bytes(
                 tmp / PLACE_SCHEMA_FILE, schema_path(PLACE_SCHEMA_FILE).read_bytes()
             )

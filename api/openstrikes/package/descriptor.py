@@ -7,6 +7,7 @@ from typing import Any
 
 from openstrikes.package.flat_file import flat_schema
 from openstrikes.package.metadata import CC_BY, DATAPACKAGE_PROFILE, FileInfo
+from openstrikes.package.parquet_resources import parquet_files, year_partition_files
 from openstrikes.package.table_schema import (
     actors_schema,
     changes_schema,
@@ -184,7 +185,9 @@ def package_descriptor(
             "mediatype": "application/x-ndjson",
             "hash": f"sha256:{info.sha256}",
             "bytes": info.bytes,
-        }
+        },
+        *parquet_files(infos),
+        *year_partition_files(infos),
     ]
     return desc
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from openstrikes.package.flatten import child_header, event_header
 from openstrikes.package.metadata import FileInfo
+from openstrikes.package.parquet_out import EventsParquet, ParquetOut
+from openstrikes.package.parquet_tables import PER_EVENT, parquet_table, stored_schema
 from openstrikes.package.render import Chunk, HashingFile, csv_text
 from openstrikes.package.table_schema import CHANGES_COLUMNS, tables
 
@@ -28,6 +30,12 @@ class EventWriter:
         self.as_geojson = HashingFile(tmp / "events.geojson")
         self.as_json.write(b"[")
         self.as_geojson.write(b'{"type":"FeatureCollection","features":[')
+        self.parquet = {
+            key: ParquetOut(tmp / parquet_table(key).path, stored_schema(key))
+            for key in PER_EVENT
+            if key != "events"
+        }
+        self.events_parquet = EventsParquet(tmp)  # events.parquet, .geoparquet, parquet/year=*
         self.best: tuple[str, str] | None = None
         self.count = self.withdrawn = 0
 
@@ -38,6 +46,8 @@ class EventWriter:
         self.as_geojson.write(lead + chunk.geo_items)
         for key, data in chunk.parts.items():
             self.outs[key].write(data)
+        for key, batch in chunk.batches.items():
+            (self.events_parquet if key == "events" else self.parquet[key]).add(batch)
         if chunk.max_modified is not None and (self.best is None or chunk.max_modified[0] > self.best[0]):
             self.best = chunk.max_modified
         self.count += chunk.count
@@ -47,6 +57,8 @@ class EventWriter:
         """Close the files unfinished (they are about to be removed or rewritten)."""
         for out in (*self.outs.values(), self.as_json, self.as_geojson):
             out.fh.close()
+        for pout in (*self.parquet.values(), self.events_parquet):
+            pout.discard()
 
     def close(self) -> tuple[dict[str, FileInfo], str | None, int, int]:
         """Finish the files; their infos, the latest `modified`, the number of events and of
@@ -56,4 +68,7 @@ class EventWriter:
         infos = {name: out.close() for name, out in self.outs.items()}
         infos["events-json"] = self.as_json.close()
         infos["events-geojson"] = self.as_geojson.close()
+        for key, pout in self.parquet.items():
+            infos[parquet_table(key).resource] = pout.close()
+        infos.update(self.events_parquet.close())
         return infos, self.best[1] if self.best else None, self.count, self.withdrawn

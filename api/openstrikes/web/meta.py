@@ -40,6 +40,8 @@ MEDIA = {
     ".geojson": "application/geo+json",
     ".cff": "text/plain",
     ".zip": "application/zip",
+    ".parquet": "application/vnd.apache.parquet",
+    ".geoparquet": "application/vnd.apache.parquet",
 }
 
 
@@ -69,7 +71,7 @@ class Releases(MethodView):
         return json_response({"items": [release_json(r) for r in reg.ordered()], "latest": reg.latest})
 
 
-@files_blp.route("/files/<string:name>")
+@files_blp.route("/files/<path:name>")
 class ReleaseFileView(MethodView):
     @files_blp.doc(
         responses={
@@ -104,7 +106,7 @@ class ReleaseFileView(MethodView):
         resp = send_file(entry.path, mimetype=mimetype, etag=entry.sha256, conditional=True, max_age=None)
         resp.headers["X-Checksum-SHA256"] = entry.sha256
         resp.headers["Accept-Ranges"] = "bytes"
-        resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        resp.headers["Content-Disposition"] = f'attachment; filename="{name.rsplit("/", 1)[-1]}"'
         return resp
 
 

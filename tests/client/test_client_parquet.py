@@ -1,0 +1,84 @@
+"""The client and the Parquet files: download() fetches them (partitions in their folders),
+open_release() offers to_arrow()/to_pandas() when pyarrow is installed, not as a dependency."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from client_fakes import Built
+from openstrikes_client import Client, IntegrityError, NotFound, OpenStrikesError, open_release
+
+
+def test_download_fetches_parquet_files_and_partitions(
+    api_client: Client, built: Built, tmp_path: Path
+) -> None:
+    path = api_client.download(tmp_path, "events.parquet")
+    assert path.read_bytes() == (built.package / "events.parquet").read_bytes()
+    year = min(e["date_start"][:4] for e in built.events.values())
+    name = f"parquet/year={year}/part-0.parquet"
+    part = api_client.download(tmp_path, name)
+    assert part == tmp_path / name and part.read_bytes() == (built.package / name).read_bytes()
+    folder = api_client.download(tmp_path / "pkg", "package")
+    for p in built.package.rglob("*parquet"):
+        if p.is_file():
+            rel = p.relative_to(built.package)
+            assert (
+                hashlib.sha256((folder / rel).read_bytes()).digest()
+                == hashlib.sha256(p.read_bytes()).digest()
+            )
+    with open_release(folder) as release:
+        assert release.to_arrow().num_rows == len(built.events)
+
+
+def test_download_refuses_a_name_outside_the_destination(api_client: Client, tmp_path: Path) -> None:
+    with pytest.raises(IntegrityError):
+        api_client.download(tmp_path, "../events.parquet")
+
+
+@pytest.mark.parametrize("where", ["package", "zip"])
+def test_to_arrow_and_to_pandas(built: Built, where: str) -> None:
+    with open_release(built.package if where == "package" else built.zip) as release:
+        table = release.to_arrow()
+        assert table.column("id").to_pylist() == sorted(built.events)
+        frame = release.to_pandas("event_sources")
+        assert set(frame["event_id"]) == set(built.events)
+        geo = release.to_arrow("events_geo")
+        assert json.loads(geo.schema.metadata[b"geo"])["primary_column"] == "geometry"
+        with pytest.raises(ValueError, match="unknown table"):
+            release.to_arrow("nope")
+
+
+def test_to_arrow_verifies_the_file(built: Built, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(built.package, copy)
+    data = bytearray((copy / "events.parquet").read_bytes())
+    data[100] ^= 1
+    (copy / "events.parquet").write_bytes(bytes(data))
+    with open_release(copy) as release, pytest.raises(IntegrityError):
+        release.to_arrow()
+
+
+def test_a_release_without_parquet_files(built: Built, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "old"
+    shutil.copytree(built.package, copy)
+    (copy / "events.parquet").unlink()
+    with open_release(copy) as release, pytest.raises(NotFound, match="predates the Parquet files"):
+        release.to_arrow()
+
+
+def test_without_pyarrow_the_error_says_what_to_install(
+    built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("pyarrow", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, name, None)  # `import` then raises ImportError
+    with open_release(built.package) as release, pytest.raises(OpenStrikesError, match="pip install pyarrow"):
+        release.to_arrow()
