@@ -9,7 +9,7 @@ events of a package directory back from its three CSV files.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -321,20 +321,28 @@ def _reader(path: Path) -> Iterator[dict[str, str]]:
 
 def read_events(package_dir: Path) -> Iterator[dict[str, Any]]:
     """Stream the events of a built package back from events.csv and its child tables."""
-    child_iters = {t: _reader(package_dir / f"{t}.csv") for t in tables().children}
-    pending: dict[str, dict[str, str] | None] = {t: next(it, None) for t, it in child_iters.items()}
-    for cells in _reader(package_dir / "events.csv"):
+    children = {t: _reader(package_dir / f"{t}.csv") for t in tables().children}
+    return join_events(_reader(package_dir / "events.csv"), children)
+
+
+def join_events(
+    events: Iterable[dict[str, Any]], children: dict[str, Iterator[dict[str, Any]]]
+) -> Iterator[dict[str, Any]]:
+    """Events from their flat rows and their child tables' rows, all in event-id order (one
+    merge pass; the CSV and the Parquet readers share it)."""
+    pending = {t: next(it, None) for t, it in children.items()}
+    for cells in events:
         event_id = cells["id"]
-        children: dict[str, list[dict[str, str]]] = {}
-        for table, it in child_iters.items():
+        rows_of: dict[str, list[dict[str, Any]]] = {}
+        for table, it in children.items():
             rows = []
             row = pending[table]
             while row is not None and row["event_id"] == event_id:
                 rows.append(row)
                 row = next(it, None)
             pending[table] = row
-            children[table] = rows
-        yield unflatten_event(cells, children)
+            rows_of[table] = rows
+        yield unflatten_event(cells, rows_of)
 
 
 def read_actors(package_dir: Path) -> Iterator[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pyarrow.parquet as pq
 
-from openstrikes.package.flatten import unflatten_event
+from openstrikes.package.flatten import join_events
 from openstrikes.package.parquet_tables import PER_EVENT, parquet_table
 
 
@@ -45,16 +45,4 @@ def read_parquet_events(package_dir: Path) -> Iterator[dict[str, Any]]:
     """Stream the events of a built package back from events.parquet and its child tables."""
     children = [key for key in PER_EVENT if key != "events"]
     iters = {t: _rows(package_dir / parquet_table(t).path) for t in children}
-    pending: dict[str, dict[str, str] | None] = {t: next(it, None) for t, it in iters.items()}
-    for cells in _rows(package_dir / parquet_table("events").path):
-        event_id = cells["id"]
-        kids: dict[str, list[dict[str, str]]] = {}
-        for table, it in iters.items():
-            rows = []
-            row = pending[table]
-            while row is not None and row["event_id"] == event_id:
-                rows.append(row)
-                row = next(it, None)
-            pending[table] = row
-            kids[table] = rows
-        yield unflatten_event(cells, kids)
+    return join_events(_rows(package_dir / parquet_table("events").path), iters)
