@@ -132,9 +132,9 @@ def _run_production(app: Any, releases: Path, sock: socket.socket, args: argpars
 
 
 def _run_dev(app: Any, sock: socket.socket, args: argparse.Namespace) -> int:
-    from werkzeug.serving import make_server
+    from openstrikes.web.development import dev_server
 
-    server = make_server(args.host, args.port, app, threaded=True, fd=sock.fileno())
+    server = dev_server(args.host, args.port, app, sock)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as Ctrl-C does: clean up
     _announce(app, _url(args.host, args.port), "development server - Ctrl-C stops")
     try:

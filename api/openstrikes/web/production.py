@@ -11,19 +11,19 @@ release that fails verification is refused while the old workers keep serving.
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
 import socket
 import ssl
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any
 
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from openstrikes.web.raw_errors import raw_error
 
 log = logging.getLogger("openstrikes.serve")
 
@@ -54,24 +54,8 @@ class TimedThreadWorker(ThreadWorker):  # type: ignore[misc]
             self.log.exception("Error handling request")
         else:
             self.log.warning("Invalid request from %s: %s", (addr or ("",))[0], exc)
-        body = json.dumps(
-            {
-                "error": {
-                    "status": status,
-                    "code": code,
-                    "message": message,
-                    "parameter": None,
-                    "details": None,
-                }
-            }
-        ).encode()
-        head = (
-            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            "Cache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\n\r\n"
-        )
         try:
-            util.write_nonblock(client, head.encode("latin-1") + body)
+            util.write_nonblock(client, raw_error(status, message, code=code))
         except Exception:
             self.log.debug("Failed to send error message.")
 
