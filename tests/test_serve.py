@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest_api import EXE, Release, build_release, children_of, start_server, stop_server
+from conftest_api import EXE, Release, build_release, children_of, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -185,3 +185,79 @@ def test_the_servers_own_errors_have_the_json_error_shape(
             assert json.loads(body)["error"]["status"] == status
     finally:
         stop_server(proc)
+
+
+def _gunicorn(releases: Path, env: dict[str, str], extra: list[str]) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn run by hand, as the README shows; once /v1/health answers."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(Path(EXE).with_name("gunicorn")),
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            *extra,
+            "openstrikes.web:create_app()",
+        ],
+        env=dict(env, OPENSTRIKES_RELEASES=str(releases)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+        try:
+            if requests.get(url + "/v1/health", timeout=2).ok:
+                return proc, url
+        except requests.RequestException:
+            time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("gunicorn did not answer within 120 s")
+
+
+def _releases_after_hup(proc: subprocess.Popen[bytes], url: str, want: list[str]) -> list[str]:
+    os.kill(proc.pid, signal.SIGHUP)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        got = requests.get(url + "/v1/health", timeout=10).json()["releases"]
+        if got == want:
+            break
+        time.sleep(0.2)
+    return list(got)
+
+
+@pytest.mark.parametrize("settings", [True, False])
+def test_gunicorn_by_hand_reloads_a_new_release_on_hup(
+    rel: Release, env: dict[str, str], tmp_path: Path, settings: bool
+) -> None:
+    """With the settings module (preloaded, reloaded on HUP by its hook), or plain gunicorn
+    without --preload (each new worker loads the application); the README's two commands."""
+    releases = tmp_path / "releases"
+    shutil.copytree(rel.root, releases)
+    args = ["-c", "python:openstrikes.web.gunicorn_conf"] if settings else ["-k", "gthread"]
+    proc, url = _gunicorn(releases, env, args)
+    try:
+        if settings:  # its worker class answers gunicorn's own errors in the JSON shape
+            answer = _raw(int(url.rsplit(":", 1)[1]), b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n")
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 414 ") and b"Content-Type: application/json" in head, head
+            assert json.loads(body)["error"]["code"] == "uri_too_long"
+        newer = build_release(tmp_path / "newer", 45, seed=22, version="0.2.0")
+        shutil.copytree(newer.package, releases / newer.package.name)
+        assert _releases_after_hup(proc, url, ["0.2.0", "0.1.0"]) == ["0.2.0", "0.1.0"]
+        old = requests.get(url + "/v1/releases/0.1.0/files/events.csv", timeout=10)
+        assert old.status_code == 200 and old.content == (rel.package / "events.csv").read_bytes()
+        if settings:  # a release that fails verification is refused; the served ones stay served
+            bad = releases / "broken-9.9.9"
+            shutil.copytree(newer.package, bad)
+            (bad / "events.csv").write_bytes(b"altered")
+            os.kill(proc.pid, signal.SIGHUP)
+            time.sleep(3)
+            assert requests.get(url + "/v1/health", timeout=10).json()["releases"] == ["0.2.0", "0.1.0"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert not settings or (b"reload refused" in err and b"events.csv" in err)
