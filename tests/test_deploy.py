@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -211,5 +212,18 @@ def test_the_proxys_own_errors_have_the_json_error_shape(deployment: Deployment)
         headers={"Content-Type": "application/json"},
         timeout=30,
     )
-    for resp, status in ((long, 414), (big, 413)):
-        assert resp.status_code == status and resp.json()["error"]["status"] == status
+    many = requests.get(
+        deployment.url + "/v1/health", headers={f"X-{i}": "x" * 7000 for i in range(8)}, timeout=10
+    )
+    for resp, status in ((long, 414), (big, 413), (many, 431)):
+        assert resp.status_code == status and resp.json()["error"]["status"] == status, resp.text[:300]
+        assert resp.headers["Content-Type"] == "application/json"
+    host, port = deployment.url.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"GET /v1/health HTTP/x.y\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"Content-Type: application/json" in head, head
+    assert json.loads(body)["error"]["status"] == 400
