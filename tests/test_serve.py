@@ -53,10 +53,12 @@ def _stall(port: int) -> socket.socket:
     return sock
 
 
+@pytest.mark.parametrize("mode", ["production", "dev"])
 def test_stalled_clients_lose_their_connection_and_do_not_stall_health(
-    rel: Release, env: dict[str, str]
+    rel: Release, env: dict[str, str], mode: str
 ) -> None:
-    args = ["--releases", str(rel.root), "--workers", "1", "--threads", "2", "--client-timeout", "1"]
+    flags = ["--workers", "1", "--threads", "2"] if mode == "production" else ["--dev"]
+    args = ["--releases", str(rel.root), *flags, "--client-timeout", "1"]
     proc, url = start_server(args, env)
     port = int(url.rsplit(":", 1)[1])
     stalled = [_stall(port) for _ in range(6)]  # three times the threads

@@ -93,7 +93,9 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds a client may pause while sending its request before it is dropped (default: 10)",
     )
     p.add_argument(
-        "--dev", action="store_true", help="werkzeug's development server instead (one process, no timeouts)"
+        "--dev",
+        action="store_true",
+        help="werkzeug's development server instead (one process, a thread per connection)",
     )
     p.set_defaults(handler="openstrikes.cli.serve:cmd_serve")
     return parser

@@ -2,7 +2,8 @@
 
 By default a production server (gunicorn, run in this process: worker processes with threads,
 keep-alive, timeouts, graceful shutdown on SIGTERM, `kill -HUP` to serve newly added releases);
-`--dev` runs werkzeug's development server instead (one process, no timeouts).
+`--dev` runs werkzeug's development server instead (one process, a thread per connection, the
+same client read timeout).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def _run_production(app: Any, releases: Path, sock: socket.socket, args: argpars
 def _run_dev(app: Any, sock: socket.socket, args: argparse.Namespace) -> int:
     from openstrikes.web.development import dev_server
 
-    server = dev_server(args.host, args.port, app, sock)
+    server = dev_server(args.host, args.port, app, sock, args.client_timeout)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as Ctrl-C does: clean up
     _announce(app, _url(args.host, args.port), "development server - Ctrl-C stops")
     try:

@@ -1,6 +1,7 @@
-"""The development server of `openstrikes serve --dev`: werkzeug's, one process, no timeouts,
-with its own error answers (414, 431, 400, 505: before the application runs) in the API's JSON
-error shape like everything else."""
+"""The development server of `openstrikes serve --dev`: werkzeug's, one process, a thread per
+connection, with the same read timeout as production (a client that stops sending loses its
+connection instead of keeping it forever) and its own error answers (414, 431, 400, 505: before
+the application runs) in the API's JSON error shape like everything else."""
 
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ class JsonErrorRequestHandler(WSGIRequestHandler):
             self.wfile.write(raw_error(code, text, body=getattr(self, "command", None) != "HEAD"))
 
 
-def dev_server(host: str, port: int, app: Any, sock: socket.socket) -> BaseWSGIServer:
-    """A threaded werkzeug server of `app` on the already listening `sock`."""
-    return make_server(
-        host, port, app, threaded=True, request_handler=JsonErrorRequestHandler, fd=sock.fileno()
-    )
+def dev_server(host: str, port: int, app: Any, sock: socket.socket, client_timeout: float) -> BaseWSGIServer:
+    """A threaded werkzeug server of `app` on the already listening `sock`; reads from a client
+    time out after `client_timeout` seconds."""
+    handler = type("TimedJsonErrorRequestHandler", (JsonErrorRequestHandler,), {"timeout": client_timeout})
+    return make_server(host, port, app, threaded=True, request_handler=handler, fd=sock.fileno())
