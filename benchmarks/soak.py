@@ -2,14 +2,17 @@
 `openstrikes serve` replicas) under saturation for a long time, with a random query mix.
 
 Prints the requests made, the errors (anything but the expected answer: must be 0), throughput and
-latency, and each replica's resident memory (master and workers) after the warm-up and at the end
-(must stay flat: within 10 %), split into anonymous memory (heaps, caches: where a leak shows) and
-file-backed memory (each SQLite connection maps the index file: that part grows as more threads
-touch more pages, up to connections x index size, and is the kernel's shared page cache). The per-client rate limit of the configuration is raised for the
-run (one load generator on 127.0.0.1 would be limited to 20 requests a second); everything else
-is the file operators install.
+latency, and each replica's resident memory (master and workers), split into anonymous memory
+(heaps and SQLite's page caches: where a leak shows) and file-backed memory (libraries, files
+read). The start figure is taken after a warm-up under the same load (--warmup, stated in the
+output): each SQLite connection's page cache is bounded (index.store.PAGE_CACHE_KIB) and fills
+once as its thread touches pages; after that, memory must stay flat (within 10 % of the start).
+Memory is also printed each minute, so that a fill that has not ended shows as a slope. The
+per-client rate limit of the configuration is raised for the run (one load generator on
+127.0.0.1 would be limited to 20 requests a second); everything else is the file operators install.
 
-    python benchmarks/soak.py [--minutes 10] [--events 20000] [--connections 32]
+    python benchmarks/soak.py [--minutes 10] [--events 20000] [--connections 32] [--warmup 60]
+                              [--workdir DIR]   # keeps the built release for the next run
 
 Not a test: it takes minutes and measures; nothing here asserts a time.
 """
@@ -113,23 +116,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--warmup", type=float, default=20.0, help="seconds of load before the first RSS reading")
+    ap.add_argument("--warmup", type=float, default=60.0, help="seconds of load before the first RSS reading")
+    ap.add_argument("--workdir", type=Path, help="keep the dataset and release here (reused if built)")
     args = ap.parse_args(argv)
 
-    work = Path(tempfile.mkdtemp(prefix="openstrikes-soak-"))
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="openstrikes-soak-"))
+    run = Path(tempfile.mkdtemp(prefix="openstrikes-soak-run-"))  # index cache, nginx: never reused
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        dataset = write_dataset(work / "repo", args.events, seed=7)
-        releases = work / "releases"
-        subprocess.run(
-            [EXE, "build", "--out", str(releases)],
-            env=dict(os.environ, OPENSTRIKES_ROOT=str(work / "repo")),
-            cwd=work / "repo",
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        releases = work / f"n{args.events}" / "releases"
+        dataset = work / f"n{args.events}" / "repo" / "dataset"
+        if not any(releases.glob("*/datapackage.json")):
+            shutil.rmtree(work / f"n{args.events}", ignore_errors=True)
+            write_dataset(dataset.parent, args.events, seed=7)
+            subprocess.run(
+                [EXE, "build", "--out", str(releases)],
+                env=dict(os.environ, OPENSTRIKES_ROOT=str(dataset.parent)),
+                cwd=dataset.parent,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
         ids = sorted(p.stem for p in (dataset / "events").rglob("*.json"))
-        env = dict(os.environ, OPENSTRIKES_CACHE=str(work / "index"))
+        env = dict(os.environ, OPENSTRIKES_CACHE=str(run / "index"))
         ports = [free_port(), free_port()]
         replicas = []
         for port in ports:
@@ -139,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             replicas.append(proc)
             wait_ok(f"http://127.0.0.1:{port}/v1/health", proc)
         listen = free_port()
-        conf = nginx_conf(work, listen, ports, rate_per_second=1_000_000)
-        nginx = subprocess.Popen(nginx_command(work, conf), stdout=subprocess.DEVNULL)
+        conf = nginx_conf(run, listen, ports, rate_per_second=1_000_000)
+        nginx = subprocess.Popen(nginx_command(run, conf), stdout=subprocess.DEVNULL)
         procs.append(nginx)
         url = f"http://127.0.0.1:{listen}"
         wait_ok(url + "/v1/health", nginx)
@@ -184,7 +192,19 @@ def main(argv: list[str] | None = None) -> int:
             latencies.clear()
         rss_start = [rss_kib(p.pid) for p in replicas]
         started = time.monotonic()
-        time.sleep(args.minutes * 60)
+        print(
+            f"soak: {args.minutes:g} min, {args.events} events, {args.connections} connections, "
+            f"2 replicas behind nginx; start figures taken after a {args.warmup:g} s warm-up under the same load",
+            flush=True,
+        )
+        print(f"  0 min  RSS {_mib(rss_start)}", flush=True)
+        end = started + args.minutes * 60
+        minute = 1
+        while (now := time.monotonic()) < end:
+            time.sleep(min(end, started + minute * 60) - now)
+            if time.monotonic() >= started + minute * 60 and minute < args.minutes:
+                print(f"{minute:3d} min  RSS {_mib([rss_kib(p.pid) for p in replicas])}", flush=True)
+                minute += 1
         stop.set()
         for t in threads:
             t.join(timeout=60)
@@ -192,9 +212,6 @@ def main(argv: list[str] | None = None) -> int:
         rss_end = [rss_kib(p.pid) for p in replicas]
 
         lat = sorted(latencies)
-        print(
-            f"soak: {args.minutes:g} min, {args.events} events, {args.connections} connections, 2 replicas behind nginx"
-        )
         print(f"requests {count[0]}  errors {len(errors)}  {count[0] / elapsed:.0f} req/s")
         if lat:
             p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
@@ -222,7 +239,16 @@ def main(argv: list[str] | None = None) -> int:
                     proc.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(run, ignore_errors=True)
+        if args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _mib(readings: list[tuple[int, int]]) -> str:
+    """Each replica's RSS (anonymous + file-backed), in MiB."""
+    return "  ".join(
+        f"replica {i + 1} {(a + f) / 1024:.1f} MiB (anon {a / 1024:.1f})" for i, (a, f) in enumerate(readings)
+    )
 
 
 if __name__ == "__main__":

@@ -65,6 +65,9 @@ from openstrikes.package.reader import read_package
 DEFAULT_TIMEOUT_S = 5.0
 LIVE = "events.withdrawn = 0"  # the WHERE clause of a listing without filters (index.filters)
 PROGRESS_STEPS = 5000  # SQLite VM instructions between two deadline checks
+# Each connection reads the index through its own page cache of at most this many KiB, and never
+# through mmap: see `Store.new_connection` for why.
+PAGE_CACHE_KIB = 2048
 
 
 def _sql_distance(lat1: float | None, lon1: float | None, lat2: float, lon2: float) -> float | None:
@@ -174,7 +177,16 @@ class Store:
         return conn
 
     def new_connection(self) -> BoundedConnection:
-        """A fresh read-only connection with the time bound and SQL helper functions installed."""
+        """A fresh read-only connection with the time bound and SQL helper functions installed.
+
+        Memory: no mmap, and a page cache of PAGE_CACHE_KIB per connection, so that a serving
+        process's memory is bounded by (threads x PAGE_CACHE_KIB) over what it loads at start.
+        With the index mapped (mmap_size 1 GiB, before), every connection of every thread mapped
+        the file for itself and a process's resident memory kept growing, as more threads touched
+        more pages, towards threads x index size (benchmarks/soak.py: +12-15 % in 2 minutes with
+        the heap flat). Reading pages into a small cache costs a copy from the OS page cache per
+        page missed; measured with benchmarks/bench_api.py (see CHANGELOG).
+        """
         uri = f"file:{self.db_path}?mode=ro&immutable=1"
         conn = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=BoundedConnection)
         conn.text_factory = bytes
@@ -182,8 +194,8 @@ class Store:
         conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline.at else 0, PROGRESS_STEPS)
         conn.create_function("distance_km", 4, _sql_distance, deterministic=True)
         conn.execute("PRAGMA query_only = 1")
-        conn.execute("PRAGMA cache_size = -65536")
-        conn.execute("PRAGMA mmap_size = 1073741824")
+        conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KIB}")
+        conn.execute("PRAGMA mmap_size = 0")
         return conn
 
     @contextmanager
