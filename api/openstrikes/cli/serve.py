@@ -26,6 +26,7 @@ from openstrikes.paths import repo_root
 from openstrikes.problems import format_human
 from openstrikes.release.released import build_version
 from openstrikes.web.app import create_app
+from openstrikes.web.development import dev_server
 from openstrikes.web.errors import ConfigError
 from openstrikes.web.production import Server, default_workers, listen, worker_class
 
@@ -133,8 +134,6 @@ def _run_production(app: Any, releases: Path, sock: socket.socket, args: argpars
 
 
 def _run_dev(app: Any, sock: socket.socket, args: argparse.Namespace) -> int:
-    from openstrikes.web.development import dev_server
-
     server = dev_server(args.host, args.port, app, sock, args.client_timeout)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop as Ctrl-C does: clean up
     _announce(app, _url(args.host, args.port), "development server - Ctrl-C stops")
