@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -140,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         env = dict(os.environ, OPENSTRIKES_CACHE=str(run / "index"))
         ports = [free_port(), free_port()]
         replicas = []
-        for port in ports:
+        for i, port in enumerate(ports):
             cmd = [EXE, "serve", "--host", "127.0.0.1", "--port", str(port), "--releases", str(releases)]
-            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            log = (run / f"replica-{i + 1}.log").open("wb")
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
             procs.append(proc)
             replicas.append(proc)
             wait_ok(f"http://127.0.0.1:{port}/v1/health", proc)
@@ -228,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         for line in errors[:10]:
             print("error:", line)
+        if errors:  # why: what nginx and the replicas logged
+            for name in ["error.log", *(f"replica-{i + 1}.log" for i in range(len(replicas)))]:
+                for message, n in _log_summary(run / name):
+                    print(f"{name}: {n} x {message}")
         ok = not errors and flat
         print("OK: no error, memory flat within 10 %" if ok else "NOT OK")
         return 0 if ok else 1
@@ -242,6 +249,18 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(run, ignore_errors=True)
         if args.workdir is None:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _log_summary(path: Path) -> list[tuple[str, int]]:
+    """The most frequent warning and error messages of a log, without times and client details."""
+    found: Counter[str] = Counter()
+    text = path.read_text(errors="replace") if path.exists() else ""
+    for line in text.splitlines():
+        if not re.search(r"\[(warn|error|crit|alert|emerg|ERROR|CRITICAL|WARNING)\]|Traceback", line):
+            continue
+        line = re.sub(r"^\S+ \S+ |^\[[^]]*\] |\*\d+ |\[\d+\] ", "", line)
+        found[re.split(r", client:|, upstream:", line)[0][:160]] += 1
+    return found.most_common(5)
 
 
 def _mib(readings: list[tuple[int, int]]) -> str:
