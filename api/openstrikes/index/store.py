@@ -180,12 +180,15 @@ class Store:
         """A fresh read-only connection with the time bound and SQL helper functions installed.
 
         Memory: no mmap, and a page cache of PAGE_CACHE_KIB per connection, so that a serving
-        process's memory is bounded by (threads x PAGE_CACHE_KIB) over what it loads at start.
-        With the index mapped (mmap_size 1 GiB, before), every connection of every thread mapped
-        the file for itself and a process's resident memory kept growing, as more threads touched
-        more pages, towards threads x index size (benchmarks/soak.py: +12-15 % in 2 minutes with
-        the heap flat). Reading pages into a small cache costs a copy from the OS page cache per
-        page missed; measured with benchmarks/bench_api.py (see CHANGELOG).
+        process's memory is bounded by threads x PAGE_CACHE_KIB over what it loads at start
+        (benchmarks/soak.py, 10 minutes after a one-minute warm-up: replicas' RSS +0.4 % and
+        +2.2 %). With the index mapped
+        (mmap_size 1 GiB, before), each connection of each thread mapped the file for itself, and
+        a process's resident memory kept growing as more threads touched more pages, towards
+        threads x index size: benchmarks/soak.py saw +12-15 % in 2 minutes with the heap flat,
+        and an API worker of bench_api at 100k events had 938-1018 MiB resident after the random
+        mixes (95-96 MiB now). A page missed costs a copy from the OS page cache instead: measured
+        side by side by benchmarks/bench_page_cache.py (see CHANGELOG).
         """
         uri = f"file:{self.db_path}?mode=ro&immutable=1"
         conn = sqlite3.connect(uri, uri=True, check_same_thread=False, factory=BoundedConnection)
