@@ -77,7 +77,13 @@ def _query_words(b: Built) -> list[str]:
     for e in list(b.events.values())[:6]:
         first, second = words(e["summary"])[2:4]
         phrases += [f"{first}\u19b0{second}", f"{second}\u19b0{first}"]
-    return pool + [w.upper() for w in pool[:5]] + phrases + ["nothingmatches", "Qa'im", "depot, convoy", "-"]
+    # "-" only beside a word: q without a word is refused (422 / InvalidArgument), not a filter
+    return (
+        pool
+        + [w.upper() for w in pool[:5]]
+        + phrases
+        + ["nothingmatches", "Qa'im", "depot, convoy", "convoy -"]
+    )
 
 
 def _ship_keys(b: Built) -> list[str]:
