@@ -122,13 +122,52 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout
     return resp
 
 
+# The shape of format=geojson (geo.geojson_feature): typed, so that generated clients can read it.
+GEOJSON_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "id", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "string"},
+                    "geometry": {
+                        "oneOf": [
+                            {"type": "null"},
+                            {
+                                "type": "object",
+                                "required": ["type", "coordinates"],
+                                "properties": {
+                                    "type": {"type": "string", "enum": ["Point"]},
+                                    "coordinates": {
+                                        "description": "longitude, latitude",
+                                        "type": "array",
+                                        "items": {"type": "number"},
+                                        "minItems": 2,
+                                        "maxItems": 2,
+                                    },
+                                },
+                            },
+                        ]
+                    },
+                    "properties": {"$ref": "#/components/schemas/Event"},
+                },
+            },
+        },
+    },
+}
 DOC_RESPONSES = {
     "200": {
         "description": "A page of events (json), or every matching event streamed (csv, geojson, ndjson).",
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/EventPage"}},
             "text/csv": {"schema": {"type": "string"}},
-            "application/geo+json": {"schema": {"type": "object"}},
+            "application/geo+json": {"schema": GEOJSON_SCHEMA},
             "application/x-ndjson": {"schema": {"type": "string"}},
         },
     }
