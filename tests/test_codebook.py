@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest_api import Release, build_release
+from conftest_api import Release, build_legacy_release, build_release
 
 from openstrikes.cli.codebook import CODEBOOK_FILE, dataset_codebook
-from openstrikes.package.codebook import CodebookError, codebook_blocks, fields_of, markdown
+from openstrikes.package.codebook import NO_DEFINITION, CodebookError, codebook_blocks, fields_of, markdown
 from openstrikes.schema_files import actor_schema, event_schema, place_schema
 from openstrikes.web import create_app
 
@@ -144,3 +144,17 @@ def test_the_api_serves_the_codebook_of_its_release(rel: Release, tmp_path: Path
     assert "drone_strike" in body and "<table>" in body
     assert "/docs/codebook" in client.get("/docs").get_data(as_text=True)
     assert client.get("/docs/codebook?x=1").status_code == 400
+
+
+def test_a_release_made_before_the_definitions_still_gets_its_codebook(tmp_path: Path) -> None:
+    """Existing releases stay servable: a schema 1.0 release (no x-enum-descriptions) gets a
+    codebook with its codes, counts and examples, and says the definitions are missing."""
+    releases = tmp_path / "releases"
+    build_legacy_release(tmp_path / "legacy", 20, 3, releases)
+    client = create_app(releases, cache_dir=tmp_path / "index").test_client()
+    got = client.get("/docs/codebook.md")
+    assert got.status_code == 200
+    text = got.get_data(as_text=True)
+    assert "Event schema 1.0.0" in text and NO_DEFINITION in text
+    assert "| `airstrike` | " + NO_DEFINITION in text
+    assert client.get("/docs/codebook").status_code == 200

@@ -103,8 +103,12 @@ def _kind(node: dict[str, Any], nullable: bool) -> str:
     return text + (" or null" if nullable else "")
 
 
-def fields_of(schema: dict[str, Any]) -> list[Field]:
-    """Every field of a schema, depth first in the schema's order."""
+NO_DEFINITION = "(not defined in the schema of this release)"
+
+
+def fields_of(schema: dict[str, Any], *, strict: bool = True) -> list[Field]:
+    """Every field of a schema, depth first in the schema's order. A code without a definition is
+    a CodebookError, or with `strict=False` (a release made before the definitions) NO_DEFINITION."""
     out: list[Field] = []
 
     def walk(obj: dict[str, Any], prefix: str) -> None:
@@ -122,7 +126,14 @@ def fields_of(schema: dict[str, Any]) -> list[Field]:
                         "objects" if item.get("type") == "object" else _kind(item, item_nullable)
                     )
                     out.append(
-                        _field(path, kind, name in required, description or item.get("description", ""), item)
+                        _field(
+                            path,
+                            kind,
+                            name in required,
+                            description or item.get("description", ""),
+                            item,
+                            strict,
+                        )
                     )
                     if item.get("type") == "object":
                         walk(item, path + "[].")
@@ -133,19 +144,25 @@ def fields_of(schema: dict[str, Any]) -> list[Field]:
                     )
                     walk(variant, path + ".")
                 else:
-                    out.append(_field(path, _kind(variant, nullable), name in required, description, variant))
+                    out.append(
+                        _field(path, _kind(variant, nullable), name in required, description, variant, strict)
+                    )
                 break  # one row per field: the alternatives of a field share its meaning
 
     walk(schema, "")
     return out
 
 
-def _field(path: str, kind: str, required: bool, description: str, node: dict[str, Any]) -> Field:
+def _field(
+    path: str, kind: str, required: bool, description: str, node: dict[str, Any], strict: bool
+) -> Field:
     if "enum" not in node:
         return Field(path, kind, required, description)
     codes = tuple(node["enum"])
     definitions = tuple(node.get("x-enum-descriptions", ()))
     if len(definitions) != len(codes) or not all(isinstance(d, str) and d for d in definitions):
+        if not strict:
+            return Field(path, kind, required, description, codes, (NO_DEFINITION,) * len(codes))
         raise CodebookError(
             f"{path}: x-enum-descriptions must define each of its {len(codes)} codes, in order"
         )
@@ -238,9 +255,12 @@ def codebook_blocks(
     events: Iterable[dict[str, Any]],
     actors: Iterable[dict[str, Any]],
     places: Iterable[dict[str, Any]],
+    *,
+    strict: bool = True,
 ) -> list[Block]:
-    """The codebook as a list of blocks (rendered by `markdown` or `html_page`)."""
-    ev_fields = fields_of(event_schema)
+    """The codebook as a list of blocks (rendered by `markdown` or `html_page`); `strict=False`
+    for a served release whose schemas may predate the code definitions."""
+    ev_fields = fields_of(event_schema, strict=strict)
     ev_use = event_usage(ev_fields, events)
     blocks: list[Block] = [
         ("h1", "OpenStrikes codebook"),
@@ -260,10 +280,10 @@ def codebook_blocks(
     for key, text in event_schema.get("x-coding-rules", {}).items():
         blocks += [("h3", RULE_TITLES.get(key, key.replace("_", " ").capitalize())), ("p", text)]
     blocks += _schema_section("Event", ev_fields, ev_use, "events")
-    ac_fields = fields_of(actor_schema)
+    ac_fields = fields_of(actor_schema, strict=strict)
     blocks += _schema_section("Actor", ac_fields, usage(ac_fields, actors, _by_id("id")), "actors")
     if place_schema is not None:
-        pl_fields = fields_of(place_schema)
+        pl_fields = fields_of(place_schema, strict=strict)
         pl_use = usage(pl_fields, places, _by_id("slug"))
         blocks += _schema_section("Place", pl_fields, pl_use, "places")
     return blocks

@@ -1,6 +1,7 @@
 """GET /docs/codebook (HTML) and /docs/codebook.md (Markdown): the codebook of the latest served
 release, from the schemas bundled in it and its own events, actors and places (see
-package/codebook.py). Made on the first request (one pass over the release's events) and kept."""
+package/codebook.py). Made on the first request (one pass over the release's events) and kept.
+A release whose schemas predate the code definitions gets its codebook with the codes undefined."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def _blocks(registry: Registry, cache: dict[str, list[Block]], lock: threading.L
                 iter_package_events(package),
                 package_actors(package),
                 places,
+                strict=False,  # a release made before the code definitions is still served
             )
         return cache[release.version]
 
