@@ -29,7 +29,9 @@ def _enums(node: Any) -> list[dict[str, Any]]:
 
 def test_codebook_md_is_current() -> None:
     text = (REPO / CODEBOOK_FILE).read_text(encoding="utf-8")
-    assert text == dataset_codebook(), "CODEBOOK.md is stale: run `openstrikes codebook --write`"
+    assert text == dataset_codebook(), (
+        "CODEBOOK.md is stale: run `openstrikes fmt` (or `openstrikes codebook --write`)"
+    )
 
 
 @pytest.mark.parametrize(

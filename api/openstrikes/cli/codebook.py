@@ -37,7 +37,10 @@ def cmd_codebook(args: argparse.Namespace) -> int:
     path = repo_root() / CODEBOOK_FILE
     if args.check:
         if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print(f"{CODEBOOK_FILE} is stale: run `openstrikes codebook --write`", file=sys.stderr)
+            print(
+                f"{CODEBOOK_FILE} is stale: run `openstrikes fmt` (or `openstrikes codebook --write`)",
+                file=sys.stderr,
+            )
             return EXIT_PROBLEMS
         return EXIT_OK
     write_atomic(path, text)
