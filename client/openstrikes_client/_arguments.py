@@ -147,6 +147,7 @@ RULES: dict[str, Rule] = {
     "radius_km": _km,
     "modified_since": _datetime,
     "include_withdrawn": _bool,
+    "geo_fallback": _choice(("admin",)),
 }
 
 
@@ -183,6 +184,8 @@ def check_query(
     check_filter_values(filters)
     if sort is not None:
         _choice(get_args(SortKey))("sort", sort)
+        if sort == "distance" and filters.get("near") is None:
+            raise TypeError("sort='distance' needs `near` and `radius_km`")
     if page is not None and (isinstance(page, bool) or not isinstance(page, int) or page < 1):
         raise _fail("page", "a whole number from 1", page)
     if page_size is not None and (

@@ -16,7 +16,7 @@ import requests
 from ._arguments import check_filter_values, check_group_by, check_query
 from ._download import Progress, fetch_file
 from ._errors import IntegrityError, NotFound
-from ._filters import EventFilters, GroupKey, SortKey, to_params
+from ._filters import EventFilters, GroupKey, SortKey, check_no_fallback, to_params
 from ._flat import flat_records, to_dataframe
 from ._models import (
     Actor,
@@ -308,6 +308,7 @@ class Client:
         row; `total` counts each matching event once. `fill=True`: zero rows for empty periods
         (group_by with one of year, month, week, day).
         """
+        check_no_fallback(filters)
         check_filter_values(filters)
         keys = ",".join(check_group_by(group_by, fill))
         params = to_params(filters)

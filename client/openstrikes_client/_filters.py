@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Literal, TypedDict
 
@@ -42,6 +42,7 @@ SortKey = Literal[
     "-injured",
     "civilians_killed",
     "-civilians_killed",
+    "distance",
 ]
 GroupKey = Literal[
     "country",
@@ -130,10 +131,15 @@ class EventFilters(TypedDict, total=False):
     radius_km: float
     modified_since: datetime
     include_withdrawn: bool
+    geo_fallback: Literal["admin"]
 
 
 FILTER_NAMES: frozenset[str] = frozenset(EventFilters.__annotations__)
 GEO_FILTERS = ("bbox", "near", "radius_km")
+# Not a filter but how the geo filters treat events without coordinates (the server's
+# index/nearby.py): for event lists, not aggregates.
+GEO_FALLBACK = "geo_fallback"
+AREA_SEP = "\x1f"
 
 
 def check_filters(filters: Mapping[str, Any], extra: Collection[str] = ()) -> None:
@@ -146,6 +152,36 @@ def check_filters(filters: Mapping[str, Any], extra: Collection[str] = ()) -> No
             raise TypeError(f"unknown event filter {name!r}{hint}")
     if ("near" in filters) != ("radius_km" in filters):
         raise TypeError("`near` and `radius_km` go together")
+    if filters.get(GEO_FALLBACK) is not None and filters.get("bbox") is None and filters.get("near") is None:
+        raise TypeError("`geo_fallback` needs `bbox` or `near`")
+
+
+def check_no_fallback(filters: Mapping[str, Any]) -> None:
+    """Aggregates take the filters but not `geo_fallback` (TypeError, as for an unknown filter)."""
+    if filters.get(GEO_FALLBACK) is not None:
+        raise TypeError("`geo_fallback` applies to event lists, not aggregates")
+
+
+def area_key(event: Mapping[str, Any]) -> str | None:
+    """The admin area an event names, as the server's index/nearby.py AREA_SQL text (None: no admin1)."""
+    admin1 = event.get("admin1")
+    if admin1 is None:
+        return None
+    key = f"{event.get('country') or ''}{AREA_SEP}{admin1}"
+    admin2 = event.get("admin2")
+    return key if admin2 is None else f"{key}{AREA_SEP}{admin2}"
+
+
+def fallback_areas(events: Iterable[Mapping[str, Any]], geo: Sequence[Predicate]) -> set[str]:
+    """The admin areas of the live located events that the geo predicates `geo` match: an area
+    by (country, admin1) and, when the event names one, by (country, admin1, admin2)."""
+    out: set[str] = set()
+    for e in events:
+        if e["withdrawn"] is None and e.get("admin1") is not None and all(p(e) for p in geo):
+            out.add(f"{e.get('country') or ''}{AREA_SEP}{e['admin1']}")
+            if e.get("admin2") is not None:
+                out.add(f"{e.get('country') or ''}{AREA_SEP}{e['admin1']}{AREA_SEP}{e['admin2']}")
+    return out
 
 
 def _param(value: Any) -> str:
@@ -281,23 +317,42 @@ def predicates(
     filters: Mapping[str, Any],
     actor_names: Callable[[str], set[str]] | None = None,
     registry: Mapping[str, Actor] | None = None,
+    areas: Collection[str] | None = None,
 ) -> list[Predicate]:
     """One predicate per filter; an event matches when all hold.
 
     `actor_names(value)` gives the actor ids a name or alias stands for (default: the value itself);
-    `registry` the actors by id (their `parent` and `country`, for the group and country filters).
+    `registry` the actors by id (their `parent` and `country`, for the group and country filters);
+    `areas` the admin areas `geo_fallback` admits (see `fallback_areas`).
     """
     resolve = actor_names or (lambda v: {v})
     actors = registry or {}
     preds: list[Predicate] = []
     f = dict(filters)
+    fallback = f.pop(GEO_FALLBACK, None) is not None
     if not f.pop("include_withdrawn", False):
         preds.append(lambda e: e["withdrawn"] is None)
+    geo: list[Predicate] = []
     for name, value in f.items():
         if value is None:
             continue
-        preds.append(_predicate(name, value, f, resolve, actors))
+        (geo if fallback and name in GEO_FILTERS else preds).append(
+            _predicate(name, value, f, resolve, actors)
+        )
+    if fallback:
+        preds.append(_with_fallback([p for p in geo if p is not _ALWAYS], areas or set()))
     return [p for p in preds if p is not _ALWAYS]
+
+
+def _with_fallback(geo: list[Predicate], areas: Collection[str]) -> Predicate:
+    """The geo predicates, or: no coordinates and an admin area among `areas`."""
+
+    def match(e: Mapping[str, Any]) -> bool:
+        if all(p(e) for p in geo):
+            return True
+        return e["latitude"] is None and area_key(e) in areas
+
+    return match
 
 
 def _always(event: Mapping[str, Any]) -> bool:
@@ -438,10 +493,24 @@ def _predicate(
     raise TypeError(f"unknown event filter {name!r}")
 
 
-def sort_key(sort: str | None) -> tuple[Callable[[Mapping[str, Any]], Any], bool]:
-    """The key function and `reverse` flag of a sort order (default: by id)."""
+def sort_key(
+    sort: str | None, near: tuple[float, float] | None = None
+) -> tuple[Callable[[Mapping[str, Any]], Any], bool]:
+    """The key function and `reverse` flag of a sort order (default: by id); `distance` sorts by
+    the distance from `near`, events without coordinates last."""
     if not sort:
         return (lambda e: e["id"]), False
+    if sort == "distance":
+        if near is None:
+            raise TypeError("sort='distance' needs `near` and `radius_km`")
+        lat0, lon0 = near
+
+        def distance(e: Mapping[str, Any]) -> tuple[float, str]:
+            lat, lon = e["latitude"], e["longitude"]
+            d = 1e308 if lat is None or lon is None else _haversine_km(lat0, lon0, lat, lon)
+            return (d, e["id"])
+
+        return distance, False
     reverse = sort.startswith("-")
     field = sort.lstrip("-")
     if field in ("killed", "injured", "civilians_killed"):  # by the highest figure; unknown below 0

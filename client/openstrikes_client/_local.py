@@ -19,12 +19,16 @@ from ._arguments import check_filter_values, check_group_by, check_query
 from ._columnar import parquet_name, read_table
 from ._errors import IntegrityError, NotFound, OpenStrikesError
 from ._filters import (
+    GEO_FALLBACK,
     GEO_FILTERS,
     EventFilters,
     GroupKey,
     SortKey,
+    area_key,
     as_aware,
     check_filters,
+    check_no_fallback,
+    fallback_areas,
     predicates,
     sort_key,
 )
@@ -154,8 +158,8 @@ def _distances(items: builtins.list[Event], near: tuple[float, float] | None) ->
         return None
     out = {}
     for e in items:
-        assert e.latitude is not None and e.longitude is not None  # `near` matched it
-        out[e.id] = round(haversine_km(near[0], near[1], e.latitude, e.longitude), 3)
+        if e.latitude is not None and e.longitude is not None:  # else geo_fallback brought it in
+            out[e.id] = round(haversine_km(near[0], near[1], e.latitude, e.longitude), 3)
     return out
 
 
@@ -178,13 +182,22 @@ class LocalEvents:
 
     def _matching(self, filters: Mapping[str, Any], sort: str | None) -> Iterator[dict[str, Any]]:
         check_filters(filters)
-        preds = predicates(filters, self._release._actor_ids_for, self._release._actors())
+        names, actors = self._release._actor_ids_for, self._release._actors()
+        areas = self._areas(filters)
+        preds = predicates(filters, names, actors, areas)
         rows = (e for e in self._raw() if all(p(e) for p in preds))
         if sort and sort != "id":
-            key, reverse = sort_key(sort)
+            key, reverse = sort_key(sort, filters.get("near"))
             yield from sorted(rows, key=key, reverse=reverse)
         else:
             yield from rows
+
+    def _areas(self, filters: Mapping[str, Any]) -> set[str] | None:
+        """With geo_fallback: the admin areas of the live located events inside the query area."""
+        if filters.get(GEO_FALLBACK) is None:
+            return None
+        geo = {k: filters[k] for k in GEO_FILTERS if filters.get(k) is not None}
+        return fallback_areas(self._raw(), predicates({**geo, "include_withdrawn": True}))
 
     def iter(
         self, *, sort: SortKey | None = None, page_size: int = 1000, **filters: Unpack[EventFilters]
@@ -233,8 +246,13 @@ class LocalEvents:
         """With a geo filter: how many events the other filters match that have no coordinates."""
         if all(filters.get(k) is None for k in GEO_FILTERS):
             return None
-        rest = {k: v for k, v in filters.items() if k not in GEO_FILTERS and v is not None}
-        return sum(1 for e in self._matching(rest, None) if e.get("latitude") is None)
+        rest = {k: v for k, v in filters.items() if k not in (*GEO_FILTERS, GEO_FALLBACK) and v is not None}
+        areas = self._areas(filters)
+        return sum(
+            1
+            for e in self._matching(rest, None)
+            if e.get("latitude") is None and (areas is None or area_key(e) not in areas)
+        )
 
     def records(
         self,
@@ -497,6 +515,7 @@ class LocalRelease:
         row and figure, `min`/`max` sum the lowest/highest reported figures, `best` the best
         estimates given, and `unknown` counts the events whose figure is unknown (a row with
         `unknown > 0` is a partial sum). `fill=True`: zero rows for empty periods."""
+        check_no_fallback(filters)
         check_filter_values(filters)
         keys = check_group_by(group_by, fill)
         rows = self.events._matching(filters, None)

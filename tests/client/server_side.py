@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from openstrikes.index.build import DDL
 from openstrikes.index.filters import FILTERS, GROUP_KEYS, SORT_OPTIONS, Filter
+from openstrikes.index.params import EVENT_SORTS, GEO_FALLBACK_PARAM
 from openstrikes.index.text import search_text, search_words
 from openstrikes.index.values import ValueType, enum_type
 from openstrikes.package.archive import write_zip
@@ -25,8 +26,10 @@ def filter_type(f: Filter) -> ValueType:
 __all__ = [
     "DDL",
     "EMPTY",
+    "EVENT_SORTS",
     "FILTERS",
     "FLAT_COLUMNS",
+    "GEO_FALLBACK_PARAM",
     "GROUP_KEYS",
     "OMITTED",
     "SORT_OPTIONS",

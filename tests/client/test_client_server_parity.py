@@ -13,7 +13,17 @@ from typing import Any, Literal, get_args, get_origin
 
 from hypothesis import given
 from hypothesis import strategies as st
-from server_side import DDL, FILTERS, GROUP_KEYS, SORT_OPTIONS, Filter, filter_type, search_text, search_words
+from server_side import (
+    DDL,
+    EVENT_SORTS,
+    FILTERS,
+    GEO_FALLBACK_PARAM,
+    GROUP_KEYS,
+    Filter,
+    filter_type,
+    search_text,
+    search_words,
+)
 
 from openstrikes_client import _aggregate, _filters
 from openstrikes_client._filters import EventFilters, GroupKey, SortKey
@@ -34,7 +44,11 @@ SCALARS: dict[str, Any] = {
 
 
 def test_filter_names_and_operators_are_the_servers() -> None:
-    assert set(HINTS) == set(SERVER_PARAMS) == set(_filters.FILTER_NAMES)
+    """The client's filters are the server's filters plus `geo_fallback` (an option of the geo
+    filters of event lists, declared beside the page parameters on the server)."""
+    fallback = GEO_FALLBACK_PARAM.name
+    assert set(HINTS) == {*SERVER_PARAMS, fallback} == set(_filters.FILTER_NAMES)
+    assert list(get_args(HINTS[fallback])) == GEO_FALLBACK_PARAM.type.schema["enum"]
 
 
 def test_filter_value_types_are_the_servers() -> None:
@@ -78,9 +92,9 @@ def test_every_server_filter_has_an_offline_meaning() -> None:
 
 
 def test_sort_keys_are_the_servers() -> None:
-    assert set(get_args(SortKey)) == set(SORT_OPTIONS)
-    for sort in SORT_OPTIONS:
-        key, reverse = _filters.sort_key(sort)
+    assert set(get_args(SortKey)) == set(EVENT_SORTS)
+    for sort in EVENT_SORTS:
+        key, reverse = _filters.sort_key(sort, (33.0, 44.0))
         assert reverse is sort.startswith("-") and callable(key)
 
 

@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="exit 1 if dataset/README.md is stale")
     p.set_defaults(handler="openstrikes.cli.stats:cmd_stats")
 
+    p = sub.add_parser("codebook", help="the codebook: every field and code with its definition")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="write CODEBOOK.md")
+    mode.add_argument("--check", action="store_true", help="exit 1 if CODEBOOK.md is stale")
+    p.set_defaults(handler="openstrikes.cli.codebook:cmd_codebook")
+
     p = sub.add_parser("build", help="validate and build the versioned data package")
     p.add_argument("--out", default="dist", help="output directory (default: dist)")
     p.set_defaults(handler="openstrikes.cli.package:cmd_build")

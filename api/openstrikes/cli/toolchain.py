@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from openstrikes.cli.codebook import CODEBOOK_FILE, dataset_codebook
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
 from openstrikes.package.stats import END, START, coverage_markdown, load_records, replace_section
 from openstrikes.paths import dataset_dir
@@ -71,7 +72,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_fmt(args: argparse.Namespace) -> int:
     """`openstrikes fmt [--check] [PATHS]`: rewrite files into their canonical bytes; an event
     that names a place gets the place's country, admin names, coordinates and precision; on the
-    whole dataset, also the coverage tables of dataset/README.md."""
+    whole dataset, also the coverage tables of dataset/README.md and CODEBOOK.md."""
     dataset = dataset_dir()
     files = discover(dataset, _paths(args.paths))
     places = load_places(dataset)
@@ -105,6 +106,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             write_atomic(rf.path, text)
     if not args.paths and not unreadable and _coverage_tables(dataset, write=not args.check):
         differing.append("dataset/README.md (coverage tables)")
+    if not args.paths and not unreadable and _codebook(dataset, write=not args.check):
+        differing.append(CODEBOOK_FILE)
     if unreadable:
         print(format_human(unreadable, color=sys.stderr.isatty()), file=sys.stderr)
     verb = "would reformat" if args.check else "reformatted"
@@ -130,6 +133,20 @@ def _coverage_tables(dataset: Path, *, write: bool) -> bool:
         return False
     if write:
         write_atomic(readme, updated)
+    return True
+
+
+def _codebook(dataset: Path, *, write: bool) -> bool:
+    """Whether CODEBOOK.md beside the dataset differs from the one the schemas and the dataset
+    make (then written if `write`). A checkout without CODEBOOK.md has none to keep."""
+    path = dataset.parent / CODEBOOK_FILE
+    if not path.is_file():
+        return False
+    text = dataset_codebook()
+    if path.read_text(encoding="utf-8") == text:
+        return False
+    if write:
+        write_atomic(path, text)
     return True
 
 

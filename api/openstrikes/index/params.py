@@ -54,8 +54,13 @@ def filter_params(schema: dict[str, Any]) -> list[Param]:
     return out
 
 
+DISTANCE_SORT = "distance"  # nearest first; needs near (index/nearby.py)
+EVENT_SORTS = (*SORT_OPTIONS, DISTANCE_SORT)
+GEO_FALLBACKS = ("admin",)
+
+
 def _sort(name: str, raw: str) -> str:
-    return choice(SORT_OPTIONS)(name, raw)
+    return choice(EVENT_SORTS)(name, raw)
 
 
 def _page(name: str, raw: str) -> int:
@@ -125,10 +130,11 @@ PAGE_PARAMS = [
     ),
     Param(
         "sort",
-        ValueType(_sort, {"type": "string", "enum": list(SORT_OPTIONS)}, "a sort key"),
+        ValueType(_sort, {"type": "string", "enum": list(EVENT_SORTS)}, "a sort key"),
         "Order: id (default), date_start, date_end, modified, or killed, injured, civilians_killed "
         "(by the highest figure; unknown sorts below 0); "
-        "a leading '-' reverses; ties go by id.",
+        "a leading '-' reverses; ties go by id. `distance` (with near): nearest first, events "
+        "without coordinates (from geo_fallback) last.",
     ),
     Param(
         "cursor",
@@ -136,6 +142,14 @@ PAGE_PARAMS = [
         "Opaque position from `next_cursor`: the next page of the same query; cost does not grow with depth.",
     ),
 ]
+GEO_FALLBACK_PARAM = Param(
+    "geo_fallback",
+    ValueType(choice(GEO_FALLBACKS), {"type": "string", "enum": list(GEO_FALLBACKS)}, "admin"),
+    "With bbox or near: admin also matches events without coordinates whose admin area reaches "
+    "into the query area, i.e. a located event inside the query area names the same admin2 (or, "
+    "for an event located only to its admin1, the same admin1). Country-only and unlocated sea "
+    "events never match; areas without any located event inside the query area are missed.",
+)
 FORMAT_PARAM = Param(
     "format",
     ValueType(choice(FORMATS), {"type": "string", "enum": list(FORMATS)}, "json, csv, geojson or ndjson"),
@@ -218,7 +232,7 @@ def params_for(schema: dict[str, Any]) -> ParamSet:
         filters = filter_params(schema)
         found = _SETS[key] = ParamSet(
             str(schema.get("x-schema-version", "")),
-            [*filters, *PAGE_PARAMS, fields_param(schema), FORMAT_PARAM, FLAT_PARAM],
+            [*filters, *PAGE_PARAMS, fields_param(schema), FORMAT_PARAM, FLAT_PARAM, GEO_FALLBACK_PARAM],
             [*filters, GROUP_PARAM, FILL_PARAM],
             CHANGES_PARAMS,
         )
@@ -292,4 +306,8 @@ def parse_args(args: Mapping[str, list[str]], params: list[Param]) -> dict[str, 
     if ("near" in out) != ("radius_km" in out):
         missing = "radius_km" if "near" in out else "near"
         raise bad(missing, "`near` and `radius_km` go together")
+    if out.get("sort") == DISTANCE_SORT and "near" not in out:
+        raise bad("sort", "distance needs `near` and `radius_km`")
+    if "geo_fallback" in out and not ("near" in out or "bbox" in out):
+        raise bad("geo_fallback", "needs `bbox` or `near`")
     return out

@@ -16,6 +16,7 @@ from openstrikes import __version__
 from openstrikes.index.store import DEFAULT_TIMEOUT_S
 from openstrikes.schema_files import PLACE_SCHEMA_FILE, packaged_schema
 from openstrikes.web import errors, headers
+from openstrikes.web.codebook import codebook_blueprint
 from openstrikes.web.docs import docs_blueprint
 from openstrikes.web.events import events_blueprint
 from openstrikes.web.explorer import explorer_blueprint
@@ -109,6 +110,7 @@ def create_app(
     for blp in (releases_blp, validate_blp, health_blp):
         api.register_blueprint(blp, url_prefix="/v1")
     app.register_blueprint(docs_blueprint(api, latest.params))
+    app.register_blueprint(codebook_blueprint())
     app.register_blueprint(explorer_blueprint())
     errors.install(app)
     app.before_request(_no_arguments_on_static_pages)
@@ -141,8 +143,8 @@ def _config() -> dict[str, Any]:
 
 
 def _no_arguments_on_static_pages() -> None:
-    """/openapi.json and /docs take no query arguments either (the API routes check their own)."""
-    if request.path in ("/openapi.json", "/docs") and request.args:
+    """/openapi.json, /docs and the codebook take no query arguments either (the API routes check their own)."""
+    if request.path in ("/openapi.json", "/docs", "/docs/codebook", "/docs/codebook.md") and request.args:
         name = next(iter(request.args))
         raise errors.ApiError(
             400, f"unknown query parameter {name!r} (allowed: none)", code="unknown_parameter", parameter=name

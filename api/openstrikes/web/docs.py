@@ -46,6 +46,8 @@ def render(spec: dict[str, Any], params: ParamSet) -> str:
         f"<h1>{_e(spec['info']['title'])} <small>{_e(spec['info']['version'])}</small></h1>",
         f"<p>{_e(spec['info'].get('description', ''))}</p>",
         "<p>Machine-readable: <a href='/openapi.json'>/openapi.json</a> (OpenAPI 3.1).</p>",
+        "<p>What every field and code of the data means: the <a href='/docs/codebook'>codebook</a> "
+        "(<a href='/docs/codebook.md'>Markdown</a>).</p>",
         "<h2>Event filters</h2><p>Declared once (the same table makes the SQL, the validation and "
         "this page). Unknown parameters are a 400 that names them; bad values a 422. Sorts: "
         + ", ".join(f"<code>{_e(s)}</code>" for s in SORT_OPTIONS)

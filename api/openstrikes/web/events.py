@@ -13,8 +13,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from openstrikes.geo import geojson_feature
-from openstrikes.index.filters import Where, where_clause
-from openstrikes.index.pages import Stream
+from openstrikes.index.filters import Where
+from openstrikes.index.nearby import events_where, stream_for
 from openstrikes.index.params import FORMATS, MEDIA_TYPES, RELATED_PARAMS, ParamSet, openapi_parameters
 from openstrikes.index.store import Store
 from openstrikes.package.flat_rows import FLAT_COLUMNS, flat_row
@@ -86,7 +86,7 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout
             code="conflicting_parameters",
             parameter="fields",
         )
-    rows = Stream(store, where, values.get("sort", "id"))
+    rows = stream_for(store, values, where)
     names = {a["id"]: a["name"] for a in map(orjson.loads, store.actors())} if flat else {}
     keep = {"id", *values["fields"]} if "fields" in values else None
 
@@ -122,13 +122,52 @@ def _stream(store: Store, values: dict[str, Any], where: Where, fmt: str, layout
     return resp
 
 
+# The shape of format=geojson (geo.geojson_feature): typed, so that generated clients can read it.
+GEOJSON_SCHEMA = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "id", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "string"},
+                    "geometry": {
+                        "oneOf": [
+                            {"type": "null"},
+                            {
+                                "type": "object",
+                                "required": ["type", "coordinates"],
+                                "properties": {
+                                    "type": {"type": "string", "enum": ["Point"]},
+                                    "coordinates": {
+                                        "description": "longitude, latitude",
+                                        "type": "array",
+                                        "items": {"type": "number"},
+                                        "minItems": 2,
+                                        "maxItems": 2,
+                                    },
+                                },
+                            },
+                        ]
+                    },
+                    "properties": {"$ref": "#/components/schemas/Event"},
+                },
+            },
+        },
+    },
+}
 DOC_RESPONSES = {
     "200": {
         "description": "A page of events (json), or every matching event streamed (csv, geojson, ndjson).",
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/EventPage"}},
             "text/csv": {"schema": {"type": "string"}},
-            "application/geo+json": {"schema": {"type": "object"}},
+            "application/geo+json": {"schema": GEOJSON_SCHEMA},
             "application/x-ndjson": {"schema": {"type": "string"}},
         },
     }
@@ -170,7 +209,7 @@ def events_blueprint(params: ParamSet) -> Blueprint:
             cached = not_modified(etag)
             if cached is not None:
                 return cached
-            where = where_clause(values, rel.store.actor_ids_for)
+            where = events_where(values, rel.store)
             resp = (
                 _page(rel.store, values, where)
                 if fmt == "json"

@@ -139,7 +139,9 @@ class Validate(MethodView):
         requestBody={
             "required": True,
             "description": "One event record (JSON, at most 1 MiB).",
-            "content": {"application/json": {"schema": {"type": "object"}}},
+            # Any JSON object (the point is to find what is wrong with it): typed as an open object
+            # so that generated clients accept a record.
+            "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
         }
     )
     @validate_blp.response(

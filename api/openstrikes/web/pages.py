@@ -13,7 +13,9 @@ import orjson
 
 from openstrikes.geo import haversine_km
 from openstrikes.index.filters import Where, without_coordinates_clause
+from openstrikes.index.nearby import events_where, left_out, read_distance_page, uses_fallback
 from openstrikes.index.pages import Page, read_page
+from openstrikes.index.params import DISTANCE_SORT
 from openstrikes.index.store import Store
 
 
@@ -50,7 +52,10 @@ def page_answer(
     `pairs` are the request's query arguments in order (for the links). The events are the stored
     bytes of each record (its line of events.ndjson), spliced into the page without decoding
     unless `fields` trims them."""
-    page = read_page(store, values, where)
+    if uses_fallback(values):  # the geo filter widened (the fast path builds the plain clause)
+        where = events_where(values, store)
+    reader = read_distance_page if values.get("sort") == DISTANCE_SORT else read_page
+    page = reader(store, values, where)
     bodies = page.bodies
     distances = _distances(bodies, values["near"]) if "near" in values else None
     if "fields" in values:
@@ -76,16 +81,22 @@ def page_answer(
 
 
 def _distances(bodies: list[bytes], near: tuple[float, float]) -> dict[str, float]:
-    """Each event's distance from the `near` centre in km (to the metre), by id."""
+    """Each event's distance from the `near` centre in km (to the metre), by id; none for an
+    event without coordinates (which only geo_fallback brings in)."""
     out = {}
     for b in bodies:
         e = orjson.loads(b)
-        out[e["id"]] = round(haversine_km(near[0], near[1], e["latitude"], e["longitude"]), 3)
+        if e["latitude"] is not None and e["longitude"] is not None:
+            out[e["id"]] = round(haversine_km(near[0], near[1], e["latitude"], e["longitude"]), 3)
     return out
 
 
 def _without_coordinates(store: Store, values: dict[str, Any]) -> int | None:
-    gap = without_coordinates_clause(values, store.actor_ids_for)
+    gap = (
+        left_out(values, store)
+        if uses_fallback(values)
+        else without_coordinates_clause(values, store.actor_ids_for)
+    )
     return None if gap is None else store.count(gap.sql, gap.params)
 
 

@@ -97,14 +97,18 @@ class EventPageSchema(Schema):
         values=fields.Float(),
         required=True,
         allow_none=True,
-        metadata={"description": "With near: each event's distance from the centre in km, by id; else null."},
+        metadata={
+            "description": "With near: each event's distance from the centre in km, by id (none for "
+            "an event without coordinates, which only geo_fallback brings in); else null."
+        },
     )
     without_coordinates = fields.Integer(
         required=True,
         allow_none=True,
         metadata={
             "description": "With bbox or near: how many events the other filters match that have no "
-            "coordinates, and so are left out; null without a geo filter."
+            "coordinates, and so are left out (with geo_fallback=admin: those it does not bring in); "
+            "null without a geo filter."
         },
     )
 

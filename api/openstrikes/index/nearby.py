@@ -1,0 +1,165 @@
+"""Two options of the event list's geo filters (`bbox`, `near`), kept beside the filter table:
+
+- `sort=distance` (with `near`): nearest first, ties by id; events without coordinates (those
+  that `geo_fallback` brings in) come last, by id.
+- `geo_fallback=admin`: an event without coordinates also matches when its admin area is known to
+  reach into the query area. Its area is the finest division it names: (country, admin1, admin2)
+  when it has an admin2, else (country, admin1). The area reaches into the query area when a live
+  event of the release with coordinates inside the query area names the same area (the same
+  admin2, or for an admin1-only event any point in that admin1). Events located only to the
+  country, and events at sea without coordinates, never match through it. The rule only knows
+  areas through points the release holds, so an area that reaches into the query area without any
+  located event there is missed; it never brings in an area with no located event in the area.
+
+The SQL of the filters themselves is index/filters.py's; pages and streams are read as in
+index/pages.py, ordered by the distance instead of a column.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from openstrikes.index.cursor import decode_cursor, encode_cursor, fingerprint
+from openstrikes.index.filters import GEO_PARAMS, Where, where_clause
+from openstrikes.index.pages import MAX_OFFSET, STREAM_BATCH, Page, Stream
+from openstrikes.index.params import DEFAULT_PAGE_SIZE, DISTANCE_SORT
+from openstrikes.index.store import Store
+from openstrikes.index.values import ParamError
+
+SEP = "\x1f"
+# The area an event names, as one text: country, admin1[, admin2], joined by SEP (char 31).
+AREA_SQL = (
+    "coalesce(events.country, '') || char(31) || events.admin1 || "
+    "CASE WHEN events.admin2 IS NULL THEN '' ELSE char(31) || events.admin2 END"
+)
+NO_DISTANCE = 1e308  # the sort value of an event without coordinates: after every real distance
+
+
+def uses_fallback(values: Mapping[str, Any]) -> bool:
+    return values.get("geo_fallback") == "admin"
+
+
+def fallback_areas(store: Store, values: Mapping[str, Any]) -> list[str]:
+    """The admin areas (AREA_SQL texts) of the live located events inside the query area."""
+    geo = where_clause({k: values[k] for k in GEO_PARAMS if k in values}, store.actor_ids_for)
+    rows = store.query(
+        f"SELECT DISTINCT events.country, events.admin1, events.admin2 FROM events "
+        f"WHERE {geo.sql} AND events.admin1 IS NOT NULL",
+        geo.params,
+    )
+    keys: set[str] = set()
+    for row in rows:  # the index's connections read text as bytes
+        country, admin1, admin2 = (v.decode() if isinstance(v, bytes) else v for v in row)
+        keys.add(f"{country or ''}{SEP}{admin1}")
+        if admin2 is not None:
+            keys.add(f"{country or ''}{SEP}{admin1}{SEP}{admin2}")
+    return sorted(keys)
+
+
+def _area_match(store: Store, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """SQL (and its parameter) of "no coordinates, and its area reaches into the query area"."""
+    return (
+        f"(events.latitude IS NULL AND events.admin1 IS NOT NULL AND ({AREA_SQL}) IN "
+        "(SELECT value FROM json_each(?)))",
+        (json.dumps(fallback_areas(store, values)),),
+    )
+
+
+def events_where(values: Mapping[str, Any], store: Store) -> Where:
+    """The WHERE clause of an event list: `where_clause`, or with `geo_fallback` the geo filter
+    widened to the events without coordinates whose admin area reaches into the query area."""
+    if not uses_fallback(values):
+        return where_clause(values, store.actor_ids_for)
+    rest = where_clause({k: v for k, v in values.items() if k not in GEO_PARAMS}, store.actor_ids_for)
+    geo_values = {k: values[k] for k in GEO_PARAMS if k in values}
+    geo = where_clause({**geo_values, "include_withdrawn": True}, store.actor_ids_for)
+    match, match_params = _area_match(store, values)
+    return Where(
+        f"{rest.sql} AND (({geo.sql}) OR {match})",
+        (*rest.params, *geo.params, *match_params),
+        f"{rest.key}|{geo.key}|geo_fallback=admin",
+    )
+
+
+def left_out(values: Mapping[str, Any], store: Store) -> Where | None:
+    """With `geo_fallback`: the events the other filters match that have no coordinates and that
+    the fallback does not bring in; None without it."""
+    if not uses_fallback(values):
+        return None
+    rest = where_clause({k: v for k, v in values.items() if k not in GEO_PARAMS}, store.actor_ids_for)
+    match, match_params = _area_match(store, values)
+    return Where(f"{rest.sql} AND events.latitude IS NULL AND NOT {match}", (*rest.params, *match_params))
+
+
+def _distance_sql(values: Mapping[str, Any]) -> str:
+    # The centre is inlined: two floats the parser made (finite, in range), so the text is safe.
+    lat, lon = (float(x) for x in values["near"])
+    return f"coalesce(distance_km(events.latitude, events.longitude, {lat!r}, {lon!r}), {NO_DISTANCE!r})"
+
+
+def _select(values: Mapping[str, Any], where: Where, keyset: str = "", limit: str = "") -> str:
+    order = "ORDER BY value, rid"
+    inner = (
+        f"SELECT events.rid AS rid, {_distance_sql(values)} AS value FROM events WHERE {where.sql}{keyset}"
+    )
+    return (
+        "SELECT page.rid, page.value, (SELECT body FROM bodies WHERE bodies.rid = page.rid) "
+        f"FROM ({inner} {order}{limit}) AS page ORDER BY page.value, page.rid"
+    )
+
+
+def read_distance_page(store: Store, values: Mapping[str, Any], where: Where) -> Page:
+    """The page the parsed arguments ask for, nearest first (`sort=distance`)."""
+    page_size = int(values.get("page_size", DEFAULT_PAGE_SIZE))
+    fp = fingerprint(store.sha256, where, DISTANCE_SORT)
+    params: list[Any] = list(where.params)
+    cursor = values.get("cursor")
+    if cursor is not None:
+        if "page" in values:
+            raise ParamError(400, "conflicting_parameters", "give either page or cursor, not both", "page")
+        value, rid, offset = decode_cursor(cursor, fp)
+        try:
+            after = float(value)
+        except (TypeError, ValueError):
+            raise ParamError(
+                400, "invalid_cursor", "cursor: not a cursor of a distance sort", "cursor"
+            ) from None
+        sql = _select(values, where, f" AND ({_distance_sql(values)}, events.rid) > (?, ?)", " LIMIT ?")
+        params += [after, rid, page_size + 1]
+    else:
+        offset = (int(values.get("page", 1)) - 1) * page_size
+        if offset > MAX_OFFSET:
+            raise ParamError(422, "invalid_value", "page: too deep; follow next_cursor instead", "page")
+        sql = _select(values, where, "", " LIMIT ? OFFSET ?")
+        params += [page_size + 1, offset]
+    rows = store.query(sql, params)
+    total = store.total(dict(values), where)
+    next_cursor = None
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        next_cursor = encode_cursor(fp, repr(float(rows[-1][1])), int(rows[-1][0]), offset + len(rows))
+    return Page([r[2] for r in rows], total, offset, page_size, next_cursor, cursor is not None)
+
+
+class DistanceStream(Stream):
+    """Every matching event, nearest first, in batches (see Stream)."""
+
+    def __init__(self, store: Store, values: Mapping[str, Any], where: Where) -> None:
+        self.store = store
+        self.conn = store.new_connection()
+        try:
+            with store.bounded(self.conn):
+                self.cur = self.conn.execute(_select(values, where), where.params)
+                self.first: list[Any] = self.cur.fetchmany(STREAM_BATCH)
+        except BaseException:
+            self.conn.close()
+            raise
+
+
+def stream_for(store: Store, values: Mapping[str, Any], where: Where) -> Stream:
+    """The stream of every match in the order `values` ask for."""
+    if values.get("sort") == DISTANCE_SORT:
+        return DistanceStream(store, values, where)
+    return Stream(store, where, str(values.get("sort", "id")))
