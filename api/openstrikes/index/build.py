@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from openstrikes.index.columns import ColumnsBuilder
 from openstrikes.index.cube import CubeBuilder
 from openstrikes.index.errors import StoreError
 from openstrikes.index.text import search_text
@@ -20,7 +21,7 @@ from openstrikes.package.reader import package_actors, package_places
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import utc_key
 
-LAYOUT_VERSION = 7
+LAYOUT_VERSION = 8
 
 
 DDL = """
@@ -167,6 +168,7 @@ class _Batches:
         self.vessels: list[tuple[int, str | None, str, str | None]] = []
         self.links: set[tuple[str, str, str, int]] = set()  # inserted once, at the end
         self.cube = CubeBuilder()  # written once, at the end
+        self.columns = ColumnsBuilder()  # written once, at the end
 
     def add(self, rid: int, line: bytes, e: dict[str, Any]) -> None:
         self.rows.append(_event_row(rid, e))
@@ -185,7 +187,9 @@ class _Batches:
         for r in e.get("related") or ():
             self.links.add((e["id"], r["id"], r["relation"], 1))  # a's record names b
             self.links.add((r["id"], e["id"], r["relation"], 0))
-        self.fts.append((rid, search_text(e)))
+        text = search_text(e)
+        self.fts.append((rid, text))
+        self.columns.add(rid, e, text)
         lat, lon = e.get("latitude"), e.get("longitude")
         if lat is not None and lon is not None:
             self.geo.append((rid, lat, lat, lon, lon))
@@ -230,6 +234,7 @@ def _write_events(db: sqlite3.Connection, package: Path) -> int:
     batches.flush()
     db.executemany("INSERT INTO event_links VALUES (?,?,?,?)", sorted(batches.links))
     batches.cube.write(db)
+    batches.columns.write(db)
     return rid
 
 

@@ -52,10 +52,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from openstrikes.geo import haversine_km
+from openstrikes.index import masks
 from openstrikes.index.build import LAYOUT_VERSION, build_index
+from openstrikes.index.columns import Columns, read_postings
 from openstrikes.index.cube import Cubes
 from openstrikes.index.errors import QueryTimeout, StoreError, UnusableIndex
 from openstrikes.index.filters import BY_PARAM, Where
@@ -103,6 +106,7 @@ class Store:
             # of a large release the first request would otherwise spend its bound on it (503).
             live = int(conn.execute(f"SELECT count(*) FROM events WHERE {LIVE}").fetchone()[0])
             self.cubes = Cubes.load(conn)
+            self.columns = Columns.load(conn)
         finally:
             conn.close()
         got = {k.decode(): v.decode() for k, v in meta.items()}
@@ -221,11 +225,31 @@ class Store:
         return n
 
     def total(self, values: dict[str, Any], where: Where) -> int:
-        """How many events match: from the cube when it answers these filters, else counted."""
-        cube = self.cubes.pick(values, BY_PARAM) if self.cubes is not None else None
-        if cube is not None:
-            return cube.count(values)
+        """How many events match: from the cube when it answers these filters, else from the
+        columns, else counted by SQL."""
+        if self.cube_answers(values):
+            return self.cubes.pick(values, BY_PARAM).count(values)  # type: ignore[union-attr]
+        m = self.mask(values)
+        if m is not None:
+            return int(np.count_nonzero(m))
         return self.count(where.sql, where.params)
+
+    def cube_answers(self, values: dict[str, Any]) -> bool:
+        return self.cubes is not None and self.cubes.pick(values, BY_PARAM) is not None
+
+    def mask(self, values: dict[str, Any], *, without_coordinates: bool = False) -> np.ndarray | None:
+        """The events matching the filters, one boolean each (index.masks); None when the columns
+        do not answer them."""
+        if self.columns is None:
+            return None
+        return masks.build(
+            self.columns, values, self.actor_ids_for, self.postings, without_coordinates=without_coordinates
+        )
+
+    def postings(self, kind: str, key: str) -> np.ndarray:
+        conn = self.connect()
+        with self.bounded(conn):
+            return read_postings(conn, kind, key)
 
     # -- lookups ------------------------------------------------------------------------------------
 

@@ -9,10 +9,11 @@ import functools
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
 import orjson
 
 from openstrikes.geo import haversine_km
-from openstrikes.index.filters import Where, without_coordinates_clause
+from openstrikes.index.filters import GEO_PARAMS, Where, without_coordinates_clause
 from openstrikes.index.pages import Page, read_page
 from openstrikes.index.store import Store
 
@@ -86,7 +87,11 @@ def _distances(bodies: list[bytes], near: tuple[float, float]) -> dict[str, floa
 
 def _without_coordinates(store: Store, values: dict[str, Any]) -> int | None:
     gap = without_coordinates_clause(values, store.actor_ids_for)
-    return None if gap is None else store.count(gap.sql, gap.params)
+    if gap is None:
+        return None
+    rest = {k: v for k, v in values.items() if k not in GEO_PARAMS}
+    m = store.mask(rest, without_coordinates=True)
+    return store.count(gap.sql, gap.params) if m is None else int(np.count_nonzero(m))
 
 
 def _headers(page: Page, urls: _Urls, next_url: str | None) -> dict[str, str]:
