@@ -399,14 +399,24 @@ def cold_start(n: int, releases: Path, work: Path) -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
 
-def run_size(n: int, work: Path, seconds: float, connections: int, rounds: int = ROUNDS) -> None:
-    from openstrikes.index.cursor import encode_cursor, fingerprint
-    from openstrikes.index.filters import where_clause
+PARTS = ("cold", "fixed", "mixes")  # cold start, one URL per scenario (with the floor), random mixes
+
+
+def run_size(
+    n: int,
+    work: Path,
+    seconds: float,
+    connections: int,
+    rounds: int = ROUNDS,
+    parts: tuple[str, ...] = PARTS,
+    kinds: tuple[str, ...] = (),
+) -> None:
     from openstrikes.index.store import Store
 
     print(f"\n=== {n:,} events ===", flush=True)
     releases = release_for(n, work)
-    cold_start(n, releases, work)
+    if "cold" in parts:
+        cold_start(n, releases, work)
     cache = work / f"n{n}" / "index"
     t0 = time.monotonic()
     # The set-up queries below are not measured: give them room on a cold disk.
@@ -425,6 +435,21 @@ def run_size(n: int, work: Path, seconds: float, connections: int, rounds: int =
     t0 = time.monotonic()
     warm(store.db_path)
     print(f"  index file read once into the page cache in {time.monotonic() - t0:.1f} s", flush=True)
+    env = dict(os.environ, OPENSTRIKES_RELEASES=str(releases), OPENSTRIKES_CACHE=str(cache))
+    if "fixed" in parts:
+        run_fixed(n, store, env, work, seconds, connections, rounds)
+    if "mixes" in parts:
+        print("\n  random query mixes:", flush=True)
+        run_mixes(n, store, env, work / f"n{n}", seconds, connections, kinds)
+
+
+def run_fixed(
+    n: int, store: Any, env: dict[str, str], work: Path, seconds: float, connections: int, rounds: int
+) -> None:
+    """One URL per scenario, the API and its bare WSGI floor taking turns, then Datasette."""
+    from openstrikes.index.cursor import encode_cursor, fingerprint
+    from openstrikes.index.filters import where_clause
+
     country = store.query("SELECT country FROM events GROUP BY country ORDER BY count(*) DESC LIMIT 1")[0][
         0
     ].decode()
@@ -451,7 +476,6 @@ def run_size(n: int, work: Path, seconds: float, connections: int, rounds: int =
         "deep page": f"/bench/events.json?withdrawn__exact=0&_sort=date_start&_size=50&_next={ds_next}",
     }
     results: dict[tuple[str, str], Result] = {}
-    env = dict(os.environ, OPENSTRIKES_RELEASES=str(releases), OPENSTRIKES_CACHE=str(cache))
     floor_dir = work / f"n{n}" / "floor"
     floor_dir.mkdir(exist_ok=True)
     env_floor = dict(os.environ, BENCH_FLOOR_DIR=str(floor_dir), PYTHONPATH=str(HERE))
@@ -497,8 +521,6 @@ def run_size(n: int, work: Path, seconds: float, connections: int, rounds: int =
     else:
         print("  datasette: not installed (pip install datasette) - skipped")
     report(n, results, connections)
-    print("\n  random query mixes:", flush=True)
-    run_mixes(n, store, env, work / f"n{n}", seconds, connections)
 
 
 MIX_SIZE = 40_000  # URLs per query kind (more than a run sends: every request a different URL)
@@ -576,9 +598,18 @@ def mixes(store: Any, rng: random.Random) -> dict[str, tuple[list[str], list[str
     return out
 
 
-def run_mixes(n: int, store: Any, env: dict[str, str], work: Path, seconds: float, connections: int) -> None:
-    """The random query mixes: each kind against this API, and Datasette where it has an equivalent."""
-    kinds = mixes(store, random.Random(n))
+def run_mixes(
+    n: int,
+    store: Any,
+    env: dict[str, str],
+    work: Path,
+    seconds: float,
+    connections: int,
+    only: tuple[str, ...] = (),
+) -> None:
+    """The random query mixes: each kind against this API, and Datasette where it has an equivalent.
+    `only`: these kinds (all when empty)."""
+    kinds = {k: v for k, v in mixes(store, random.Random(n)).items() if not only or k in only}
     ours: dict[str, Result] = {}
     theirs: dict[str, Result] = {}
     with gunicorn("openstrikes.web:create_app()", env, free_port(), "/v1/health") as base:
@@ -601,7 +632,7 @@ def run_mixes(n: int, store: Any, env: dict[str, str], work: Path, seconds: floa
         cmd += ["--setting", "sql_time_limit_ms", "5000", "--setting", "num_sql_threads", str(WORKERS * 2)]
         cmd += ["--setting", "suggest_facets", "off", "--setting", "facet_time_limit_ms", "5000"]
         with server(cmd, dict(os.environ), f"http://127.0.0.1:{port}/-/versions.json") as dbase:
-            for kind in DS_KINDS:
+            for kind in (k for k in DS_KINDS if k in kinds):
                 theirs[kind] = r = load_mix(dbase, kinds[kind][1], seconds, connections, work)
                 print(
                     f"  datasette  {kind:<17} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms"
@@ -676,6 +707,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "openstrikes-bench-api")
     parser.add_argument("--cold-start-only", action="store_true", help="only the cold start of each size")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS), help="what to run")
+    parser.add_argument(
+        "--kinds", nargs="+", default=[], help="only these kinds of the mixes (e.g. list text)"
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:
@@ -683,7 +718,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n=== {n:,} events ===", flush=True)
             cold_start(n, release_for(n, args.workdir), args.workdir)
         else:
-            run_size(n, args.workdir, args.seconds, args.connections, args.rounds)
+            run_size(
+                n,
+                args.workdir,
+                args.seconds,
+                args.connections,
+                args.rounds,
+                tuple(args.parts),
+                tuple(args.kinds),
+            )
     return 0
 
 

@@ -129,7 +129,9 @@ def _rid(store: Store, body: bytes) -> int:
 
 
 def test_a_distance_equal_to_the_radius_is_within_it(store: Store) -> None:
-    rows = store.query("SELECT rid, latitude, longitude FROM events WHERE latitude IS NOT NULL AND withdrawn = 0 LIMIT 50")
+    rows = store.query(
+        "SELECT rid, latitude, longitude FROM events WHERE latitude IS NOT NULL AND withdrawn = 0 LIMIT 50"
+    )
     centre = (33.123456, 44.654321)
     for rid, lat, lon in rows:
         km = haversine_km(lat, lon, *centre)

@@ -2,9 +2,12 @@
 
 Written at index time, beside the SQL tables: one array per column, indexed by `rid - 1` (the
 `columns` table: the start day and end day as day numbers, withdrawn, the codes of the
-low-cardinality columns, the lowest and highest casualty figures, latitude and longitude, and
-the event positions in (date_start, rid) order), and per search word and per (role, actor) the
-sorted positions of the events holding it (the `postings` table). A worker reads the columns once
+low-cardinality columns, the lowest and highest casualty figures, the number of the event's
+point (each distinct latitude/longitude pair once, in `point_lat` / `point_lon`: events share
+places, so a geo filter tests each point once), and the event positions in (date_start, rid)
+order), and per search word and per (role, actor) the
+events holding it (the `postings` table: their sorted positions, or a bitmap of one bit per event
+when that is smaller). A worker reads the columns once
 (about 50 bytes per event); it reads a posting list only when a query names its word or actor.
 """
 
@@ -25,7 +28,8 @@ RANGED = ("killed", "injured", "civilians_killed")
 MISSING = -1  # a figure that is not known (figures are counts: never negative)
 DDL = (
     "CREATE TABLE columns(name TEXT PRIMARY KEY, dtype TEXT NOT NULL, data BLOB NOT NULL, labels TEXT)",
-    "CREATE TABLE postings(kind TEXT NOT NULL, key TEXT NOT NULL, rids BLOB NOT NULL, PRIMARY KEY(kind, key))",
+    "CREATE TABLE postings(kind TEXT NOT NULL, key TEXT NOT NULL, bitmap INTEGER NOT NULL, rids BLOB NOT NULL, "
+    "PRIMARY KEY(kind, key))",
 )
 WORD, ATTACKER, TARGET = "word", "attacker", "target"  # the posting kinds
 
@@ -40,8 +44,9 @@ class ColumnsBuilder:
         self.labels: dict[str, dict[Any, int]] = {c: {None: 0} for c in CODED}
         self.codes = {c: bytearray() for c in CODED}
         self.figures = {f"{f}_{b}": array("q") for f in RANGED for b in ("min", "max")}
-        self.lat = array("d")
-        self.lon = array("d")
+        self.points: dict[tuple[float, float], int] = {}  # each distinct (lat, lon): its number
+        self.point = array("i")  # per event: its point's number, -1 without coordinates
+        self.half_located = False  # an event with one coordinate (invalid): geo filters go to SQL
         self.postings: dict[tuple[str, str], array[int]] = {}
 
     def add(self, rid: int, e: dict[str, Any], words: str) -> None:
@@ -64,9 +69,11 @@ class ColumnsBuilder:
             self.figures[f"{f}_min"].append(int(r["min"]) if known else MISSING)  # type: ignore[index]
             self.figures[f"{f}_max"].append(int(r["max"]) if known else MISSING)  # type: ignore[index]
         lat, lon = e.get("latitude"), e.get("longitude")
-        located = lat is not None and lon is not None
-        self.lat.append(float(lat) if located else float("nan"))
-        self.lon.append(float(lon) if located else float("nan"))
+        if lat is None or lon is None:
+            self.half_located |= lat is not None or lon is not None
+            self.point.append(-1)
+        else:
+            self.point.append(self.points.setdefault((float(lat), float(lon)), len(self.points)))
         keys = {(WORD, w) for w in words.split()}
         keys.update((ATTACKER, a["actor"]) for a in e.get("attackers") or ())
         keys.update((TARGET, t["actor"]) for t in e.get("targets") or () if t.get("actor"))
@@ -86,9 +93,13 @@ class ColumnsBuilder:
             "day_end": np.frombuffer(self.ends, dtype=np.int32),
             "withdrawn": np.frombuffer(bytes(self.withdrawn), dtype=np.uint8),
             "order_date": order,
-            "latitude": np.frombuffer(self.lat, dtype=np.float64),
-            "longitude": np.frombuffer(self.lon, dtype=np.float64),
         }
+        if not self.half_located:
+            point = np.frombuffer(self.point, dtype=np.int32).copy()
+            point[point < 0] = len(self.points)  # "no point": one past the last
+            arrays["point"] = point
+            coords = np.array(list(self.points), dtype=np.float64).reshape(-1, 2)
+            arrays["point_lat"], arrays["point_lon"] = coords[:, 0].copy(), coords[:, 1].copy()
         for name, values in self.figures.items():
             wide = np.frombuffer(values, dtype=np.int64)
             fits = not len(wide) or int(wide.max()) < np.iinfo(np.int32).max
@@ -98,13 +109,22 @@ class ColumnsBuilder:
         for name, arr in arrays.items():
             labels = self.labels.get(name)
             text = None if labels is None else orjson.dumps(sorted(labels, key=labels.__getitem__)).decode()
-            db.execute(
-                "INSERT INTO columns VALUES (?,?,?,?)", (name, arr.dtype.str, arr.tobytes(), text)
-            )
+            db.execute("INSERT INTO columns VALUES (?,?,?,?)", (name, arr.dtype.str, arr.tobytes(), text))
+        n = len(days)
         db.executemany(
-            "INSERT INTO postings VALUES (?,?,?)",
-            ((kind, key, rids.tobytes()) for (kind, key), rids in sorted(self.postings.items())),
+            "INSERT INTO postings VALUES (?,?,?,?)",
+            ((kind, key, *_posting(rids, n)) for (kind, key), rids in sorted(self.postings.items())),
         )
+
+
+def _posting(positions: array[int], n: int) -> tuple[int, bytes]:
+    """(1, a bitmap: one bit per event) when that is smaller than (0, the positions as int32): a
+    frequent word costs an unpacking of n bits, a rare one a scatter of its few positions."""
+    if len(positions) * 32 <= n:
+        return 0, positions.tobytes()
+    bits = np.zeros(n, dtype=bool)
+    bits[np.frombuffer(positions, dtype=np.int32)] = True
+    return 1, np.packbits(bits).tobytes()
 
 
 class Columns:
@@ -140,7 +160,12 @@ class Columns:
         return self.labels[column].get(value)
 
 
-def read_postings(conn: sqlite3.Connection, kind: str, key: str) -> np.ndarray:
-    """The sorted positions (rid - 1) of the events holding `key` (a word, an actor id)."""
-    row = conn.execute("SELECT rids FROM postings WHERE kind = ? AND key = ?", (kind, key)).fetchone()
-    return np.frombuffer(row[0], dtype=np.int32) if row else np.empty(0, dtype=np.int32)
+def read_postings(conn: sqlite3.Connection, kind: str, key: str, n: int) -> np.ndarray:
+    """The events holding `key` (a word, an actor id): a boolean per event when stored as a
+    bitmap, else their sorted positions (rid - 1), as int32."""
+    row = conn.execute("SELECT bitmap, rids FROM postings WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+    if row is None:
+        return np.empty(0, dtype=np.int32)
+    if row[0]:
+        return np.unpackbits(np.frombuffer(row[1], dtype=np.uint8), count=n).view(bool)
+    return np.frombuffer(row[1], dtype=np.int32)

@@ -2,7 +2,7 @@
 and the positions of one page of them in id or date order.
 
 A query's filters become one boolean array over every event (numpy: a few vectorised passes over
-bytes per event, and a scatter of the posting lists a word or actor filter names); its total is a
+bytes per event, and the bitmap or positions of each word or actor a filter names); its total is a
 count of that array, and a page walks the precomputed order in chunks until the page is full.
 Exact: every filter means what its SQL means (index.filters), and the tests hold the two to the
 same answers. A filter not handled here (admin1, tags, vessels, actor groups, ...) leaves the
@@ -23,7 +23,7 @@ from openstrikes.index.columns import ATTACKER, CODED, TARGET, WORD, Columns
 from openstrikes.index.filters import BY_PARAM
 from openstrikes.index.text import search_words
 
-Postings = Callable[[str, str], np.ndarray]  # (kind, key) -> sorted positions
+Postings = Callable[[str, str], np.ndarray]  # (kind, key) -> a boolean per event, or positions
 ORDERED = ("id", "date_start")  # the sorts a page is read in from the columns
 CHUNK = 1 << 15
 INT32_MAX = int(np.iinfo(np.int32).max)
@@ -40,9 +40,12 @@ def build(
     """The events the filters in `values` match (a boolean per event), or None when a filter is
     not answered from the columns. `without_coordinates`: only those without coordinates."""
     a = cols.arrays
+    geo = "point" in a
+    if not geo and (without_coordinates or any(k in values for k in ("bbox", "near"))):
+        return None
     m = np.ones(cols.n, dtype=bool) if values.get("include_withdrawn", False) else cols.live.copy()
     if without_coordinates:
-        m &= np.isnan(a["latitude"])
+        m &= a["point"] == len(a["point_lat"])
     for name in sorted(values):
         if name not in BY_PARAM:
             continue
@@ -78,10 +81,12 @@ def build(
                 _within(m, [postings(WORD, word)])
         elif kind == "bbox":
             min_lon, min_lat, max_lon, max_lat = v
-            lat, lon = a["latitude"], a["longitude"]
-            m &= (lat >= min_lat) & (lat <= max_lat) & (lon >= min_lon) & (lon <= max_lon)
+            lat, lon = a["point_lat"], a["point_lon"]
+            _at_points(
+                m, a["point"], (lat >= min_lat) & (lat <= max_lat) & (lon >= min_lon) & (lon <= max_lon)
+            )
         elif kind == "near":
-            _near(m, a["latitude"], a["longitude"], v, float(values["radius_km"]))
+            _at_points(m, a["point"], _near(a["point_lat"], a["point_lon"], v, float(values["radius_km"])))
         elif kind in ("radius", "withdrawn"):
             continue
         else:
@@ -90,22 +95,34 @@ def build(
 
 
 def _within(m: np.ndarray, lists: list[np.ndarray]) -> None:
-    """Keep only the events in one of the posting lists."""
+    """Keep only the events in one of the postings (index.columns.read_postings: a boolean per
+    event, or positions)."""
+    if len(lists) == 1 and lists[0].dtype == bool:
+        m &= lists[0]
+        return
     hit = np.zeros(len(m), dtype=bool)
-    for positions in lists:
-        hit[positions] = True
+    for found in lists:
+        if found.dtype == bool:
+            hit |= found
+        else:
+            hit[found] = True
     m &= hit
 
 
-def _near(m: np.ndarray, lat: np.ndarray, lon: np.ndarray, centre: tuple[float, float], km: float) -> None:
-    """Keep the events within `km` of `centre`: the box SQL searches the R*Tree with (index.filters),
-    then the great-circle distance; where numpy's and Python's floating point could disagree
-    (a distance within a millimetre of the radius), SQL's own function decides."""
+def _at_points(m: np.ndarray, point: np.ndarray, ok: np.ndarray) -> None:
+    """Keep the events whose point is `ok` (one boolean per point; events without one never)."""
+    m &= np.append(ok, False)[point]
+
+
+def _near(lat: np.ndarray, lon: np.ndarray, centre: tuple[float, float], km: float) -> np.ndarray:
+    """Which points lie within `km` of `centre`: the box SQL searches the R*Tree with
+    (index.filters), then the great-circle distance; where numpy's and Python's floating point
+    could disagree (a distance within a millimetre of the radius), SQL's own function decides."""
     lat0, lon0 = centre
     dlat = math.degrees(km / EARTH_RADIUS_KM) * 1.01 + 1e-9
     coslat = math.cos(math.radians(min(89.999, abs(lat0) + dlat)))
     dlon = 180.0 if coslat <= 1e-6 else min(180.0, dlat / coslat)
-    box = m & (lat >= lat0 - dlat) & (lat <= lat0 + dlat)
+    box = (lat >= lat0 - dlat) & (lat <= lat0 + dlat)
     if not (dlon >= 180 or abs(lon0) + dlon > 180):
         box &= (lon >= lon0 - dlon) & (lon <= lon0 + dlon)
     at = np.flatnonzero(box)
@@ -116,8 +133,9 @@ def _near(m: np.ndarray, lat: np.ndarray, lon: np.ndarray, centre: tuple[float, 
     ok = d <= km
     for i in np.flatnonzero(np.abs(d - km) <= 1e-6 + 1e-9 * km):
         ok[i] = haversine_km(float(la[i]), float(lo[i]), lat0, lon0) <= km
-    m[:] = False
-    m[at[ok]] = True
+    out = np.zeros(len(lat), dtype=bool)
+    out[at[ok]] = True
+    return out
 
 
 # --- pages -------------------------------------------------------------------------------------------

@@ -249,7 +249,7 @@ class Store:
     def postings(self, kind: str, key: str) -> np.ndarray:
         conn = self.connect()
         with self.bounded(conn):
-            return read_postings(conn, kind, key)
+            return read_postings(conn, kind, key, self.columns.n if self.columns else 0)
 
     # -- lookups ------------------------------------------------------------------------------------
 
