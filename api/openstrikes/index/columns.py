@@ -134,9 +134,11 @@ class Columns:
         self.arrays = arrays
         self.labels = labels
         self.n = len(arrays["day"])
-        self.order_date = arrays["order_date"]
+        # numpy indexes with its native integers: int32 indexes would be converted at every use
+        self.order_date = arrays["order_date"].astype(np.intp)
         self.days_sorted = arrays["day"][self.order_date]  # the start days in that order
         self.live = arrays["withdrawn"] == 0
+        self.point = arrays["point"].astype(np.intp) if "point" in arrays else None
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> Columns | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -40,9 +40,9 @@ def build(
     """The events the filters in `values` match (a boolean per event), or None when a filter is
     not answered from the columns. `without_coordinates`: only those without coordinates."""
     a = cols.arrays
-    geo = "point" in a
-    if not geo and (without_coordinates or any(k in values for k in ("bbox", "near"))):
+    if cols.point is None and (without_coordinates or any(k in values for k in ("bbox", "near"))):
         return None
+    point = cols.point if cols.point is not None else np.empty(0, dtype=np.intp)
     m = np.ones(cols.n, dtype=bool) if values.get("include_withdrawn", False) else cols.live.copy()
     if without_coordinates:
         m &= a["point"] == len(a["point_lat"])
@@ -82,11 +82,9 @@ def build(
         elif kind == "bbox":
             min_lon, min_lat, max_lon, max_lat = v
             lat, lon = a["point_lat"], a["point_lon"]
-            _at_points(
-                m, a["point"], (lat >= min_lat) & (lat <= max_lat) & (lon >= min_lon) & (lon <= max_lon)
-            )
+            _at_points(m, point, (lat >= min_lat) & (lat <= max_lat) & (lon >= min_lon) & (lon <= max_lon))
         elif kind == "near":
-            _at_points(m, a["point"], _near(a["point_lat"], a["point_lon"], v, float(values["radius_km"])))
+            _at_points(m, point, _near(a["point_lat"], a["point_lon"], v, float(values["radius_km"])))
         elif kind in ("radius", "withdrawn"):
             continue
         else:
@@ -111,7 +109,7 @@ def _within(m: np.ndarray, lists: list[np.ndarray]) -> None:
 
 def _at_points(m: np.ndarray, point: np.ndarray, ok: np.ndarray) -> None:
     """Keep the events whose point is `ok` (one boolean per point; events without one never)."""
-    m &= np.append(ok, False)[point]
+    m &= np.take(np.append(ok, False), point)
 
 
 def _near(lat: np.ndarray, lon: np.ndarray, centre: tuple[float, float], km: float) -> np.ndarray:
@@ -141,30 +139,43 @@ def _near(lat: np.ndarray, lon: np.ndarray, centre: tuple[float, float], km: flo
 # --- pages -------------------------------------------------------------------------------------------
 
 
+def _days_at(cols: Columns, day: int, side: Literal["left", "right"]) -> int:
+    """Where `day` falls in the sorted start days (searched as an int32: a Python int would make
+    numpy convert the whole array first)."""
+    return int(np.searchsorted(cols.days_sorted, np.int32(day), side))
+
+
 def start_after(cols: Columns, sort: str, value: Any, rid: int) -> int:
     """How many events (of all, in the order of `sort`) come at or before the cursor's (value, rid)."""
     desc = sort.startswith("-")
     if sort.lstrip("-") == "id":
         return cols.n - rid + 1 if desc else rid
     day = date.fromisoformat(value.decode() if isinstance(value, bytes) else value).toordinal()
-    lo = int(np.searchsorted(cols.days_sorted, day, "left"))
-    hi = int(np.searchsorted(cols.days_sorted, day, "right"))
+    lo, hi = _days_at(cols, day, "left"), _days_at(cols, day, "right")
     tied = cols.order_date[lo:hi]  # positions in rid order
     at = lo + int(np.searchsorted(tied, rid - 1, "left" if desc else "right"))
     return cols.n - at if desc else at
 
 
-def page_positions(cols: Columns, m: np.ndarray, sort: str, start: int, skip: int, count: int) -> list[int]:
+def page_positions(
+    cols: Columns, m: np.ndarray, sort: str, start: int, skip: int, count: int, values: Mapping[str, Any]
+) -> list[int]:
     """Positions (rid - 1) of `count` matches in the order of `sort`, after `skip` matches, reading
-    the order from its `start`-th event on (in chunks: a page near the start costs a chunk)."""
+    the order from its `start`-th event on (in chunks: a page near the start costs a chunk). By
+    date, only the stretch of the order inside the `date_start` window of `values` is read."""
     desc = sort.startswith("-")
     order = cols.order_date if sort.lstrip("-") == "date_start" else None
-    n = cols.n
+    n = end = cols.n
+    if order is not None:
+        lo, hi = (values.get(f"date_start__{op}") for op in ("gte", "lte"))
+        a = 0 if lo is None else _days_at(cols, date.fromisoformat(lo).toordinal(), "left")
+        b = n if hi is None else _days_at(cols, date.fromisoformat(hi).toordinal(), "right")
+        start, end = (max(start, n - b), n - a) if desc else (max(start, a), b)
     out: list[int] = []
     i = start
     step = CHUNK
-    while i < n and len(out) < count:
-        j = min(n, i + step)
+    while i < end and len(out) < count:
+        j = min(end, i + step)
         if order is None:
             idx = np.arange(n - j, n - i)[::-1] if desc else np.arange(i, j)
         else:

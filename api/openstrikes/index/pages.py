@@ -94,7 +94,7 @@ def read_page(store: Store, values: dict[str, Any], where: Where) -> Page:
         start, skip = 0, offset
         if cursor is not None:
             start, skip = masks.start_after(store.columns, sort, value, rid), 0
-        positions = masks.page_positions(store.columns, m, sort, start, skip, page_size + 1)
+        positions = masks.page_positions(store.columns, m, sort, start, skip, page_size + 1, values)
         rows = _rows(store, [p + 1 for p in positions], col)
         total = int(np.count_nonzero(m))
     else:
