@@ -55,8 +55,9 @@ text, actor and geo filters, more than the query time limit under load); counted
 in-memory columns it is a vectorised pass over a few bytes per event. The cube goes further
 for the commonest totals (a subtraction of prefix sums). Cubes per actor, word or map cell were
 not built: they multiply the cells by the keys and still do not answer a query that combines two
-of those filters, while the columns answer every combination alike. Memory per worker at 1M:
-about 320 MB of cube arrays and 30 MB of columns (the index file itself is mapped, shared).
+of those filters, while the columns answer every combination alike. Memory per worker at 1M
+synthetic events: 161 MiB of cube arrays and 65 MiB of columns (the index file itself is mapped,
+shared); in the index, 45 MiB of columns and 12 MiB of postings.
 """
 
 from __future__ import annotations
