@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from openstrikes.index import masks
 from openstrikes.index.cursor import decode_cursor, encode_cursor, fingerprint
 from openstrikes.index.filters import SORTS, Where
 from openstrikes.index.params import DEFAULT_PAGE_SIZE
@@ -86,8 +89,17 @@ def read_page(store: Store, values: dict[str, Any], where: Where) -> Page:
             raise ParamError(422, "invalid_value", "page: too deep; follow next_cursor instead", "page")
         sql = list_sql(where, sort, "", " LIMIT ? OFFSET ?")
         params += [page_size + 1, offset]
-    rows = store.query(sql, params)
-    total = store.total(values, where)
+    m = _mask(store, values, sort)
+    if m is not None and store.columns is not None:
+        start, skip = 0, offset
+        if cursor is not None:
+            start, skip = masks.start_after(store.columns, sort, value, rid), 0
+        positions = masks.page_positions(store.columns, m, sort, start, skip, page_size + 1, values)
+        rows = _rows(store, [p + 1 for p in positions], col)
+        total = int(np.count_nonzero(m))
+    else:
+        rows = store.query(sql, params)
+        total = store.total(values, where)
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
@@ -95,6 +107,27 @@ def read_page(store: Store, values: dict[str, Any], where: Where) -> Page:
         last = last.decode() if isinstance(last, bytes) else last
         next_cursor = encode_cursor(fp, last, int(rows[-1][0]), offset + len(rows))
     return Page([r[2] for r in rows], total, offset, page_size, next_cursor, cursor is not None)
+
+
+def _mask(store: Store, values: dict[str, Any], sort: str) -> np.ndarray | None:
+    """The matches as a mask when the page is read from the columns: filters the cube does not
+    answer (those pages have an index of their own), in an order the columns hold."""
+    if sort.lstrip("-") not in masks.ORDERED or store.cube_answers(values):
+        return None
+    return store.mask(values)
+
+
+def _rows(store: Store, rids: list[int], col: str) -> list[tuple[Any, ...]]:
+    """(rid, sort value, body) of these events, in this order."""
+    if not rids:
+        return []
+    found = store.query(
+        f"SELECT events.rid, {col}, bodies.body FROM events JOIN bodies ON bodies.rid = events.rid "
+        f"WHERE events.rid IN ({','.join('?' * len(rids))})",
+        rids,
+    )
+    by_rid = {int(r[0]): r for r in found}
+    return [by_rid[r] for r in rids]
 
 
 class Stream:

@@ -10,32 +10,54 @@ Layout: `events` holds the columns the filters and sorts use, in narrow rows (so
 stay cheap at a million events); `bodies` keeps each record's exact NDJSON line by the same `rid`,
 read only for the rows a page returns. `rid` follows id order, so "by id" is "by rid". Side tables: actors per event (with
 role), tags, aliases, related links (both ways), an FTS5 index for `q`, an R*Tree for `bbox` /
-`near`, the changes feed, and the actor registry with a case-folded name/alias index.
+`near`, the changes feed, the actor registry with a case-folded name/alias index, and the
+precomputed tables below (`cube`, `columns`, `postings`).
 
-Precomputed at index time, for totals and aggregates (index.cube): the *cube*. Each event falls
-in one cell of its values of the low-cardinality columns (withdrawn, country, water_body,
-strike_type; and a finer level adding status, outcome, geo_precision). Per cell: the day numbers
-of its events, sorted, and prefix sums in that order of every casualty figure (lowest, highest,
-best, events with a best, unknowns). Loaded once per process (the arrays: about 4 + 4 x 20 bytes
-per event and level; int64 where a sum passes int32). Costs, n events, c cells matching the filters:
+Precomputed at index time (everything a query needs that a B-tree walk would make cost as much
+as the rows it matches):
 
-- list total (`X-Pagination`), filters among the cell columns and a `date_start` window: the
-  cells are found once per filter set (cached), then two binary searches per cell: O(c log n),
-  independent of how many rows match; exact (the same rows SQL counts, tested against it).
-- aggregates by cell columns, `year` or `month` (and `total`), same filters: per cell the
-  window's rows by binary search and the figures as differences of prefix sums, per time period
-  one more binary search: O(c x periods x log n).
-- anything else (text, actors, tags, bbox/near, casualty ranges, date_end, admin1, place, ...,
-  group keys through joins): SQL, counted once per distinct query (`count` caches it; a release
-  never changes); cost grows with the rows matching (FTS5 / R*Tree / index range, then the
-  row filters).
-- a page: the SELECT ... ORDER BY ... LIMIT through the sort's index (keyset pages after a
-  cursor), bodies read for the page's rows only: O(page + rows skipped by the filters).
+- the *cube* (index.cube): each event falls in one cell of its values of the low-cardinality
+  columns (withdrawn, country, water_body, strike_type; and a finer level adding status, outcome,
+  geo_precision). Per cell: the day numbers of its events, sorted, and prefix sums in that order
+  of every casualty figure (lowest, highest, best, events with a best, unknowns).
+- the *columns* (index.columns): per event, a few bytes each: start and end day numbers,
+  withdrawn, the codes of the six low-cardinality columns, the lowest and highest killed,
+  injured and civilians killed, the number of its point (each distinct latitude/longitude pair is
+  stored once); the event positions in (date_start, rid) order; and per search word and per
+  (role, actor) the events holding it (their positions, or a bitmap when denser than 1 in 32).
+- SQL indexes for the pages: one per filter column and sort, and (country | water_body
+  [, strike_type], date_start) for the common "one place, by date" pages.
+
+Costs, n events, m matching, c cells matching, P distinct points, k rows of a page:
+
+- list total (`X-Pagination`) and aggregates, filters among the cell columns and a `date_start`
+  window: cube, two binary searches per cell: O(c log n), independent of m; per time period one
+  more binary search.
+- their page: SQL through the (place[, type], date) index, bodies read for the page's rows only:
+  O(k + rows skipped by the other filters).
+- total with text (`q`), actor / attacker / target, bbox, near, casualty ranges, date_end (with
+  any of the above): one boolean per event from the columns (index.masks): O(n) with a small
+  constant (numpy, one pass over 1-4 bytes per event per filter; a frequent word or actor is an
+  unpacking of n bits, a rare one a scatter of its positions; bbox and near test each of the P
+  points once, the great-circle distance only inside the R*Tree's box, then one gather per
+  event): a few ms at 1M events; exact (tests/test_masks.py holds it to SQL).
+- their page (sort by id or date_start): the order walked in chunks from the cursor (or the
+  offset) until the page is full: O(k x n / m) rows tested, at most n; bodies for the page only.
+- anything else (admin1, admin2, place, operation, tags, vessels, flags, actor groups and
+  countries, modified_since, other sorts, group keys through joins): SQL, counted once per
+  distinct query (`count` caches it; a release never changes); cost grows with the rows the
+  first index range holds.
 - a single event: one lookup by the unique id index: O(log n).
 
-Why: a total over a date window was a count of every matching row each time (about 0.5 s at 1M
-events); per-day prefix sums make it a subtraction, at the price of a few seconds of index time
-and a few MB per level in memory; exactness rules out estimates and sampling.
+Why: totals are exact (no estimates), so a filtered total counts its matches every time. Counted
+by SQL that is a B-tree step and a row lookup per matching row (0.5 to 4 s at 1M events for
+text, actor and geo filters, more than the query time limit under load); counted over
+in-memory columns it is a vectorised pass over a few bytes per event. The cube goes further
+for the commonest totals (a subtraction of prefix sums). Cubes per actor, word or map cell were
+not built: they multiply the cells by the keys and still do not answer a query that combines two
+of those filters, while the columns answer every combination alike. Memory per worker at 1M
+synthetic events: 161 MiB of cube arrays and 65 MiB of columns (the index file itself is mapped,
+shared); in the index, 45 MiB of columns and 12 MiB of postings.
 """
 
 from __future__ import annotations
@@ -52,10 +74,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from openstrikes.geo import haversine_km
+from openstrikes.index import masks
 from openstrikes.index.build import LAYOUT_VERSION, build_index
+from openstrikes.index.columns import Columns, read_postings
 from openstrikes.index.cube import Cubes
 from openstrikes.index.errors import QueryTimeout, StoreError, UnusableIndex
 from openstrikes.index.filters import BY_PARAM, Where
@@ -106,6 +131,7 @@ class Store:
             # of a large release the first request would otherwise spend its bound on it (503).
             live = int(conn.execute(f"SELECT count(*) FROM events WHERE {LIVE}").fetchone()[0])
             self.cubes = Cubes.load(conn)
+            self.columns = Columns.load(conn)
         finally:
             conn.close()
         got = {k.decode(): v.decode() for k, v in meta.items()}
@@ -238,11 +264,31 @@ class Store:
         return n
 
     def total(self, values: dict[str, Any], where: Where) -> int:
-        """How many events match: from the cube when it answers these filters, else counted."""
-        cube = self.cubes.pick(values, BY_PARAM) if self.cubes is not None else None
-        if cube is not None:
-            return cube.count(values)
+        """How many events match: from the cube when it answers these filters, else from the
+        columns, else counted by SQL."""
+        if self.cube_answers(values):
+            return self.cubes.pick(values, BY_PARAM).count(values)  # type: ignore[union-attr]
+        m = self.mask(values)
+        if m is not None:
+            return int(np.count_nonzero(m))
         return self.count(where.sql, where.params)
+
+    def cube_answers(self, values: dict[str, Any]) -> bool:
+        return self.cubes is not None and self.cubes.pick(values, BY_PARAM) is not None
+
+    def mask(self, values: dict[str, Any], *, without_coordinates: bool = False) -> np.ndarray | None:
+        """The events matching the filters, one boolean each (index.masks); None when the columns
+        do not answer them."""
+        if self.columns is None:
+            return None
+        return masks.build(
+            self.columns, values, self.actor_ids_for, self.postings, without_coordinates=without_coordinates
+        )
+
+    def postings(self, kind: str, key: str) -> np.ndarray:
+        conn = self.connect()
+        with self.bounded(conn):
+            return read_postings(conn, kind, key, self.columns.n if self.columns else 0)
 
     # -- lookups ------------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ imports nothing of the server, and a parity test holds the two to the same token
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # What SQLite FTS5's unicode61 tokenizer (the search index) does beyond lower-case alphanumeric
@@ -30,20 +31,14 @@ FTS_FOLD = str.maketrans(
 FTS_SEPARATORS = frozenset(chr(c) for c in (*range(0x19B0, 0x19C1), 0x19C8, 0x19C9, 0x1CF2, 0x1CF3))
 
 
+# A run of characters that are alphanumeric (str.isalnum: `\w` without `_`) and not separators.
+_WORD = re.compile(r"[^\W_" + re.escape("".join(sorted(FTS_SEPARATORS))) + r"]+")
+
+
 def search_words(text: str) -> list[str]:
     """Lower-case alphanumeric words, folded and split as FTS5's unicode61 does: the tokens `q`
     matches on (as the client's `words`)."""
-    out: list[str] = []
-    cur: list[str] = []
-    for ch in text.lower().translate(FTS_FOLD):
-        if ch.isalnum() and ch not in FTS_SEPARATORS:
-            cur.append(ch)
-        elif cur:
-            out.append("".join(cur))
-            cur = []
-    if cur:
-        out.append("".join(cur))
-    return out
+    return _WORD.findall(text.lower().translate(FTS_FOLD))
 
 
 def search_text(event: dict[str, Any]) -> str:

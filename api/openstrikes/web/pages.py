@@ -9,10 +9,11 @@ import functools
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
 import orjson
 
 from openstrikes.geo import haversine_km
-from openstrikes.index.filters import Where, without_coordinates_clause
+from openstrikes.index.filters import GEO_PARAMS, Where, without_coordinates_clause
 from openstrikes.index.nearby import events_where, left_out, read_distance_page, uses_fallback
 from openstrikes.index.pages import Page, read_page
 from openstrikes.index.params import DISTANCE_SORT
@@ -92,12 +93,15 @@ def _distances(bodies: list[bytes], near: tuple[float, float]) -> dict[str, floa
 
 
 def _without_coordinates(store: Store, values: dict[str, Any]) -> int | None:
-    gap = (
-        left_out(values, store)
-        if uses_fallback(values)
-        else without_coordinates_clause(values, store.actor_ids_for)
-    )
-    return None if gap is None else store.count(gap.sql, gap.params)
+    if uses_fallback(values):
+        gap = left_out(values, store)
+        return None if gap is None else store.count(gap.sql, gap.params)
+    gap = without_coordinates_clause(values, store.actor_ids_for)
+    if gap is None:
+        return None
+    rest = {k: v for k, v in values.items() if k not in GEO_PARAMS}
+    m = store.mask(rest, without_coordinates=True)
+    return store.count(gap.sql, gap.params) if m is None else int(np.count_nonzero(m))
 
 
 def _headers(page: Page, urls: _Urls, next_url: str | None) -> dict[str, str]:
