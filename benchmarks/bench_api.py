@@ -501,7 +501,23 @@ def run_size(n: int, work: Path, seconds: float, connections: int, rounds: int =
     run_mixes(n, store, env, work / f"n{n}", seconds, connections)
 
 
+def run_mixes_only(n: int, work: Path, seconds: float, connections: int) -> None:
+    """The random mixes alone, over the release and index cache of `work` (built if missing)."""
+    from openstrikes.index.store import Store
+
+    print(f"\n=== {n:,} events (random mixes only) ===", flush=True)
+    releases = release_for(n, work)
+    cache = work / f"n{n}" / "index"
+    t0 = time.monotonic()
+    store = Store.open(next(releases.glob("*/datapackage.json")).parent, cache, timeout=SETUP_TIMEOUT_S)
+    print(f"  index ready in {time.monotonic() - t0:.1f} s", flush=True)
+    warm(store.db_path)
+    env = dict(os.environ, OPENSTRIKES_RELEASES=str(releases), OPENSTRIKES_CACHE=str(cache))
+    run_mixes(n, store, env, work / f"n{n}", seconds, connections)
+
+
 MIX_SIZE = 40_000  # URLs per query kind (more than a run sends: every request a different URL)
+KINDS: set[str] = set()  # --kinds: only these kinds of the mixes (all when empty)
 DS_KINDS = ("list", "single", "agg strike_type", "agg month", "agg country,year")
 
 
@@ -573,12 +589,58 @@ def mixes(store: Any, rng: random.Random) -> dict[str, tuple[list[str], list[str
             d = rng.uniform(0.3, 2.0)
             add("bbox", f"/v1/events?bbox={lon - d:.3f},{lat - d:.3f},{lon + d:.3f},{lat + d:.3f}&{page}")
             add("near", f"/v1/events?near={lat:.4f},{lon:.4f}&radius_km={rng.randint(10, 150)}&{page}")
+    for _ident, country, water, lat, lon in rows:  # the explorer's map and timeline (issue 16)
+        add("grid", explorer_grid(rng, lat, lon, _explorer_filter(rng, country, water)))
+        add("histogram", explorer_histogram(_explorer_filter(rng, country, water)))
     return out
+
+
+def _explorer_filter(rng: random.Random, country: bytes | None, water: bytes | None) -> str:
+    """A random filter of the explorer's form: none, a brushed date window (a few days to five
+    years), one or two strike types, the event's country or sea, or two of these."""
+    from synthetic import STRIKE_TYPES
+
+    parts = []
+    for _ in range(rng.choice((0, 1, 1, 2))):
+        pick = rng.randrange(3)
+        if pick == 0:
+            start = date(2000, 1, 1) + timedelta(days=rng.randrange(0, 365 * 24))
+            days = rng.choice((rng.randint(3, 92), rng.randint(93, 730), rng.randint(731, 5 * 365)))
+            parts.append(f"date_start__gte={start}&date_start__lte={start + timedelta(days=days)}")
+        elif pick == 1:
+            parts.append("strike_type__in=" + ",".join(sorted(rng.sample(STRIKE_TYPES, rng.randint(1, 2)))))
+        else:
+            parts.append(f"country={country.decode()}" if country else f"water_body={water.decode()}")
+    return "&".join(dict.fromkeys(parts))
+
+
+def explorer_grid(rng: random.Random, lat: float | None, lon: float | None, filters: str) -> str:
+    """The explorer's /grid request for a random view: centred on an event (or the default
+    centre), zoom 2 to 10 of a 900 x 450 px map, the cell size its zoom gives (explorer.js)."""
+    zoom = rng.randint(2, 10)
+    lat = 30.0 if lat is None else lat
+    lon = 40.0 if lon is None else lon
+    half_w = 900 / (256 * 2**zoom) * 180
+    half_h = half_w / 2
+    box = (max(-180, lon - half_w), max(-90, lat - half_h), min(180, lon + half_w), min(90, lat + half_h))
+    bbox = ",".join(f"{x:.4f}" for x in box)
+    cell = f"{max(0.001, min(90, 360 / 2**zoom / 6)):.3g}"
+    return f"/v1/grid?bbox={bbox}&cell={cell}" + (f"&{filters}" if filters else "")
+
+
+def explorer_histogram(filters: str) -> str:
+    """The explorer's /histogram request: per day up to 92 days, per week up to 730, else month."""
+    m = re.search(r"date_start__gte=([\d-]+)&date_start__lte=([\d-]+)", filters)
+    days = (date.fromisoformat(m.group(2)) - date.fromisoformat(m.group(1))).days if m else 10**6
+    interval = "day" if days <= 92 else "week" if days <= 730 else "month"
+    return f"/v1/histogram?interval={interval}" + (f"&{filters}" if filters else "")
 
 
 def run_mixes(n: int, store: Any, env: dict[str, str], work: Path, seconds: float, connections: int) -> None:
     """The random query mixes: each kind against this API, and Datasette where it has an equivalent."""
     kinds = mixes(store, random.Random(n))
+    if KINDS:
+        kinds = {k: v for k, v in kinds.items() if k in KINDS}
     ours: dict[str, Result] = {}
     theirs: dict[str, Result] = {}
     with gunicorn("openstrikes.web:create_app()", env, free_port(), "/v1/health") as base:
@@ -601,7 +663,7 @@ def run_mixes(n: int, store: Any, env: dict[str, str], work: Path, seconds: floa
         cmd += ["--setting", "sql_time_limit_ms", "5000", "--setting", "num_sql_threads", str(WORKERS * 2)]
         cmd += ["--setting", "suggest_facets", "off", "--setting", "facet_time_limit_ms", "5000"]
         with server(cmd, dict(os.environ), f"http://127.0.0.1:{port}/-/versions.json") as dbase:
-            for kind in DS_KINDS:
+            for kind in (k for k in DS_KINDS if k in kinds):
                 theirs[kind] = r = load_mix(dbase, kinds[kind][1], seconds, connections, work)
                 print(
                     f"  datasette  {kind:<17} {r.rps:8.0f} req/s  p50 {r.p50:6.2f} ms  p99 {r.p99:6.2f} ms"
@@ -676,12 +738,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "openstrikes-bench-api")
     parser.add_argument("--cold-start-only", action="store_true", help="only the cold start of each size")
+    parser.add_argument(
+        "--kinds", nargs="+", default=[], help="only these kinds of the random mixes (e.g. grid histogram)"
+    )
+    parser.add_argument(
+        "--mixes-only", action="store_true", help="only the random mixes (no cold start, no fixed URLs)"
+    )
     args = parser.parse_args(argv)
+    KINDS.update(args.kinds)
     args.workdir.mkdir(parents=True, exist_ok=True)
     for n in args.sizes:
         if args.cold_start_only:
             print(f"\n=== {n:,} events ===", flush=True)
             cold_start(n, release_for(n, args.workdir), args.workdir)
+        elif args.mixes_only:
+            run_mixes_only(n, args.workdir, args.seconds, args.connections)
         else:
             run_size(n, args.workdir, args.seconds, args.connections, args.rounds)
     return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from openstrikes.index.cube import GROUPS, Cube
+from openstrikes.index.cube import Cube
 from openstrikes.index.filters import BY_PARAM, GROUP_KEY_TABLE, JOINS, MULTI_KEYS, TIME_KEYS, Where
 from openstrikes.index.store import Store
 from openstrikes.index.values import bad
@@ -78,8 +78,6 @@ def _cube(store: Store, keys: list[str], values: dict[str, Any] | None) -> Cube 
     """The cube that answers these filters and keys (index.cube), if any."""
     if values is None or store.cubes is None:
         return None
-    if not all(k in GROUPS or k in ("year", "month") for k in keys):
-        return None
     return store.cubes.pick(values, BY_PARAM, keys)
 
 
@@ -89,8 +87,8 @@ def aggregate(
     """One row per group: the key values, `events`, and the figures of each casualty field; from
     the cube when it answers the filters (`values`) and keys, else by SQL."""
     cube = _cube(store, keys, values)
-    if cube is not None and values is not None:
-        groups = cube.groups(keys, values)
+    groups = cube.groups(keys, values) if cube is not None and values is not None else None
+    if groups is not None:
         return [
             {**dict(zip(keys, g, strict=True)), **_figures(tuple(groups[g]))}
             for g in sorted(groups, key=_order)
@@ -108,8 +106,9 @@ def aggregate(
 def total(store: Store, where: Where, values: dict[str, Any] | None = None) -> dict[str, Any]:
     """The figures of all matching events, each counted once."""
     cube = _cube(store, [], values)
-    if cube is not None and values is not None:
-        return _figures(tuple(cube.groups([], values).get((), zero_row())))
+    groups = cube.groups([], values) if cube is not None and values is not None else None
+    if groups is not None:
+        return _figures(tuple(groups.get((), zero_row())))
     return _figures(store.query(aggregate_sql([], where), where.params)[0])
 
 

@@ -20,7 +20,7 @@ from openstrikes.package.reader import package_actors, package_places
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import utc_key
 
-LAYOUT_VERSION = 7
+LAYOUT_VERSION = 9
 
 
 DDL = """
