@@ -600,18 +600,17 @@ def _explorer_filter(rng: random.Random, country: bytes | None, water: bytes | N
     years), one or two strike types, the event's country or sea, or two of these."""
     from synthetic import STRIKE_TYPES
 
-    parts = []
-    for _ in range(rng.choice((0, 1, 1, 2))):
-        pick = rng.randrange(3)
+    parts = {}
+    for pick in sorted(rng.sample(range(3), rng.choice((0, 1, 1, 2)))):
         if pick == 0:
             start = date(2000, 1, 1) + timedelta(days=rng.randrange(0, 365 * 24))
             days = rng.choice((rng.randint(3, 92), rng.randint(93, 730), rng.randint(731, 5 * 365)))
-            parts.append(f"date_start__gte={start}&date_start__lte={start + timedelta(days=days)}")
+            parts[pick] = f"date_start__gte={start}&date_start__lte={start + timedelta(days=days)}"
         elif pick == 1:
-            parts.append("strike_type__in=" + ",".join(sorted(rng.sample(STRIKE_TYPES, rng.randint(1, 2)))))
+            parts[pick] = "strike_type__in=" + ",".join(sorted(rng.sample(STRIKE_TYPES, rng.randint(1, 2))))
         else:
-            parts.append(f"country={country.decode()}" if country else f"water_body={water.decode()}")
-    return "&".join(dict.fromkeys(parts))
+            parts[pick] = f"country={country.decode()}" if country else f"water_body={water.decode()}"
+    return "&".join(parts.values())
 
 
 def explorer_grid(rng: random.Random, lat: float | None, lon: float | None, filters: str) -> str:

@@ -62,11 +62,15 @@ def aggregate_sql(keys: list[str], where: Where) -> str:
     )
 
 
-def _figures(rest: tuple[Any, ...]) -> dict[str, Any]:
+_SLICES = [
+    (f, 1 + len(FIGURE_PARTS) * i, 1 + len(FIGURE_PARTS) * (i + 1)) for i, f in enumerate(CASUALTY_FIELDS)
+]
+
+
+def _figures(rest: tuple[Any, ...] | list[int]) -> dict[str, Any]:
     out: dict[str, Any] = {"events": rest[0]}
-    n = len(FIGURE_PARTS)
-    for i, f in enumerate(CASUALTY_FIELDS):
-        out[f] = dict(zip(FIGURE_PARTS, rest[1 + n * i : 1 + n * (i + 1)], strict=True))
+    for f, a, b in _SLICES:
+        out[f] = dict(zip(FIGURE_PARTS, rest[a:b]))  # noqa: B905 (b - a == len(FIGURE_PARTS))
     return out
 
 
@@ -90,7 +94,7 @@ def aggregate(
     groups = cube.groups(keys, values) if cube is not None and values is not None else None
     if groups is not None:
         return [
-            {**dict(zip(keys, g, strict=True)), **_figures(tuple(groups[g]))}
+            {**dict(zip(keys, g, strict=True)), **_figures(groups[g])}
             for g in sorted(groups, key=_order)
         ]
     items = []
@@ -108,7 +112,7 @@ def total(store: Store, where: Where, values: dict[str, Any] | None = None) -> d
     cube = _cube(store, [], values)
     groups = cube.groups([], values) if cube is not None and values is not None else None
     if groups is not None:
-        return _figures(tuple(groups.get((), zero_row())))
+        return _figures(groups.get((), zero_row()))
     return _figures(store.query(aggregate_sql([], where), where.params)[0])
 
 

@@ -166,6 +166,46 @@ class Cubes:
         return None
 
 
+class Positions:
+    """The events of a cube again, sorted by cell, position (latitude, longitude) and day: one
+    *run* per (cell, position), its days sorted, with running sums of the killed figures (lowest,
+    highest, unknown) in that order. A grid over a date window is then two binary searches per
+    run in view, whatever the number of events (index.grid); as many runs as distinct positions
+    per cell (events cluster at places; unlocated events make one run per cell)."""
+
+    def __init__(self, cube: Cube, figures: tuple[int, int, int]) -> None:
+        n = len(cube.keys)
+        cell_of = cube.keys >> 32
+        day = cube.keys & 0xFFFFFFFF
+        assert cube.lat is not None and cube.lon is not None
+        located = ~np.isnan(cube.lat)
+        lat = np.where(located, cube.lat, 1000.0)  # one run per cell for the unlocated
+        lon = np.where(located, cube.lon, 1000.0)
+        order = np.lexsort((day, lon, lat, cell_of))
+        cell_s, lat_s, lon_s = cell_of[order], lat[order], lon[order]
+        new = np.ones(n, dtype=bool)
+        if n:
+            new[1:] = (cell_s[1:] != cell_s[:-1]) | (lat_s[1:] != lat_s[:-1]) | (lon_s[1:] != lon_s[:-1])
+        starts = np.flatnonzero(new)
+        run_of = np.cumsum(new) - 1
+        self.cell: Ints = cell_s[starts]
+        self.lat = lat_s[starts]
+        self.lon = lon_s[starts]
+        self.located = self.lat != 1000.0
+        self.keys: Ints = (run_of.astype(np.int64) << 32) | day[order]
+        per_event = np.diff(cube.running[:, list(figures)], axis=0)[order]
+        self.running = np.zeros((n + 1, len(figures)), dtype=np.int64)
+        np.cumsum(per_event, axis=0, out=self.running[1:])
+        # runs of cell c: [first[c], first[c + 1])
+        self.first: Ints = np.searchsorted(self.cell, np.arange(len(cube.attrs) + 1))
+
+    def runs(self, cells: Ints) -> Ints:
+        """The runs of these cells."""
+        a, b = self.first[cells], self.first[cells + 1]
+        sizes = b - a
+        return np.arange(int(sizes.sum()), dtype=np.int64) + np.repeat(a - (np.cumsum(sizes) - sizes), sizes)
+
+
 class Cube:
     """The cells of one level: events grouped by the values of `columns`, as flat arrays."""
 
@@ -191,6 +231,7 @@ class Cube:
         self.running = running.astype(np.int32) if running.max(initial=0) < 2**31 else running
         self.lat = np.concatenate([np.frombuffer(c[3], dtype=np.float64) for c in cells]) if cells else None
         self.lon = np.concatenate([np.frombuffer(c[4], dtype=np.float64) for c in cells]) if cells else None
+        self._positions: dict[tuple[int, ...], Positions] = {}
         self._match: dict[tuple[Any, ...], Ints] = {}
         self._codes: dict[tuple[str, ...], tuple[Ints, list[tuple[Any, ...]]]] = {}
         self._lock = threading.Lock()
@@ -239,6 +280,17 @@ class Cube:
         with self._lock:
             self._codes[columns] = out
         return out
+
+    def positions(self, figures: tuple[int, int, int]) -> Positions:
+        """The events by (cell, position, day), with running sums of these `figures` (columns of
+        the running sums); made on first use (a sort of the level's events), then kept."""
+        hit = self._positions.get(figures)
+        if hit is None:
+            with self._lock:
+                hit = self._positions.get(figures)
+                if hit is None:
+                    hit = self._positions[figures] = Positions(self, figures)
+        return hit
 
     @staticmethod
     def window(values: Mapping[str, Any]) -> tuple[int, int]:

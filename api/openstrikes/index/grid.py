@@ -80,7 +80,9 @@ def grid(store: Store, cell: float, where: Where, values: Mapping[str, Any] | No
     def compute() -> dict[str, Any]:
         cube = _cube(store, values)
         if cube is not None and values is not None:
-            return _from_cube(cube, cell, values)
+            if "killed__gte" in values or "killed__lte" in values:
+                return _from_cube(cube, cell, values)
+            return _from_positions(cube, cell, values)
         return _grid(store, cell, where)
 
     return remembered(("grid", store.sha256, cell, where.sql, where.params), compute)
@@ -99,7 +101,77 @@ def _cube(store: Store, values: Mapping[str, Any] | None) -> Cube | None:
     return store.cubes.pick(rest, BY_PARAM, ["strike_type"])
 
 
+def _from_positions(cube: Cube, cell: float, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The grid from the cube's runs per (cell, position): per run in view, its events in the
+    window by two binary searches and its killed sums as differences of running sums."""
+    at = cube.positions((KMIN, KMAX, KUNKNOWN))
+    cells = cube.matching(values)
+    runs = at.runs(cells)
+    lat, lon, located = at.lat[runs], at.lon[runs], at.located[runs]
+    bbox = values.get("bbox")
+    if bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        inside = located & (lat >= min_lat) & (lat <= max_lat) & (lon >= min_lon) & (lon <= max_lon)
+        runs, lat, lon, located = runs[inside], lat[inside], lon[inside], located[inside]
+    lo, hi = cube.window(values)
+    a = np.searchsorted(at.keys, (runs << 32) | lo)
+    b = np.searchsorted(at.keys, (runs << 32) | max(lo, hi + 1))
+    count = b - a
+    total = int(count.sum())
+    keep = located & (count > 0)
+    runs, lat, lon, count, a, b = (x[keep] for x in (runs, lat, lon, count, a, b))
+    killed = at.running[b] - at.running[a]
+    codes, kinds = cube.codes(("strike_type",))
+    kind = codes[at.cell[runs]]
+    items = _count_cells(cell, kinds, lat, lon, kind, count, killed)
+    located_n = sum(c["events"] for c in items)
+    return {"cell": cell, "total": total, "unlocated": total - located_n, "items": items}
+
+
+def _count_cells(
+    cell: float,
+    kinds: list[tuple[Any, ...]],
+    lat: Any,
+    lon: Any,
+    kind: Any,
+    weight: Any,
+    killed: Any,
+) -> list[dict[str, Any]]:
+    """The grid's cells of points (lat, lon; `kind`: the strike type's code in `kinds`), each
+    standing for `weight` events whose killed sums (min, max, unknown) are the rows of `killed`."""
+    if not len(lat):
+        return []
+    order = sorted(range(len(kinds)), key=lambda i: (kinds[i][0] is not None, str(kinds[i][0])))
+    rank = np.empty(len(kinds), dtype=np.int64)
+    rank[order] = np.arange(len(kinds))
+    # as the SQL: CAST((latitude + 90) / cell AS INTEGER), a truncation of a non-negative number
+    gy = ((lat + 90) / cell).astype(np.int64)
+    gx = ((lon + 180) / cell).astype(np.int64)
+    y0, x0 = int(gy.min()), int(gx.min())
+    width, ntypes = int(gx.max()) - x0 + 1, len(kinds)
+    key = ((gy - y0) * width + (gx - x0)) * ntypes + rank[kind]
+    size = (int(gy.max()) - y0 + 1) * width * ntypes
+    count = np.bincount(key, weights=weight, minlength=size)
+    present = np.flatnonzero(count)
+    sums = [np.bincount(key, weights=w * weight, minlength=size)[present] for w in (lat, lon)]
+    ints = [np.bincount(key, weights=killed[:, i], minlength=size)[present] for i in range(3)]
+    rows = zip(
+        present.tolist(),
+        np.rint(count[present]).astype(np.int64).tolist(),
+        sums[0].tolist(),
+        sums[1].tolist(),
+        *(np.rint(x).astype(np.int64).tolist() for x in ints),
+        strict=True,
+    )
+    names = [str(kinds[i][0]) for i in order]
+    return _cells(
+        cell,
+        ((y0 + k // ntypes // width, x0 + k // ntypes % width, names[k % ntypes], *rest) for k, *rest in rows),
+    )
+
+
 def _from_cube(cube: Cube, cell: float, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The grid from the rows of the window, one by one (for a killed range: a per-event test)."""
     cells, a, b = cube.spans(values)
     sizes = b - a
     n = int(sizes.sum())
@@ -108,10 +180,7 @@ def _from_cube(cube: Cube, cell: float, values: Mapping[str, Any]) -> dict[str, 
     assert cube.lat is not None and cube.lon is not None
     lat, lon = cube.lat[pos], cube.lon[pos]
     codes, kinds = cube.codes(("strike_type",))
-    order = sorted(range(len(kinds)), key=lambda i: (kinds[i][0] is not None, str(kinds[i][0])))
-    rank = np.empty(len(kinds), dtype=np.int64)
-    rank[order] = np.arange(len(kinds))
-    kind = np.repeat(rank[codes[cells]], sizes)
+    kind = np.repeat(codes[cells], sizes)
     figures = (
         cube.running[pos + 1, KMIN : KUNKNOWN + 1].astype(np.int64) - cube.running[pos, KMIN : KUNKNOWN + 1]
     )
@@ -128,35 +197,8 @@ def _from_cube(cube: Cube, cell: float, values: Mapping[str, Any]) -> dict[str, 
     total = int(keep.sum())
     keep &= ~np.isnan(lat)
     lat, lon, kind, kmin, kmax, unknown = (x[keep] for x in (lat, lon, kind, kmin, kmax, unknown))
-    # as the SQL: CAST((latitude + 90) / cell AS INTEGER), a truncation of a non-negative number
-    gy = ((lat + 90) / cell).astype(np.int64)
-    gx = ((lon + 180) / cell).astype(np.int64)
-    items: list[dict[str, Any]] = []
-    if len(gy):
-        y0, x0 = int(gy.min()), int(gx.min())
-        width, ntypes = int(gx.max()) - x0 + 1, len(kinds)
-        key = ((gy - y0) * width + (gx - x0)) * ntypes + kind
-        size = (int(gy.max()) - y0 + 1) * width * ntypes
-        count = np.bincount(key, minlength=size)
-        present = np.flatnonzero(count)
-        sums = [np.bincount(key, weights=w, minlength=size)[present] for w in (lat, lon)]
-        ints = [np.bincount(key, weights=w, minlength=size)[present] for w in (kmin, kmax, unknown)]
-        rows = zip(
-            present.tolist(),
-            count[present].tolist(),
-            sums[0].tolist(),
-            sums[1].tolist(),
-            *(np.rint(x).astype(np.int64).tolist() for x in ints),
-            strict=True,
-        )
-        names = [str(kinds[i][0]) for i in order]
-        items = _cells(
-            cell,
-            (
-                (y0 + k // ntypes // width, x0 + k // ntypes % width, names[k % ntypes], *rest)
-                for k, *rest in rows
-            ),
-        )
+    killed = np.stack([kmin, kmax, unknown], axis=1)
+    items = _count_cells(cell, kinds, lat, lon, kind, np.ones(len(lat)), killed)
     located = sum(c["events"] for c in items)
     return {"cell": cell, "total": total, "unlocated": total - located, "items": items}
 
