@@ -94,8 +94,7 @@ def aggregate(
     groups = cube.groups(keys, values) if cube is not None and values is not None else None
     if groups is not None:
         return [
-            {**dict(zip(keys, g, strict=True)), **_figures(groups[g])}
-            for g in sorted(groups, key=_order)
+            {**dict(zip(keys, g, strict=True)), **_figures(groups[g])} for g in sorted(groups, key=_order)
         ]
     items = []
     for row in store.query(aggregate_sql(keys, where), where.params):

@@ -47,6 +47,9 @@ LEVELS: tuple[tuple[str, ...], ...] = (
     ("withdrawn", "country", "water_body", "strike_type"),
     CELL_COLUMNS,
 )
+# The killed figures the map's grid sums (lowest, highest, unknown): columns of the running sums.
+_KILLED = CASUALTY_FIELDS.index("killed") * len(FIGURES)
+KILLED_FIGURES = (_KILLED, _KILLED + 1, _KILLED + len(FIGURES) - 1)
 MAX_SEARCHES = 400_000  # (cell, period) bounds one answer may search; more: SQL answers it
 DDL = (
     "CREATE TABLE cube(level INTEGER NOT NULL, cell INTEGER NOT NULL, attrs BLOB NOT NULL, "
@@ -134,7 +137,9 @@ class Cubes:
         cells: list[list[tuple[Any, ...]]] = [[] for _ in LEVELS]
         for level, attrs, *blobs in rows:
             cells[level].append((tuple(orjson.loads(attrs)), *blobs))
-        return cls([Cube(LEVELS[i], c) for i, c in enumerate(cells)])
+        cubes = [Cube(LEVELS[i], c) for i, c in enumerate(cells)]
+        cubes[0].positions(KILLED_FIGURES)  # made now, not by the first grid request
+        return cls(cubes)
 
     def pick(
         self, values: Mapping[str, Any], filter_names: Iterable[str], keys: Iterable[str] = ()

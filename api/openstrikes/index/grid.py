@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import orjson
 
-from openstrikes.index.cube import FIGURES, Cube
+from openstrikes.index.cube import KILLED_FIGURES, Cube
 from openstrikes.index.filters import BY_PARAM, Where
 from openstrikes.index.memo import remembered
 from openstrikes.index.store import Store
 from openstrikes.index.values import NUMBER, ParamError, ValueType, bad
-from openstrikes.schema_files import CASUALTY_FIELDS
 
 MIN_CELL, MAX_CELL = 0.001, 90.0
 MAX_CELLS = 20000  # the most cells one request may span (its bbox, else the world, over cell²)
@@ -73,25 +73,25 @@ def grid_sql(where: Where) -> str:
     )
 
 
-def grid(store: Store, cell: float, where: Where, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The non-empty cells (by row then column) and how many matching events have no position
-    (remembered per release and query). `values`: the parsed filters (the cube may answer them)."""
+def grid(store: Store, cell: float, where: Where, values: Mapping[str, Any] | None = None) -> bytes:
+    """The JSON of the non-empty cells (by row then column) and of how many matching events have
+    no position (remembered per release and query, as bytes: no objects for the garbage collector
+    to walk). `values`: the parsed filters (the cube may answer them)."""
 
-    def compute() -> dict[str, Any]:
+    def compute() -> bytes:
         cube = _cube(store, values)
         if cube is not None and values is not None:
             if "killed__gte" in values or "killed__lte" in values:
-                return _from_cube(cube, cell, values)
-            return _from_positions(cube, cell, values)
-        return _grid(store, cell, where)
+                return orjson.dumps(_from_cube(cube, cell, values))
+            return orjson.dumps(_from_positions(cube, cell, values))
+        return orjson.dumps(_grid(store, cell, where))
 
     return remembered(("grid", store.sha256, cell, where.sql, where.params), compute)
 
 
 # The filters the cube's rows answer beyond the cube's own (bbox and the killed range).
 ROW_FILTERS = ("bbox", "killed__gte", "killed__lte")
-KILLED = CASUALTY_FIELDS.index("killed") * len(FIGURES)
-KMIN, KMAX, KUNKNOWN = KILLED, KILLED + 1, KILLED + len(FIGURES) - 1
+KMIN, KMAX, KUNKNOWN = KILLED_FIGURES
 
 
 def _cube(store: Store, values: Mapping[str, Any] | None) -> Cube | None:
@@ -104,7 +104,7 @@ def _cube(store: Store, values: Mapping[str, Any] | None) -> Cube | None:
 def _from_positions(cube: Cube, cell: float, values: Mapping[str, Any]) -> dict[str, Any]:
     """The grid from the cube's runs per (cell, position): per run in view, its events in the
     window by two binary searches and its killed sums as differences of running sums."""
-    at = cube.positions((KMIN, KMAX, KUNKNOWN))
+    at = cube.positions(KILLED_FIGURES)
     cells = cube.matching(values)
     runs = at.runs(cells)
     lat, lon, located = at.lat[runs], at.lon[runs], at.located[runs]
@@ -166,7 +166,10 @@ def _count_cells(
     names = [str(kinds[i][0]) for i in order]
     return _cells(
         cell,
-        ((y0 + k // ntypes // width, x0 + k // ntypes % width, names[k % ntypes], *rest) for k, *rest in rows),
+        (
+            (y0 + k // ntypes // width, x0 + k // ntypes % width, names[k % ntypes], *rest)
+            for k, *rest in rows
+        ),
     )
 
 

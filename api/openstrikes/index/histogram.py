@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from openstrikes.index.filters import BY_PARAM, Where
 from openstrikes.index.memo import remembered
 from openstrikes.index.store import Store
@@ -26,20 +28,22 @@ def histogram_sql(interval: str, where: Where) -> str:
     )
 
 
-def histogram(
-    store: Store, interval: str, where: Where, values: Mapping[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    """One row per non-empty bucket, by date: its first day, `events`, and counts by strike type
-    (remembered per release and query). `values`: the parsed filters (the cube may answer them)."""
+def histogram(store: Store, interval: str, where: Where, values: Mapping[str, Any] | None = None) -> bytes:
+    """The JSON {"interval", "items"}: one item per non-empty bucket, by date: its first day,
+    `events`, and counts by strike type (remembered per release and query, as bytes: no objects
+    for the garbage collector to walk). `values`: the parsed filters (the cube may answer them)."""
     key = ("histogram", store.sha256, interval, where.sql, where.params)
-    return remembered(key, lambda: _histogram(store, interval, where, values))
+    return remembered(
+        key, lambda: orjson.dumps({"interval": interval, "items": _histogram(store, interval, where, values)})
+    )
 
 
 def _histogram(
     store: Store, interval: str, where: Where, values: Mapping[str, Any] | None
 ) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
-    for start, kind, n in _from_cube(store, interval, values) or _from_sql(store, interval, where):
+    found = _from_cube(store, interval, values)
+    for start, kind, n in _from_sql(store, interval, where) if found is None else found:
         row = rows.setdefault(start, {"start": start, "events": 0, "by_strike_type": {}})
         row["events"] += n
         row["by_strike_type"][kind] = n
@@ -57,16 +61,18 @@ def _from_sql(store: Store, interval: str, where: Where) -> list[tuple[str, str,
     ]
 
 
-def _from_cube(store: Store, interval: str, values: Mapping[str, Any] | None) -> list[tuple[str, str, int]]:
-    """The SQL's rows from the cube, in its order (bucket, then strike type, null first); empty
-    when the cube does not answer (then SQL does: a query with no events gives no rows either way)."""
+def _from_cube(
+    store: Store, interval: str, values: Mapping[str, Any] | None
+) -> list[tuple[str, str, int]] | None:
+    """The SQL's rows from the cube, in its order (bucket, then strike type, null first); None
+    when the cube does not answer (then SQL does)."""
     keys = ["strike_type", interval]
     cube = (
         store.cubes.pick(values, BY_PARAM, keys) if store.cubes is not None and values is not None else None
     )
     groups = cube.groups(keys, values, sums=False) if cube is not None and values is not None else None
-    if not groups:
-        return []
+    if groups is None:
+        return None
     suffix = "-01" if interval == "month" else ""
     rows = [(when + suffix, kind, n[0]) for (kind, when), n in groups.items()]
     rows.sort(key=lambda r: (r[0], r[1] is not None, r[1] or ""))
