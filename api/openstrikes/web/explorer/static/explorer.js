@@ -421,7 +421,9 @@
       L.tileLayer(TILE, { maxZoom: 16, attribution: "tiles: operator's tile server" }).addTo(map);
     } else {
       map.attributionControl.addAttribution("Boundaries: Natural Earth");
-      fetch("/explorer/boundaries.geojson").then((r) => (r.ok ? r.json() : null)).then((gj) => {
+      // Fetched now, drawn once the first view's data are drawn: the outlines' hundreds of
+      // polygons then do not hold up the map's events, the timeline and the table.
+      Promise.all([fetch("/explorer/boundaries.geojson").then((r) => (r.ok ? r.json() : null)), firstView]).then(([gj]) => {
         if (!gj) return;
         const outlines = L.geoJSON(gj, { interactive: false, style: { color: "#9a9a9a", weight: 0.6, fillColor: "#f4f1ea", fillOpacity: 1 } });
         outlines.addTo(map);
@@ -659,9 +661,11 @@
   let resizeTimer = null;
   window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => drawTimeline(interval()), 200); });
 
+  let firstDrawn;
+  const firstView = new Promise((resolve) => { firstDrawn = resolve; });
   toForm();
   initMap();
-  fillOptions();
-  load();
+  load().then(firstDrawn, firstDrawn);
+  fillOptions();   // the filters' option lists: after the first view's requests
   if (state.sel) loadChain(state.sel);
 })();
