@@ -15,16 +15,26 @@ role), tags, aliases, related links (both ways), an FTS5 index for `q`, an R*Tre
 Precomputed at index time, for totals and aggregates (index.cube): the *cube*. Each event falls
 in one cell of its values of the low-cardinality columns (withdrawn, country, water_body,
 strike_type; and a finer level adding status, outcome, geo_precision). Per cell: the day numbers
-of its events, sorted, and prefix sums in that order of every casualty figure (lowest, highest,
-best, events with a best, unknowns). Loaded once per process (the arrays: about 4 + 4 x 20 bytes
-per event and level; int64 where a sum passes int32). Costs, n events, c cells matching the filters:
+of its events, sorted, their casualty figures in that order (lowest, highest, best, events with a
+best, unknowns) and their positions. Loaded once per process as flat arrays per level: sorted keys
+(cell << 32 | day), running sums of the figures (int32 when every sum fits), latitudes and
+longitudes; and, for the coarse level, the same events by (cell, position, day) with running
+killed sums (one *run* per cell and distinct position). About 8 + 20 x 4 + 16 bytes per event and
+level, and 32 per event for the runs. Costs, n events, c cells matching the filters, p periods:
 
 - list total (`X-Pagination`), filters among the cell columns and a `date_start` window: the
-  cells are found once per filter set (cached), then two binary searches per cell: O(c log n),
-  independent of how many rows match; exact (the same rows SQL counts, tested against it).
-- aggregates by cell columns, `year` or `month` (and `total`), same filters: per cell the
-  window's rows by binary search and the figures as differences of prefix sums, per time period
-  one more binary search: O(c x periods x log n).
+  cells are found once per filter set (cached), then one vectorised binary search of the 2c
+  bounds: O(c log n), independent of how many rows match; exact (tested against SQL).
+- aggregates by cell columns and one time key (year, month, week or day; or year and month),
+  and `total`, same filters: one vectorised binary search of the c x (p + 1) bounds, the figures
+  as differences of running sums, summed per group: O(c p log n). Above 400,000 bounds (many
+  cells over thousands of days) SQL answers instead.
+- the timeline (/histogram) is that aggregate by strike type and month, week or day.
+- the map's grid (/grid), same filters and a bbox: the runs of the matching cells whose position
+  is in the bbox, two binary searches each for the window, killed sums by running sums, then one
+  bincount per figure over the runs: O(r log n), r the runs in view (at most the distinct
+  positions per cell: events cluster at places; data of all-distinct positions makes r ~ n).
+  With a killed range it reads the window's rows instead: O(rows in the window).
 - anything else (text, actors, tags, bbox/near, casualty ranges, date_end, admin1, place, ...,
   group keys through joins): SQL, counted once per distinct query (`count` caches it; a release
   never changes); cost grows with the rows matching (FTS5 / R*Tree / index range, then the
@@ -35,7 +45,9 @@ per event and level; int64 where a sum passes int32). Costs, n events, c cells m
 
 Why: a total over a date window was a count of every matching row each time (about 0.5 s at 1M
 events); per-day prefix sums make it a subtraction, at the price of a few seconds of index time
-and a few MB per level in memory; exactness rules out estimates and sampling.
+and tens of MB per level in memory; exactness rules out estimates and sampling. Answers are
+computed with numpy over whole arrays, not a Python loop per cell and period: a month or a
+country x year aggregate costs about the same as one by strike type.
 """
 
 from __future__ import annotations
