@@ -608,7 +608,50 @@ def mixes(store: Any, rng: random.Random) -> dict[str, tuple[list[str], list[str
             d = rng.uniform(0.3, 2.0)
             add("bbox", f"/v1/events?bbox={lon - d:.3f},{lat - d:.3f},{lon + d:.3f},{lat + d:.3f}&{page}")
             add("near", f"/v1/events?near={lat:.4f},{lon:.4f}&radius_km={rng.randint(10, 150)}&{page}")
+    for _ident, country, water, lat, lon in rows:  # the explorer's map and timeline (issue 16)
+        add("grid", explorer_grid(rng, lat, lon, _explorer_filter(rng, country, water)))
+        add("histogram", explorer_histogram(_explorer_filter(rng, country, water)))
     return out
+
+
+def _explorer_filter(rng: random.Random, country: bytes | None, water: bytes | None) -> str:
+    """A random filter of the explorer's form: none, a brushed date window (a few days to five
+    years), one or two strike types, the event's country or sea, or two of these."""
+    from synthetic import STRIKE_TYPES
+
+    parts = {}
+    for pick in sorted(rng.sample(range(3), rng.choice((0, 1, 1, 2)))):
+        if pick == 0:
+            start = date(2000, 1, 1) + timedelta(days=rng.randrange(0, 365 * 24))
+            days = rng.choice((rng.randint(3, 92), rng.randint(93, 730), rng.randint(731, 5 * 365)))
+            parts[pick] = f"date_start__gte={start}&date_start__lte={start + timedelta(days=days)}"
+        elif pick == 1:
+            parts[pick] = "strike_type__in=" + ",".join(sorted(rng.sample(STRIKE_TYPES, rng.randint(1, 2))))
+        else:
+            parts[pick] = f"country={country.decode()}" if country else f"water_body={water.decode()}"
+    return "&".join(parts.values())
+
+
+def explorer_grid(rng: random.Random, lat: float | None, lon: float | None, filters: str) -> str:
+    """The explorer's /grid request for a random view: centred on an event (or the default
+    centre), zoom 2 to 10 of a 900 x 450 px map, the cell size its zoom gives (explorer.js)."""
+    zoom = rng.randint(2, 10)
+    lat = 30.0 if lat is None else lat
+    lon = 40.0 if lon is None else lon
+    half_w = 900 / (256 * 2**zoom) * 180
+    half_h = half_w / 2
+    box = (max(-180, lon - half_w), max(-90, lat - half_h), min(180, lon + half_w), min(90, lat + half_h))
+    bbox = ",".join(f"{x:.4f}" for x in box)
+    cell = f"{max(0.001, min(90, 360 / 2**zoom / 6)):.3g}"
+    return f"/v1/grid?bbox={bbox}&cell={cell}" + (f"&{filters}" if filters else "")
+
+
+def explorer_histogram(filters: str) -> str:
+    """The explorer's /histogram request: per day up to 92 days, per week up to 730, else month."""
+    m = re.search(r"date_start__gte=([\d-]+)&date_start__lte=([\d-]+)", filters)
+    days = (date.fromisoformat(m.group(2)) - date.fromisoformat(m.group(1))).days if m else 10**6
+    interval = "day" if days <= 92 else "week" if days <= 730 else "month"
+    return f"/v1/histogram?interval={interval}" + (f"&{filters}" if filters else "")
 
 
 def run_mixes(

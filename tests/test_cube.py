@@ -13,6 +13,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from openstrikes.index.aggregates import aggregate, total
 from openstrikes.index.filters import BY_PARAM, where_clause
+from openstrikes.index.grid import _cube as grid_cube
+from openstrikes.index.grid import _from_cube, _from_positions, _grid
+from openstrikes.index.histogram import _from_cube as histogram_rows
+from openstrikes.index.histogram import _from_sql as histogram_sql_rows
 from openstrikes.index.store import Store
 
 
@@ -60,8 +64,21 @@ def test_totals_and_groups_are_the_sql_answers(store: Store) -> None:
         where = where_clause(values, store.actor_ids_for)
         assert store.total(values, where) == store.count(where.sql, where.params), values
         keys = rng.choice(
-            [["strike_type"], ["month"], ["country", "year"], ["water_body", "status"], ["outcome", "month"]]
+            [
+                ["strike_type"],
+                ["month"],
+                ["country", "year"],
+                ["water_body", "status"],
+                ["outcome", "month"],
+                ["week"],
+                ["strike_type", "day"],
+                ["year", "month"],
+            ]
         )
+        cube = store.cubes.pick(values, BY_PARAM, keys)
+        assert cube is not None, (values, keys)
+        # many cells over thousands of days are left to SQL (MAX_SEARCHES)
+        assert "day" in keys or cube.groups(keys, values) is not None, (values, keys)
         assert aggregate(store, keys, where, values) == aggregate(store, keys, where), (values, keys)
         assert total(store, where, values) == total(store, where), values
 
@@ -75,3 +92,51 @@ def test_other_filters_are_counted_by_sql(store: Store) -> None:
     assert coarse is not None and "status" not in coarse.columns
     fine = cubes.pick({"country": "IQ", "status": "claimed"}, BY_PARAM)
     assert fine is not None and "status" in fine.columns
+
+
+def test_histograms_are_the_sql_answers(store: Store) -> None:
+    rng = random.Random(11)
+    for _ in range(80):
+        values = _random_values(rng)
+        where = where_clause(values, store.actor_ids_for)
+        interval = rng.choice(["month", "week", "day"])
+        want = histogram_sql_rows(store, interval, where)
+        assert histogram_rows(store, interval, values) == want, (values, interval)
+
+
+def _same_grid(got: dict[str, Any], want: dict[str, Any]) -> None:
+    """Equal, but the mean positions (float sums in another order) to within their rounding."""
+    assert {k: v for k, v in got.items() if k != "items"} == {k: v for k, v in want.items() if k != "items"}
+    assert len(got["items"]) == len(want["items"])
+    for a, b in zip(got["items"], want["items"], strict=True):
+        assert abs(a["lat"] - b["lat"]) <= 1e-5 and abs(a["lon"] - b["lon"]) <= 1e-5
+        assert {**a, "lat": 0, "lon": 0} == {**b, "lat": 0, "lon": 0}
+
+
+def test_grids_are_the_sql_answers(store: Store) -> None:
+    rng = random.Random(13)
+    used = 0
+    for _ in range(80):
+        values = _random_values(rng)
+        if rng.random() < 0.6:
+            lon, lat, d = rng.uniform(30, 55), rng.uniform(12, 40), rng.choice([0.5, 3.0, 12.0, 60.0])
+            values["bbox"] = (
+                max(-180.0, lon - d),
+                max(-90.0, lat - d / 2),
+                min(180.0, lon + d),
+                min(90.0, lat + d / 2),
+            )
+        if rng.random() < 0.2:
+            values["killed__gte"] = rng.randint(0, 8)
+        if rng.random() < 0.2:
+            values["killed__lte"] = rng.randint(0, 20)
+        cell = rng.choice([0.1, 0.46875, 1.875, 7.5, 33.3, 90.0])
+        where = where_clause(values, store.actor_ids_for)
+        cube = grid_cube(store, values)
+        assert cube is not None, values
+        want = _grid(store, cell, where)
+        _same_grid(_from_cube(cube, cell, values), want)
+        if "killed__gte" not in values and "killed__lte" not in values:
+            _same_grid(_from_positions(cube, cell, values), want)
+        used += 1
+    assert used == 80

@@ -10,6 +10,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -380,3 +381,95 @@ def test_readable_at_375px(browser: Browser, server: str) -> None:
         assert p.evaluate("document.activeElement.className") == "skip"
     finally:
         ctx.close()
+
+
+def test_timeline_brush_by_keyboard(page: tuple[Page, Watch], server: str) -> None:
+    p, _ = page
+    p.goto(server + "/")
+    n = ready(p)
+    items = requests.get(server + "/v1/histogram", params={"interval": "month"}, timeout=10).json()["items"]
+    assert len(items) >= 3
+    p.focus("#timeline")
+    p.keyboard.press("ArrowLeft")  # the first key selects the last bucket
+    assert items[-1]["start"] in p.inner_text("#timeline-status")
+    p.keyboard.press("ArrowLeft")
+    p.keyboard.press("ArrowLeft")
+    p.keyboard.press("Shift+ArrowRight")
+    assert p.locator("#timeline rect.brush").count() == 1
+    status = p.inner_text("#timeline-status")
+    assert items[-3]["start"] in status
+    assert f"{items[-3]['events'] + items[-2]['events']:,} events" in status
+    p.keyboard.press("Enter")
+    ready(p, n)
+    q = parse_qs(urlsplit(p.url).query)
+    lo, hi = q["date_start__gte"][0], q["date_start__lte"][0]
+    assert lo == items[-3]["start"]
+    y, m = int(items[-2]["start"][:4]), int(items[-2]["start"][5:7])
+    end = date(y + (m == 12), m % 12 + 1, 1) - timedelta(days=1)
+    assert hi == end.isoformat()
+    assert p.input_value("input[name=date_start__lte]") == hi
+    assert total_shown(p) == api_total(server, date_start__gte=lo, date_start__lte=hi)
+    # Escape leaves a selection without setting dates
+    p.focus("#timeline")
+    p.keyboard.press("End")
+    p.keyboard.press("Escape")
+    assert p.locator("#timeline rect.brush").count() == 0
+    assert parse_qs(urlsplit(p.url).query)["date_start__gte"] == [lo]
+
+
+def _chain_start(server: str, rel: Release) -> tuple[str, dict[str, Any]]:
+    """An event whose chain reaches at least two steps, and its /related answer."""
+    forks = [e for _, e in sorted(rel.events.items()) if len(e.get("related") or []) >= 2]
+    for i in (r["id"] for e in forks for r in e["related"]):  # one link away from a fork
+        body = requests.get(f"{server}/v1/events/{i}/related", timeout=10).json()
+        if not rel.events[i].get("withdrawn") and max(x["distance"] for x in body["links"]) >= 2:
+            return i, body
+    raise AssertionError("the synthetic release has no chain of two steps")
+
+
+def test_event_view_draws_the_typed_directed_chain(
+    page: tuple[Page, Watch], server: str, rel: Release
+) -> None:
+    p, _ = page
+    start, body = _chain_start(server, rel)
+    p.goto(f"{server}/events/{start}")
+    rows = p.locator("ol.chain li")
+    assert rows.count() == len(body["items"])
+    for i, (e, link) in enumerate(zip(body["items"], body["links"], strict=True)):
+        row = rows.nth(i)
+        assert row.get_attribute("data-id") == e["id"]
+        assert row.get_attribute("data-depth") == str(link["distance"])
+        assert row.get_attribute("data-relation") == link["relation"]
+        assert row.get_attribute("data-direction") == link["direction"]
+        assert link["relation"].replace("_", " ") in row.inner_text()
+    far = next(e["id"] for e, link in zip(body["items"], body["links"], strict=True) if link["distance"] >= 2)
+    p.click(f'ol.chain li[data-id="{far}"] > a[href="/events/{far}"]')
+    p.wait_for_url(f"**/events/{far}")
+    assert p.locator(f'ol.chain li[data-id="{start}"]').count() == 1
+
+
+def test_explorer_draws_the_chain_of_the_selected_event(
+    page: tuple[Page, Watch], server: str, rel: Release
+) -> None:
+    p, watch = page
+    start, body = _chain_start(server, rel)
+    p.goto(f"{server}/?sel={start}")
+    ready(p)
+    p.wait_for_selector("#chain li")
+    rows = p.locator("#chain li")
+    assert rows.count() == len(body["items"])
+    for i, (e, link) in enumerate(zip(body["items"], body["links"], strict=True)):
+        row = rows.nth(i)
+        assert row.get_attribute("data-id") == e["id"]
+        assert row.get_attribute("data-depth") == str(link["distance"])
+        assert row.get_attribute("data-relation") == link["relation"]
+        assert row.get_attribute("data-direction") == link["direction"]
+        arrow = "→" if link["direction"] == "names" else "←"
+        assert p.locator(f'#chain li[data-id="{e["id"]}"] .link').inner_text().startswith(arrow)
+    assert f"/v1/events/{start}/related" in " ".join(watch.requests)
+    # navigable: selecting an event of the chain draws its own chain
+    other = body["items"][-1]["id"]
+    p.click(f'#chain li[data-id="{other}"] button')
+    p.wait_for_function("id => document.querySelector('#chain h2').textContent.includes(id)", arg=other)
+    assert parse_qs(urlsplit(p.url).query)["sel"] == [other]
+    p.wait_for_selector(f'#chain li[data-id="{start}"]')

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from openstrikes.index.cube import GROUPS, Cube
+from openstrikes.index.cube import Cube
 from openstrikes.index.filters import BY_PARAM, GROUP_KEY_TABLE, JOINS, MULTI_KEYS, TIME_KEYS, Where
 from openstrikes.index.store import Store
 from openstrikes.index.values import bad
@@ -62,11 +62,15 @@ def aggregate_sql(keys: list[str], where: Where) -> str:
     )
 
 
-def _figures(rest: tuple[Any, ...]) -> dict[str, Any]:
+_SLICES = [
+    (f, 1 + len(FIGURE_PARTS) * i, 1 + len(FIGURE_PARTS) * (i + 1)) for i, f in enumerate(CASUALTY_FIELDS)
+]
+
+
+def _figures(rest: tuple[Any, ...] | list[int]) -> dict[str, Any]:
     out: dict[str, Any] = {"events": rest[0]}
-    n = len(FIGURE_PARTS)
-    for i, f in enumerate(CASUALTY_FIELDS):
-        out[f] = dict(zip(FIGURE_PARTS, rest[1 + n * i : 1 + n * (i + 1)], strict=True))
+    for f, a, b in _SLICES:
+        out[f] = dict(zip(FIGURE_PARTS, rest[a:b]))  # noqa: B905 (b - a == len(FIGURE_PARTS))
     return out
 
 
@@ -78,8 +82,6 @@ def _cube(store: Store, keys: list[str], values: dict[str, Any] | None) -> Cube 
     """The cube that answers these filters and keys (index.cube), if any."""
     if values is None or store.cubes is None:
         return None
-    if not all(k in GROUPS or k in ("year", "month") for k in keys):
-        return None
     return store.cubes.pick(values, BY_PARAM, keys)
 
 
@@ -89,11 +91,10 @@ def aggregate(
     """One row per group: the key values, `events`, and the figures of each casualty field; from
     the cube when it answers the filters (`values`) and keys, else by SQL."""
     cube = _cube(store, keys, values)
-    if cube is not None and values is not None:
-        groups = cube.groups(keys, values)
+    groups = cube.groups(keys, values) if cube is not None and values is not None else None
+    if groups is not None:
         return [
-            {**dict(zip(keys, g, strict=True)), **_figures(tuple(groups[g]))}
-            for g in sorted(groups, key=_order)
+            {**dict(zip(keys, g, strict=True)), **_figures(groups[g])} for g in sorted(groups, key=_order)
         ]
     items = []
     for row in store.query(aggregate_sql(keys, where), where.params):
@@ -108,8 +109,9 @@ def aggregate(
 def total(store: Store, where: Where, values: dict[str, Any] | None = None) -> dict[str, Any]:
     """The figures of all matching events, each counted once."""
     cube = _cube(store, [], values)
-    if cube is not None and values is not None:
-        return _figures(tuple(cube.groups([], values).get((), zero_row())))
+    groups = cube.groups([], values) if cube is not None and values is not None else None
+    if groups is not None:
+        return _figures(groups.get((), zero_row()))
     return _figures(store.query(aggregate_sql([], where), where.params)[0])
 
 

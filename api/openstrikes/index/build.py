@@ -21,7 +21,7 @@ from openstrikes.package.reader import package_actors, package_places
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import utc_key
 
-LAYOUT_VERSION = 8
+LAYOUT_VERSION = 10
 
 
 DDL = """

@@ -1,10 +1,14 @@
-"""Events per month, week or day and strike type (the explorer's timeline): the SQL and its rows."""
+"""Events per month, week or day and strike type (the explorer's timeline): from the cube
+(index.cube) when it answers the filters, else by SQL; the SQL and its rows."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from openstrikes.index.filters import Where
+import orjson
+
+from openstrikes.index.filters import BY_PARAM, Where
 from openstrikes.index.memo import remembered
 from openstrikes.index.store import Store
 
@@ -24,18 +28,52 @@ def histogram_sql(interval: str, where: Where) -> str:
     )
 
 
-def histogram(store: Store, interval: str, where: Where) -> list[dict[str, Any]]:
-    """One row per non-empty bucket, by date: its first day, `events`, and counts by strike type
-    (remembered per release and query)."""
+def histogram(store: Store, interval: str, where: Where, values: Mapping[str, Any] | None = None) -> bytes:
+    """The JSON {"interval", "items"}: one item per non-empty bucket, by date: its first day,
+    `events`, and counts by strike type (remembered per release and query, as bytes: no objects
+    for the garbage collector to walk). `values`: the parsed filters (the cube may answer them)."""
     key = ("histogram", store.sha256, interval, where.sql, where.params)
-    return remembered(key, lambda: _histogram(store, interval, where))
+    return remembered(
+        key, lambda: orjson.dumps({"interval": interval, "items": _histogram(store, interval, where, values)})
+    )
 
 
-def _histogram(store: Store, interval: str, where: Where) -> list[dict[str, Any]]:
+def _histogram(
+    store: Store, interval: str, where: Where, values: Mapping[str, Any] | None
+) -> list[dict[str, Any]]:
     rows: dict[str, dict[str, Any]] = {}
-    for bucket, kind, n in store.query(histogram_sql(interval, where), where.params):
-        start = bucket.decode() if isinstance(bucket, bytes) else str(bucket)
+    found = _from_cube(store, interval, values)
+    for start, kind, n in _from_sql(store, interval, where) if found is None else found:
         row = rows.setdefault(start, {"start": start, "events": 0, "by_strike_type": {}})
         row["events"] += n
-        row["by_strike_type"][kind.decode() if isinstance(kind, bytes) else str(kind)] = n
+        row["by_strike_type"][kind] = n
     return list(rows.values())
+
+
+def _from_sql(store: Store, interval: str, where: Where) -> list[tuple[str, str, int]]:
+    return [
+        (
+            bucket.decode() if isinstance(bucket, bytes) else str(bucket),
+            kind.decode() if isinstance(kind, bytes) else str(kind),
+            n,
+        )
+        for bucket, kind, n in store.query(histogram_sql(interval, where), where.params)
+    ]
+
+
+def _from_cube(
+    store: Store, interval: str, values: Mapping[str, Any] | None
+) -> list[tuple[str, str, int]] | None:
+    """The SQL's rows from the cube, in its order (bucket, then strike type, null first); None
+    when the cube does not answer (then SQL does)."""
+    keys = ["strike_type", interval]
+    cube = (
+        store.cubes.pick(values, BY_PARAM, keys) if store.cubes is not None and values is not None else None
+    )
+    groups = cube.groups(keys, values, sums=False) if cube is not None and values is not None else None
+    if groups is None:
+        return None
+    suffix = "-01" if interval == "month" else ""
+    rows = [(when + suffix, kind, n[0]) for (kind, when), n in groups.items()]
+    rows.sort(key=lambda r: (r[0], r[1] is not None, r[1] or ""))
+    return [(start, str(kind), n) for start, kind, n in rows]

@@ -18,8 +18,12 @@ as the rows it matches):
 
 - the *cube* (index.cube): each event falls in one cell of its values of the low-cardinality
   columns (withdrawn, country, water_body, strike_type; and a finer level adding status, outcome,
-  geo_precision). Per cell: the day numbers of its events, sorted, and prefix sums in that order
-  of every casualty figure (lowest, highest, best, events with a best, unknowns).
+  geo_precision). Per cell: the day numbers of its events, sorted, their casualty figures in that
+  order (lowest, highest, best, events with a best, unknowns) and their positions. Loaded once per
+  process as flat arrays per level: sorted keys (cell << 32 | day), running sums of the figures
+  (int32 when every sum fits), latitudes and longitudes; and, for the coarse level, the same
+  events by (cell, position, day) with running killed sums (one *run* per cell and distinct
+  position). About 8 + 20 x 4 + 16 bytes per event and level, and 32 per event for the runs.
 - the *columns* (index.columns): per event, a few bytes each: start and end day numbers,
   withdrawn, the codes of the six low-cardinality columns, the lowest and highest killed,
   injured and civilians killed, the number of its point (each distinct latitude/longitude pair is
@@ -28,13 +32,24 @@ as the rows it matches):
 - SQL indexes for the pages: one per filter column and sort, and (country | water_body
   [, strike_type], date_start) for the common "one place, by date" pages.
 
-Costs, n events, m matching, c cells matching, P distinct points, k rows of a page:
+Costs, n events, m matching, c cells matching the filters, p periods, P distinct points, k rows
+of a page:
 
-- list total (`X-Pagination`) and aggregates, filters among the cell columns and a `date_start`
-  window: cube, two binary searches per cell: O(c log n), independent of m; per time period one
-  more binary search.
-- their page: SQL through the (place[, type], date) index, bodies read for the page's rows only:
-  O(k + rows skipped by the other filters).
+- list total (`X-Pagination`), filters among the cell columns and a `date_start` window: the
+  cells are found once per filter set (cached), then one vectorised binary search of the 2c
+  bounds: O(c log n), independent of m; exact (tested against SQL).
+- aggregates by cell columns and one time key (year, month, week or day; or year and month),
+  and `total`, same filters: one vectorised binary search of the c x (p + 1) bounds, the figures
+  as differences of running sums, summed per group: O(c p log n). Above 400,000 bounds (many
+  cells over thousands of days) SQL answers instead.
+- the timeline (/histogram) is that aggregate by strike type and month, week or day.
+- the map's grid (/grid), same filters and a bbox: the runs of the matching cells whose position
+  is in the bbox, two binary searches each for the window, killed sums by running sums, then one
+  bincount per figure over the runs: O(r log n), r the runs in view (at most the distinct
+  positions per cell: events cluster at places; data of all-distinct positions makes r ~ n).
+  With a killed range it reads the window's rows instead: O(rows in the window).
+- the page of a cube-answered list: SQL through the (place[, type], date) index, bodies read for
+  the page's rows only: O(k + rows skipped by the other filters).
 - total with text (`q`), actor / attacker / target, bbox, near, casualty ranges, date_end (with
   any of the above): one boolean per event from the columns (index.masks): O(n) with a small
   constant (numpy, one pass over 1-4 bytes per event per filter; a frequent word or actor is an
@@ -44,20 +59,22 @@ Costs, n events, m matching, c cells matching, P distinct points, k rows of a pa
 - their page (sort by id or date_start): the order walked in chunks from the cursor (or the
   offset) until the page is full: O(k x n / m) rows tested, at most n; bodies for the page only.
 - anything else (admin1, admin2, place, operation, tags, vessels, flags, actor groups and
-  countries, modified_since, other sorts, group keys through joins): SQL, counted once per
-  distinct query (`count` caches it; a release never changes); cost grows with the rows the
-  first index range holds.
+  countries, modified_since, geo_fallback, other sorts, group keys through joins): SQL, counted
+  once per distinct query (`count` caches it; a release never changes); cost grows with the rows
+  the first index range holds.
 - a single event: one lookup by the unique id index: O(log n).
 
-Why: totals are exact (no estimates), so a filtered total counts its matches every time. Counted
-by SQL that is a B-tree step and a row lookup per matching row (0.5 to 4 s at 1M events for
-text, actor and geo filters, more than the query time limit under load); counted over
-in-memory columns it is a vectorised pass over a few bytes per event. The cube goes further
-for the commonest totals (a subtraction of prefix sums). Cubes per actor, word or map cell were
-not built: they multiply the cells by the keys and still do not answer a query that combines two
-of those filters, while the columns answer every combination alike. Memory per worker at 1M
-synthetic events: 161 MiB of cube arrays and 65 MiB of columns (the index file itself is mapped,
-shared); in the index, 45 MiB of columns and 12 MiB of postings.
+Why: totals are exact (no estimates, no sampling), so a filtered total counts its matches every
+time. Counted by SQL that is a B-tree step and a row lookup per matching row (0.5 to 4 s at 1M
+events, more than the query time limit under load); per-day prefix sums make the commonest
+totals and aggregates a subtraction, and in-memory columns make the rest a vectorised pass over
+a few bytes per event. Answers are computed with numpy over whole arrays, not a Python loop per
+cell and period: a month or a country x year aggregate costs about the same as one by strike
+type. Cubes per actor, word or map cell were not built: they multiply the cells by the keys and
+still do not answer a query that combines two of those filters, while the columns answer every
+combination alike. Memory per worker at 1M synthetic events: about 160 MiB of cube arrays and
+65 MiB of columns (the index file itself is read through SQLite's bounded page cache, see
+`Store.new_connection`); in the index, 45 MiB of columns and 12 MiB of postings.
 """
 
 from __future__ import annotations

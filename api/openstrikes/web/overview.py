@@ -117,7 +117,7 @@ def overview_blueprint(params: ParamSet) -> Blueprint:
             cached = not_modified(etag)
             if cached is not None:
                 return cached
-            body = grid(rel.store, values["cell"], where_clause(values, rel.store.actor_ids_for))
+            body = grid(rel.store, values["cell"], where_clause(values, rel.store.actor_ids_for), values)
             resp = json_response(body)
             resp.set_etag(etag)
             return resp
@@ -135,8 +135,8 @@ def overview_blueprint(params: ParamSet) -> Blueprint:
             cached = not_modified(etag)
             if cached is not None:
                 return cached
-            items = histogram(rel.store, interval, where_clause(values, rel.store.actor_ids_for))
-            resp = json_response({"interval": interval, "items": items})
+            body = histogram(rel.store, interval, where_clause(values, rel.store.actor_ids_for), values)
+            resp = json_response(body)
             resp.set_etag(etag)
             return resp
 

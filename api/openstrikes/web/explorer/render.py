@@ -65,6 +65,28 @@ class Link:
 
 
 @dataclass
+class ChainLink:
+    """One event of the chain and how it was reached (the API's `links`): `depth` steps from the
+    page's event, through `via`, by `relation`, `direction` names who names whom."""
+
+    id: str
+    date: str
+    title: str
+    depth: int
+    via: str
+    relation: str
+    direction: str
+
+    @property
+    def sentence(self) -> tuple[str, str, str]:
+        """(subject, relation in words, object): whose record names whom, e.g. (E2,
+        retaliation for, E1) when E2's record says it retaliates for E1."""
+        if self.direction == "names":
+            return self.id, words(self.relation), self.via
+        return self.via, words(self.relation), self.id
+
+
+@dataclass
 class EventView:
     title: str
     casualties: list[tuple[str, str]]
@@ -74,7 +96,7 @@ class EventView:
     targets: list[dict[str, str]]
     outgoing: list[Link] = field(default_factory=list)
     incoming: list[Link] = field(default_factory=list)
-    chain: list[Link] = field(default_factory=list)
+    chain: list[ChainLink] = field(default_factory=list)
     sites: list[Link] = field(default_factory=list)
     fields: list[tuple[str, str]] = field(default_factory=list)
 
@@ -90,8 +112,15 @@ def title_of(e: dict[str, Any]) -> str:
 
 
 def event_view(
-    e: dict[str, Any], chain: list[dict[str, Any]], sites: list[dict[str, Any]], actors: dict[str, Any]
+    e: dict[str, Any],
+    chain: list[dict[str, Any]],
+    sites: list[dict[str, Any]],
+    actors: dict[str, Any],
+    links: list[dict[str, Any]] | None = None,
 ) -> EventView:
+    """`chain`: the events linked to `e` either way, transitively, by date; `links[i]`: how
+    `chain[i]` was reached (Store.related_links)."""
+
     def actor(aid: str | None) -> str:
         if not aid:
             return "—"
@@ -149,7 +178,12 @@ def event_view(
                         RELATION_BACK.get(r["relation"], words(r["relation"])),
                     )
                 )
-    view.chain = [Link(x["id"], x["date_start"], title_of(x), "") for x in chain]
+    view.chain = [
+        ChainLink(
+            x["id"], x["date_start"], title_of(x), int(k["distance"]), k["via"], k["relation"], k["direction"]
+        )
+        for x, k in zip(chain, links or [], strict=True)
+    ]
     view.sites = [Link(x["id"], x["date_start"], title_of(x), "") for x in sites]
     view.fields = [(words(k), value(v)) for k, v in e.items() if k not in SHOWN]
     return view

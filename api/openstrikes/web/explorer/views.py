@@ -104,7 +104,8 @@ def _event_page(version: str | None, event_id: str) -> Response:
     if body is None:
         return _not_found(f"There is no event {event_id!r} in release {rel.version}.", version)
     event = orjson.loads(body)
-    chain = [orjson.loads(b) for b in rel.store.related_bodies(event_id) or []]
+    links = rel.store.related_links(event_id) or []
+    chain = [orjson.loads(b) for b, _ in links]
     sites: list[dict[str, Any]] = []
     if event.get("operation"):
         values = {"operation": event["operation"], "include_withdrawn": True, "sort": "date_start"}
@@ -115,7 +116,7 @@ def _event_page(version: str | None, event_id: str) -> Response:
         )
         sites = [e for e in (orjson.loads(b) for b in page.bodies) if e["id"] != event_id]
     actors = {a["id"]: a for a in (orjson.loads(b) for b in rel.store.actors())}
-    view = event_view(event, chain, sites, actors)
+    view = event_view(event, chain, sites, actors, [link for _, link in links])
     html = render_template(
         "event.html",
         v=view,

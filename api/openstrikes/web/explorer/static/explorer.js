@@ -259,6 +259,7 @@
   function select(id, from) {
     state.sel = id;
     push(true);
+    loadChain(id);
     tbody.querySelectorAll("tr").forEach((tr) => {
       const on = tr.dataset.id === id;
       tr.classList.toggle("selected", on);
@@ -420,7 +421,9 @@
       L.tileLayer(TILE, { maxZoom: 16, attribution: "tiles: operator's tile server" }).addTo(map);
     } else {
       map.attributionControl.addAttribution("Boundaries: Natural Earth");
-      fetch("/explorer/boundaries.geojson").then((r) => (r.ok ? r.json() : null)).then((gj) => {
+      // Fetched now, drawn once the first view's data are drawn: the outlines' hundreds of
+      // polygons then do not hold up the map's events, the timeline and the table.
+      Promise.all([fetch("/explorer/boundaries.geojson").then((r) => (r.ok ? r.json() : null)), firstView]).then(([gj]) => {
         if (!gj) return;
         const outlines = L.geoJSON(gj, { interactive: false, style: { color: "#9a9a9a", weight: 0.6, fillColor: "#f4f1ea", fillOpacity: 1 } });
         outlines.addTo(map);
@@ -534,6 +537,52 @@
     toForm();
   });
 
+  /* The brush by keyboard: with the timeline focused, the arrow keys move a selection of buckets,
+     Shift+arrows widen or narrow it, Home and End jump to the ends, Enter sets the dates, Escape
+     leaves it. The selection is said in #timeline-status (a live region). */
+  const status = document.getElementById("timeline-status");
+  let kb = null;   // [first, last] bucket index of the keyboard selection
+  function showKb() {
+    drawTimeline(interval());
+    if (!kb || !span) { status.textContent = ""; return; }
+    const iv = interval(), W = svg.clientWidth || 600;
+    const x = (ms) => ((ms - span[0]) / (span[1] - span[0])) * W;
+    const a = buckets[kb[0]], b = buckets[kb[1]];
+    const x0 = x(dayMs(a.start)), x1 = x(bucketEnd(b.start, iv));
+    svg.appendChild(el("rect", { class: "brush", x: x0.toFixed(1), y: 0, width: Math.max(2, x1 - x0).toFixed(1), height: svg.clientHeight || 140 }));
+    let n = 0;
+    for (let i = kb[0]; i <= kb[1]; i++) n += buckets[i].events;
+    status.textContent = `Selected ${a.start} to ${iso(bucketEnd(b.start, iv) - 864e5)}: ${n.toLocaleString("en")} events. Enter sets these dates, Escape cancels.`;
+  }
+  svg.addEventListener("keydown", (ev) => {
+    if (!buckets.length || !span) return;
+    const last = buckets.length - 1;
+    const keys = ["ArrowLeft", "ArrowRight", "Home", "End", "Enter", "Escape"];
+    if (!keys.includes(ev.key)) return;
+    ev.preventDefault();
+    if (ev.key === "Escape") { kb = null; showKb(); return; }
+    if (ev.key === "Enter") {
+      if (!kb) return;
+      const iv = interval();
+      const f = new URLSearchParams(state.filters);
+      f.set("date_start__gte", buckets[kb[0]].start);
+      f.set("date_start__lte", iso(bucketEnd(buckets[kb[1]].start, iv) - 864e5));
+      kb = null;
+      status.textContent = "";
+      applyFilters(f);
+      toForm();
+      return;
+    }
+    if (!kb) { kb = [last, last]; showKb(); return; }
+    const step = ev.key === "ArrowLeft" ? -1 : ev.key === "ArrowRight" ? 1 : 0;
+    if (ev.key === "Home") kb = ev.shiftKey ? [0, kb[1]] : [0, kb[1] - kb[0]];
+    else if (ev.key === "End") kb = ev.shiftKey ? [kb[0], last] : [last - (kb[1] - kb[0]), last];
+    else if (ev.shiftKey) kb = [kb[0], Math.max(kb[0], Math.min(last, kb[1] + step))];
+    else if (kb[0] + step >= 0 && kb[1] + step <= last) kb = [kb[0] + step, kb[1] + step];
+    showKb();
+  });
+  svg.addEventListener("blur", () => { if (kb) { kb = null; showKb(); } });
+
   async function loadTimeline(my) {
     const iv = interval();
     document.getElementById("interval").textContent = `(per ${iv})`;
@@ -543,6 +592,52 @@
       buckets = h.items;
       drawTimeline(iv);
     } catch (err) { if (my === seq) refused(err); }
+  }
+
+  // --- the retaliation chain of the selected event ------------------------------------------------
+
+  const chainBox = document.getElementById("chain");
+  const RELATION_BACK = { retaliation_for: "retaliated against by", response_to: "responded to by", follow_up: "followed up by" };
+  let chainOf = null;
+
+  /* The typed, directed chain /events/{id}/related returns, as a list by date: each event indented
+     by its distance, with the link that reached it (who names whom, by which relation); a button
+     selects an event of the chain (its own chain is drawn then), a link opens its page. */
+  async function loadChain(id) {
+    if (id === chainOf) return;
+    chainOf = id;
+    const list = chainBox.querySelector("ol");
+    const title = chainBox.querySelector("h2");
+    list.replaceChildren();
+    if (!id) { chainBox.hidden = true; return; }
+    let body;
+    try { body = await api(`/events/${encodeURIComponent(id)}/related`); }
+    catch (err) { if (chainOf === id) { chainBox.hidden = false; title.textContent = `Related events of ${id}: ${err.message}`; } return; }
+    if (chainOf !== id) return;
+    chainBox.hidden = false;
+    title.textContent = body.items.length ? `Chain of ${id}: ${body.items.length} linked event${body.items.length === 1 ? "" : "s"}` : `Chain of ${id}: no linked events`;
+    body.items.forEach((e, i) => {
+      const l = body.links[i];
+      const li = document.createElement("li");
+      li.dataset.id = e.id; li.dataset.depth = l.distance; li.dataset.relation = l.relation; li.dataset.direction = l.direction;
+      const b = document.createElement("button");
+      b.type = "button"; b.className = "chain-select"; b.textContent = e.id;
+      b.setAttribute("aria-label", `Select ${e.id}`);
+      b.addEventListener("click", () => select(e.id, "chain"));
+      const a = document.createElement("a"); a.href = eventHref(e.id); a.textContent = "page";
+      const rel = l.relation.replace(/_/g, " ");
+      const how = document.createElement("span");
+      how.className = "link";
+      // names: this event's record names `via` (it is <relation> via); named_by: via's record names it
+      how.textContent = l.direction === "names"
+        ? `→ ${rel} ${l.via === id ? "the selected event" : l.via}`
+        : `← ${RELATION_BACK[l.relation] || rel} ${l.via === id ? "the selected event" : l.via}`;
+      const meta = document.createElement("span");
+      meta.className = "note";
+      meta.textContent = ` ${e.date_start} · ${(e.strike_type || "").replace(/_/g, " ")} · ${placeText(e)} · step ${l.distance}`;
+      li.append(b, " ", how, meta, " ", a);
+      list.appendChild(li);
+    });
   }
 
   // --- putting it together ------------------------------------------------------------------------
@@ -566,8 +661,11 @@
   let resizeTimer = null;
   window.addEventListener("resize", () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(() => drawTimeline(interval()), 200); });
 
+  let firstDrawn;
+  const firstView = new Promise((resolve) => { firstDrawn = resolve; });
   toForm();
   initMap();
-  fillOptions();
-  load();
+  load().then(firstDrawn, firstDrawn);
+  fillOptions();   // the filters' option lists: after the first view's requests
+  if (state.sel) loadChain(state.sel);
 })();
