@@ -30,17 +30,25 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 @cache
+def _members() -> dict[str, bytes]:
+    """The .shp, .shx and .dbf members of the package's zip, each read once (the .shp takes a
+    tenth of a second to inflate; the country test and the land test share it)."""
+    parts: dict[str, bytes] = {}
+    with (resources.files(_NE_PACKAGE) / _NE_FILE).open("rb") as fh, zipfile.ZipFile(fh) as zf:
+        for name in zf.namelist():
+            ext = name.rsplit(".", 1)[-1].lower()
+            if ext in ("shp", "shx", "dbf"):
+                parts[ext] = zf.read(name)
+    return parts
+
+
+@cache
 def _reader() -> Any:
     """The shapefile, read from the package's zip into memory: given the zip itself, pyshp
     extracts its members to temporary files that are left behind when the process ends."""
     import shapefile  # pyshp
 
-    parts: dict[str, io.BytesIO] = {}
-    with (resources.files(_NE_PACKAGE) / _NE_FILE).open("rb") as fh, zipfile.ZipFile(fh) as zf:
-        for name in zf.namelist():
-            ext = name.rsplit(".", 1)[-1].lower()
-            if ext in ("shp", "shx", "dbf"):
-                parts[ext] = io.BytesIO(zf.read(name))
+    parts = {ext: io.BytesIO(data) for ext, data in _members().items()}
     return shapefile.Reader(shp=parts["shp"], shx=parts["shx"], dbf=parts["dbf"])
 
 
@@ -101,9 +109,11 @@ def preload(codes: tuple[str, ...]) -> None:
     _shapefile()
 
 
+@lru_cache(maxsize=1)
 def distance_outside_km(code: str, lat: float, lon: float) -> float | None:
     """0 when the point lies inside the country, else the distance in km to its boundary;
-    None when the country is unknown to the boundary data."""
+    None when the country is unknown to the boundary data. The last answer is kept: the
+    country check and the in-the-water check of one record ask the same question."""
     geom = _geometry(code)
     if geom is None:
         return None
@@ -137,14 +147,10 @@ def _shapefile() -> tuple[bytes, Any, Any]:
     """The .shp bytes, the byte offset of each record and each record's bounding box
     (min lon, min lat, max lon, max lat; NaN for an empty record)."""
     import struct
-    import zipfile
 
     import numpy as np
 
-    with zipfile.ZipFile(str(resources.files(_NE_PACKAGE) / _NE_FILE)) as zf:
-        names = zf.namelist()
-        shp = zf.read(next(n for n in names if n.lower().endswith(".shp")))
-        shx = zf.read(next(n for n in names if n.lower().endswith(".shx")))
+    shp, shx = _members()["shp"], _members()["shx"]
     # .shx: a 100-byte header, then per record its offset and length in 16-bit words (big-endian);
     # a record: an 8-byte header, its shape type, then (polygons) its box as 4 little-endian doubles.
     offsets = np.frombuffer(shx, dtype=">i4", offset=100).reshape(-1, 2)[:, 0].astype(np.int64) * 2
