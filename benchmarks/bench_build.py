@@ -9,8 +9,12 @@ process tree (PSS of the process and its worker processes summed, sampled every 
 /proc: pages shared after fork count once). The writing is also run alone (events read from
 files listed but not validated) to show the builder's own memory apart from the validator's.
 
-    python benchmarks/bench_build.py [--sizes 100000 1000000] [--workdir DIR] [--no-warm]
-        [--no-write-alone] [--no-frictionless] [--baseline-ref REF | --no-baseline]
+    python benchmarks/bench_build.py [--sizes 100000 1000000 | --dataset ROOT] [--workdir DIR]
+        [--no-warm] [--no-write-alone] [--no-frictionless] [--baseline-ref REF | --no-baseline]
+
+`--dataset ROOT` builds a dataset generated before (ROOT holds `dataset/`, e.g. the one
+bench_api generated) instead of generating one; it is only read, and its event count is the
+size. The package and every other output still go under the workdir.
 
 The peer `before Parquet` is the same build by the code of git REF (default b0d8414, the last
 commit before the Parquet files), checked out with `git archive` and run in a child process
@@ -170,6 +174,21 @@ def dataset_for(workdir: Path, n: int, seed: int) -> Path:
     return root
 
 
+def existing_dataset(root: Path) -> tuple[Path, int]:
+    """A dataset generated before: its root and its number of event files (read, never written)."""
+    events = root / "dataset" / "events"
+    if not events.is_dir():
+        raise SystemExit(f"--dataset {root}: no dataset/events/ under it")
+    n = sum(
+        1
+        for year in os.scandir(events)
+        if year.is_dir()
+        for f in os.scandir(year)
+        if f.name.endswith(".json")
+    )
+    return root, n
+
+
 def baseline_code(workdir: Path, ref: str) -> Path | None:
     """The `api` folder of git `ref` (with the schemas it links to), extracted once under workdir."""
     code = workdir / f"code-{ref}"
@@ -194,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="openstrikes build vs frictionless validate")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--dataset", type=Path, help="build this generated dataset (ROOT/dataset) instead of generating"
+    )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "openstrikes-bench")
     parser.add_argument("--no-frictionless", action="store_true", help="skip the frictionless runs")
     parser.add_argument("--no-warm", action="store_true", help="do not read the files once before timing")
@@ -206,8 +228,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     rows = []
-    for n in args.sizes:
-        root = dataset_for(args.workdir, n, args.seed)
+    given = existing_dataset(args.dataset.resolve()) if args.dataset else None
+    for n in [given[1]] if given else args.sizes:
+        root = given[0] if given else dataset_for(args.workdir, n, args.seed)
         out = args.workdir / f"dist-{n}"
         shutil.rmtree(out, ignore_errors=True)
         env = {**os.environ, "OPENSTRIKES_ROOT": str(root)}

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from openstrikes.toolchain.checks import Context, imo_check_digit_ok
+from openstrikes.toolchain.checks import REGISTRY, Context, imo_check_digit_ok
 from openstrikes.toolchain.record_checks import check_record, validate_event_data
 from strategies import ACTOR_IDS, NOW, actor_record, events, imo_with_check_digit, sea_events
 
@@ -235,3 +235,22 @@ def test_a_place_at_sea_on_land_is_rejected() -> None:
     assert check_record(SEA_PLACE, "place", "x.json", Context(now=NOW)) == []
     problems = check_record(place, "place", "x.json", Context(now=NOW))
     assert [(p.pointer, p.code) for p in problems] == [("/latitude", "OS331")]
+
+
+@pytest.mark.parametrize(
+    ("base", "change", "pointer"),
+    [
+        (SEA_PLACE, {"admin1": "Al Hudaydah"}, "/admin1"),
+        (SEA_PLACE, {"admin2": "Al Khawkhah"}, "/admin2"),
+        (SEA_PLACE, {"geo_precision": "admin1"}, "/geo_precision"),
+        (PLACE, {"geo_precision": "water_body"}, "/geo_precision"),
+    ],
+)
+def test_a_place_whose_precision_or_admin_does_not_fit_land_or_sea_is_rejected(
+    base: dict[str, Any], change: dict[str, Any], pointer: str
+) -> None:
+    ctx = Context(now=NOW, file_stem=str(base["slug"]))
+    assert check_record(base, "place", "x.json", ctx) == []
+    problems = check_record({**base, **change}, "place", "x.json", ctx)
+    assert [(p.pointer, p.code) for p in problems] == [(pointer, "OS336")]
+    assert problems[0].hint == REGISTRY["OS336"].hint

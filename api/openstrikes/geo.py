@@ -7,8 +7,9 @@ from __future__ import annotations
 import io
 import math
 import zipfile
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from itertools import compress
 from typing import Any
 
 import orjson
@@ -29,17 +30,25 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 @cache
+def _members() -> dict[str, bytes]:
+    """The .shp, .shx and .dbf members of the package's zip, each read once (the .shp takes a
+    tenth of a second to inflate; the country test and the land test share it)."""
+    parts: dict[str, bytes] = {}
+    with (resources.files(_NE_PACKAGE) / _NE_FILE).open("rb") as fh, zipfile.ZipFile(fh) as zf:
+        for name in zf.namelist():
+            ext = name.rsplit(".", 1)[-1].lower()
+            if ext in ("shp", "shx", "dbf"):
+                parts[ext] = zf.read(name)
+    return parts
+
+
+@cache
 def _reader() -> Any:
     """The shapefile, read from the package's zip into memory: given the zip itself, pyshp
     extracts its members to temporary files that are left behind when the process ends."""
     import shapefile  # pyshp
 
-    parts: dict[str, io.BytesIO] = {}
-    with (resources.files(_NE_PACKAGE) / _NE_FILE).open("rb") as fh, zipfile.ZipFile(fh) as zf:
-        for name in zf.namelist():
-            ext = name.rsplit(".", 1)[-1].lower()
-            if ext in ("shp", "shx", "dbf"):
-                parts[ext] = io.BytesIO(zf.read(name))
+    parts = {ext: io.BytesIO(data) for ext, data in _members().items()}
     return shapefile.Reader(shp=parts["shp"], shx=parts["shx"], dbf=parts["dbf"])
 
 
@@ -93,14 +102,18 @@ def _contains_xy() -> Any:
 
 
 def preload(codes: tuple[str, ...]) -> None:
-    """Load the boundaries of these countries now (e.g. before forking worker processes)."""
+    """Load the boundaries of these countries, and the land test's index of the records, now
+    (e.g. before forking worker processes, which then share them)."""
     for code in codes:
         _geometry(code)
+    _shapefile()
 
 
+@lru_cache(maxsize=1)
 def distance_outside_km(code: str, lat: float, lon: float) -> float | None:
     """0 when the point lies inside the country, else the distance in km to its boundary;
-    None when the country is unknown to the boundary data."""
+    None when the country is unknown to the boundary data. The last answer is kept: the
+    country check and the in-the-water check of one record ask the same question."""
     geom = _geometry(code)
     if geom is None:
         return None
@@ -122,9 +135,11 @@ def geojson_feature(event: dict[str, Any]) -> bytes:
 
 
 # Land versus sea. The shapefile's records are read straight from its bytes: a bounding box per
-# record up front (a few milliseconds), and only the records whose box holds a point asked about
-# are turned into geometry (a worker that checks ships in the Red Sea loads a handful of
-# countries, not the world).
+# record up front (a few milliseconds), and only the records whose box meets a cell of the grid
+# below that holds a point asked about are turned into geometry (a worker that checks ships in
+# the Red Sea loads a handful of countries, not the world).
+
+LAND_CELL_DEG = 0.5  # side of the grid cells that index the rings of the boundary data
 
 
 @cache
@@ -132,14 +147,10 @@ def _shapefile() -> tuple[bytes, Any, Any]:
     """The .shp bytes, the byte offset of each record and each record's bounding box
     (min lon, min lat, max lon, max lat; NaN for an empty record)."""
     import struct
-    import zipfile
 
     import numpy as np
 
-    with zipfile.ZipFile(str(resources.files(_NE_PACKAGE) / _NE_FILE)) as zf:
-        names = zf.namelist()
-        shp = zf.read(next(n for n in names if n.lower().endswith(".shp")))
-        shx = zf.read(next(n for n in names if n.lower().endswith(".shx")))
+    shp, shx = _members()["shp"], _members()["shx"]
     # .shx: a 100-byte header, then per record its offset and length in 16-bit words (big-endian);
     # a record: an 8-byte header, its shape type, then (polygons) its box as 4 little-endian doubles.
     offsets = np.frombuffer(shx, dtype=">i4", offset=100).reshape(-1, 2)[:, 0].astype(np.int64) * 2
@@ -154,10 +165,10 @@ _POLYGON_TYPES = (5, 15, 25)  # Polygon, PolygonZ, PolygonM
 
 
 @cache
-def _rings(record: int) -> Any:
-    """The rings of one polygon record, each as a polygon, in an STRtree (a point is inside the
-    record when an odd number of its rings hold it: outer rings and holes alike); None for an
-    empty record."""
+def _rings(record: int) -> tuple[Any, Any]:
+    """The rings of one polygon record, each as a prepared polygon, and their bounding boxes
+    (a point is inside the record when an odd number of its rings hold it: outer rings and
+    holes alike); empty arrays for an empty record."""
     import struct
     from itertools import pairwise
 
@@ -167,29 +178,51 @@ def _rings(record: int) -> Any:
     shp, offsets, _boxes = _shapefile()
     at = int(offsets[record]) + 8
     if struct.unpack_from("<i", shp, at)[0] not in _POLYGON_TYPES:
-        return None
+        return np.empty(0, dtype=object), np.empty((0, 4))
     n_parts, n_points = struct.unpack_from("<2i", shp, at + 36)
     parts = np.frombuffer(shp, dtype="<i4", count=n_parts, offset=at + 44)
     points = np.frombuffer(shp, dtype="<f8", count=2 * n_points, offset=at + 44 + 4 * n_parts).reshape(-1, 2)
-    rings = [shapely.polygons(points[a:b]) for a, b in pairwise([*parts.tolist(), n_points]) if b - a >= 4]
-    return shapely.STRtree(rings)
+    rings = np.array(
+        [shapely.polygons(points[a:b]) for a, b in pairwise([*parts.tolist(), n_points]) if b - a >= 4],
+        dtype=object,
+    )
+    shapely.prepare(rings)
+    return rings, shapely.bounds(rings).reshape(-1, 4)
+
+
+@lru_cache(maxsize=16384)
+def _cell(col: int, row: int) -> tuple[Any, tuple[int, ...]]:
+    """The rings whose bounding box meets one grid cell, as one array, and the record of each."""
+    import numpy as np
+
+    x0, y0 = col * LAND_CELL_DEG, row * LAND_CELL_DEG
+    x1, y1 = x0 + LAND_CELL_DEG, y0 + LAND_CELL_DEG
+    _shp, _offsets, boxes = _shapefile()
+    near = np.nonzero((boxes[:, 0] <= x1) & (boxes[:, 2] >= x0) & (boxes[:, 1] <= y1) & (boxes[:, 3] >= y0))
+    rings: list[Any] = []
+    records: list[int] = []
+    for i in near[0].tolist():
+        geoms, bounds = _rings(i)
+        meets = np.nonzero(
+            (bounds[:, 0] <= x1) & (bounds[:, 2] >= x0) & (bounds[:, 1] <= y1) & (bounds[:, 3] >= y0)
+        )[0]
+        rings.extend(geoms[meets].tolist())
+        records.extend([i] * len(meets))
+    return np.array(rings, dtype=object), tuple(records)
 
 
 def _records_at(lat: float, lon: float) -> list[int]:
     """The records of the boundary data that hold the point."""
-    import numpy as np
-
-    _shp, _offsets, boxes = _shapefile()
-    near = np.nonzero(
-        (boxes[:, 0] <= lon) & (boxes[:, 2] >= lon) & (boxes[:, 1] <= lat) & (boxes[:, 3] >= lat)
-    )
-    point = _shapely().Point(lon, lat)
-    found = []
-    for i in near[0]:
-        tree = _rings(int(i))
-        if tree is not None and len(tree.query(point, predicate="within")) % 2 == 1:
-            found.append(int(i))
-    return found
+    rings, records = _cell(math.floor(lon / LAND_CELL_DEG), math.floor(lat / LAND_CELL_DEG))
+    if not records:
+        return []
+    inside = _contains_xy()(rings, lon, lat)
+    if not inside.any():
+        return []
+    odd: dict[int, bool] = {}
+    for record in compress(records, inside.tolist()):
+        odd[record] = not odd.get(record, False)
+    return [record for record, is_odd in odd.items() if is_odd]
 
 
 def on_land(lat: float, lon: float) -> bool:

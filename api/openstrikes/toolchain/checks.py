@@ -610,20 +610,28 @@ def land_or_sea(ev: dict[str, Any], ctx: Context) -> Findings:
     "`water_body` precision is for events at sea only",
 )
 def precision_fits_place(ev: dict[str, Any], ctx: Context) -> Findings:
-    precision = ev.get("geo_precision")
-    if ev.get("water_body") is None:
-        if precision == "water_body" and ev.get("country") is not None:
-            return (("/geo_precision", "geo_precision `water_body` on an event on land"),)
+    return _precision_fits(ev, "event")
+
+
+def _precision_fits(record: dict[str, Any], what: str) -> Findings:
+    """Land divisions and their precisions on land only; `water_body` precision at sea only."""
+    precision = record.get("geo_precision")
+    if record.get("water_body") is None:
+        if precision == "water_body" and record.get("country") is not None:
+            return (("/geo_precision", f"geo_precision `water_body` on {_ARTICLE[what]} {what} on land"),)
         return ()
     found: list[Finding] = []
     if precision in _LAND_PRECISIONS:
         found.append(
-            ("/geo_precision", f"geo_precision {precision!r} names a land division, but the event is at sea")
+            ("/geo_precision", f"geo_precision {precision!r} names a land division, but the {what} is at sea")
         )
     for key in ("admin1", "admin2"):
-        if ev.get(key) is not None:
-            found.append(("/" + key, f"{key} is set, but the event is at sea"))
+        if record.get(key) is not None:
+            found.append(("/" + key, f"{key} is set, but the {what} is at sea"))
     return found
+
+
+_ARTICLE = {"event": "an", "place": "a"}
 
 
 @register(
@@ -746,6 +754,17 @@ def place_coordinates(place: dict[str, Any], ctx: Context) -> Findings:
 )
 def place_land_or_sea(place: dict[str, Any], ctx: Context) -> Findings:
     return _land_or_sea(place)
+
+
+@register(
+    "OS336",
+    "Place precision or admin division does not fit land or sea",
+    "a place at sea has geo_precision exact, near, offset or water_body and admin1/admin2 null; "
+    "`water_body` precision is for places at sea only",
+    "place",
+)
+def place_precision_fits(place: dict[str, Any], ctx: Context) -> Findings:
+    return _precision_fits(place, "place")
 
 
 @register("OS335", "Control character in place text", "remove the invisible control character", "place")
