@@ -10,8 +10,8 @@ package writes, so the Parquet form holds the same values as the CSV, typed:
 - `array` of strings in the JSON Schema -> list<string>; other arrays (of objects) -> their JSON text;
 - `datetime` -> the RFC 3339 text as written (an offset such as +03:00 is part of the record; a
   timestamp would drop it);
-- an empty cell -> null; `empty_strings` and `omitted_keys` (list columns) still tell "" and
-  left-out keys apart from null, exactly as in the CSV.
+- an empty cell -> null; roundtrip.csv tells "" and left-out keys apart from null, for the
+  Parquet files as for the CSV.
 """
 
 from __future__ import annotations
@@ -30,13 +30,10 @@ STRING_LIST = pa.list_(pa.string())
 
 def string_list_columns(schema: dict[str, Any], node: dict[str, Any], layout: Layout) -> frozenset[str]:
     """The JSON columns of `layout` (a layout of the object schema `node`) that hold arrays of
-    strings (list columns in Parquet); meta columns (`omitted_keys`, `empty_strings`) included."""
+    strings (list columns in Parquet)."""
     out = set()
     for col in layout.columns:
         if col.kind != "json":
-            continue
-        if not col.path:
-            out.add(col.name)
             continue
         cur: dict[str, Any] | None = _resolve(schema, node)
         for key in col.path:
@@ -66,7 +63,7 @@ def arrow_type(fdesc: dict[str, Any], lists: frozenset[str]) -> pa.DataType:
         return pa.float64()
     if ftype == "boolean":
         return pa.bool_()
-    if ftype == "array" and fdesc["name"] in lists:
+    if fdesc["name"] in lists:  # a JSON array of strings, or a many-valued column of events_flat
         return STRING_LIST
     return pa.string()
 
@@ -89,7 +86,7 @@ def arrow_schema(fields: Sequence[dict[str, Any]], lists: frozenset[str], *, sto
     return pa.schema(out)
 
 
-def _column(cells: Sequence[str], typ: pa.DataType) -> pa.Array:
+def column(cells: Sequence[str], typ: pa.DataType) -> pa.Array:
     if typ == STRING_LIST:
         return pa.array([orjson.loads(c) if c else None for c in cells], STRING_LIST)
     text = pa.array([c if c else None for c in cells], pa.string())
@@ -103,7 +100,7 @@ def record_batch(rows: Iterable[Sequence[str]], schema: pa.Schema) -> pa.RecordB
         return pa.RecordBatch.from_pylist([], schema=schema)
     columns = list(zip(*rows, strict=True))
     return pa.RecordBatch.from_arrays(
-        [_column(col, f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
+        [column(col, f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
     )
 
 
