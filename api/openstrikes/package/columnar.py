@@ -72,9 +72,37 @@ def is_enum(fdesc: dict[str, Any]) -> bool:
     return fdesc["type"] == "string" and "enum" in fdesc.get("constraints", {})
 
 
+# The pandas dtype a column gets from pd.read_parquet (through the file's `pandas` metadata):
+# counts stay integers with nulls (Int64, not float64), dates dates; others pandas' default
+# (enums categorical from the dictionary, text str, lists object).
+_PANDAS_DTYPES = {pa.int64(): "Int64", pa.bool_(): "boolean", pa.date32(): "date32[day][pyarrow]"}
+
+
+def pandas_metadata(schema: pa.Schema) -> bytes:
+    """The `pandas` key-value metadata of a stored schema (fixed text: no version, no clock)."""
+    columns = [
+        {
+            "name": f.name,
+            "field_name": f.name,
+            "pandas_type": "object",
+            "numpy_type": _PANDAS_DTYPES.get(f.type, "object"),
+            "metadata": None,
+        }
+        for f in schema
+        if f.type in _PANDAS_DTYPES
+    ]
+    meta = {
+        "index_columns": [],
+        "column_indexes": [],
+        "columns": columns,
+        "creator": {"library": "openstrikes"},
+    }
+    return orjson.dumps(meta, option=orjson.OPT_SORT_KEYS)
+
+
 def arrow_schema(fields: Sequence[dict[str, Any]], lists: frozenset[str], *, stored: bool) -> pa.Schema:
     """The Arrow schema of a table; `stored`: as written to Parquet (enums dictionary-encoded),
-    with each field's description, and `required` fields not nullable."""
+    with each field's description, `required` fields not nullable, and the `pandas` metadata."""
     out = []
     for fdesc in fields:
         typ = arrow_type(fdesc, lists)
@@ -83,7 +111,8 @@ def arrow_schema(fields: Sequence[dict[str, Any]], lists: frozenset[str], *, sto
         required = bool(fdesc.get("constraints", {}).get("required"))
         meta = {"description": fdesc["description"]} if stored and fdesc.get("description") else None
         out.append(pa.field(fdesc["name"], typ, nullable=not required, metadata=meta))
-    return pa.schema(out)
+    schema = pa.schema(out)
+    return schema.with_metadata({b"pandas": pandas_metadata(schema)}) if stored else schema
 
 
 def column(cells: Sequence[str], typ: pa.DataType) -> pa.Array:
