@@ -16,9 +16,12 @@ files listed but not validated) to show the builder's own memory apart from the 
 bench_api generated) instead of generating one; it is only read, and its event count is the
 size. The package and every other output still go under the workdir.
 
-The peer `before Parquet` is the same build by the code of git REF (default b0d8414, the last
-commit before the Parquet files), checked out with `git archive` and run in a child process
-on the same dataset: the ratio build / before is what the Parquet files cost.
+The peer `before Parquet` (what the Parquet files cost) is, by default, this very build with its
+Parquet writers stubbed out in the child process (`--baseline-ref no-parquet`): the same code
+writes every other file, so build / before is the cost of typing the rows and writing the
+Parquet files and nothing else. `--baseline-ref REF` runs instead the code of git REF (e.g.
+b0d8414, the last commit before the Parquet files, which also lacks later files such as
+events_flat.csv), checked out with `git archive`, on the same dataset.
 
 Before the timed jobs every event file is read once, untimed, so that no job alone pays for a
 cold disk; `--no-warm` skips that where the page cache cannot hold the files anyway (a million
@@ -53,6 +56,36 @@ def stage(name):
 target = build_package(Path(sys.argv[1]), Path(sys.argv[2]), progress=False, on_stage=stage)
 total = time.monotonic() - t0
 print(f"{stages.get('writing', 0.0):.3f} {total - stages.get('writing', 0.0):.3f} {target}")  # pass, finish
+"""
+
+
+# Prepended to BUILD_CHILD for the peer `no-parquet`: the build with its Parquet writers replaced
+# by stubs (no rows typed, no file written but an empty events_flat.parquet the descriptor lists).
+NO_PARQUET = """
+import openstrikes.package.build as _build
+import openstrikes.package.flat_file as _flat
+import openstrikes.package.render as _render
+import openstrikes.package.writer as _writer
+from openstrikes.package.parquet_out import file_info as _file_info
+
+class _NoEvents:
+    def __init__(self, *args, **kwargs): pass
+    def add(self, batch): pass
+    def discard(self): pass
+    def close(self): return {}
+
+class _NoFile(_NoEvents):
+    def __init__(self, path, *args, **kwargs): self.path = path
+    def close(self):
+        self.path.write_bytes(b"")
+        return _file_info(self.path)
+
+_render.PER_EVENT = ()
+_writer.PER_EVENT = ()
+_writer.EventsParquet = _NoEvents
+_build.write_parquet_table = lambda folder, key, rows: {}
+_flat.ParquetOut = _NoFile
+_flat._batch = lambda *args: None
 """
 
 
@@ -220,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-frictionless", action="store_true", help="skip the frictionless runs")
     parser.add_argument("--no-warm", action="store_true", help="do not read the files once before timing")
     parser.add_argument("--no-write-alone", action="store_true", help="skip the write-only build")
-    parser.add_argument("--baseline-ref", default="b0d8414", help="git ref of the build before Parquet")
+    parser.add_argument(
+        "--baseline-ref",
+        default="no-parquet",
+        help="the peer: no-parquet (this build, Parquet writers stubbed) or a git ref of the code to run",
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the build before Parquet")
     parser.add_argument(
         "--repeat", type=int, default=1, help="builds (alternated with the baseline); best kept"
@@ -239,7 +276,12 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"read every event file once to warm the page cache ({warm:.1f} s, untimed)", file=sys.stderr
             )
-        base_code = None if args.no_baseline else baseline_code(args.workdir, args.baseline_ref)
+        peer_child = NO_PARQUET + BUILD_CHILD if args.baseline_ref == "no-parquet" else BUILD_CHILD
+        base_code = None
+        run_peer = not args.no_baseline
+        if run_peer and args.baseline_ref != "no-parquet":
+            base_code = baseline_code(args.workdir, args.baseline_ref)
+            run_peer = base_code is not None
         builds: list[Run] = []
         befores: list[Run] = []
         for _ in range(args.repeat):  # alternated, so that both see the same load of the machine
@@ -249,12 +291,13 @@ def main(argv: list[str] | None = None) -> int:
             if builds[-1].returncode != 0:
                 print(f"build of {n} events failed", file=sys.stderr)
                 return 1
-            if base_code is not None:
-                print(f"building {n:,} events with the code of {args.baseline_ref} ...", file=sys.stderr)
+            if run_peer:
+                print(f"building {n:,} events, peer {args.baseline_ref} ...", file=sys.stderr)
+                peer_env = {**env, "PYTHONPATH": str(base_code)} if base_code is not None else env
                 befores.append(
                     measure(
-                        [sys.executable, "-c", BUILD_CHILD, str(root / "dataset"), str(out / "before")],
-                        {**env, "PYTHONPATH": str(base_code)},
+                        [sys.executable, "-c", peer_child, str(root / "dataset"), str(out / "before")],
+                        peer_env,
                     )
                 )
                 if befores[-1].returncode != 0:

@@ -18,10 +18,11 @@ from openstrikes.package.flatten import (
     event_header,
     flatten_actor,
     flatten_event,
+    roundtrip_row,
     unflatten_actor,
     unflatten_event,
 )
-from openstrikes.package.table_schema import EMPTY, OMITTED, tables
+from openstrikes.package.table_schema import EMPTY, OMITTED, ROUNDTRIP_COLUMNS, tables
 from openstrikes.schema_files import event_schema
 from openstrikes.toolchain.records import canonical
 from strategies import ACTOR_IDS, actor_record, events
@@ -41,11 +42,19 @@ def _through_csv(header: list[str], rows: list[list[str]]) -> list[dict[str, str
     return list(csv.DictReader(io.StringIO(buf.getvalue(), newline="")))
 
 
+def _with_roundtrip(cells: dict[str, str], table: str, key: str, meta: dict[str, str]) -> dict[str, str]:
+    """The row's cells completed by its roundtrip.csv row (written and read back as CSV too)."""
+    if not meta:
+        return cells
+    (extra,) = _through_csv(list(ROUNDTRIP_COLUMNS), [roundtrip_row(table, key, meta)])
+    return {**cells, OMITTED: extra[OMITTED], EMPTY: extra[EMPTY]}
+
+
 def roundtrip(event: dict[str, Any]) -> dict[str, Any]:
     flat = flatten_event(event)
     (cells,) = _through_csv(event_header(), [flat.row])
     children = {t: _through_csv(child_header(t), rows) for t, rows in flat.children.items()}
-    return unflatten_event(cells, children)
+    return unflatten_event(_with_roundtrip(cells, "events", event["id"], flat.meta), children)
 
 
 @st.composite
@@ -95,15 +104,32 @@ def test_absent_keys_empty_strings_and_number_types_survive(event: dict[str, Any
     assert canonical(back, "event") == canonical(event, "event")
 
 
-def test_absent_and_empty_are_recorded_in_the_meta_columns() -> None:
+def test_absent_and_empty_are_recorded_apart_from_the_tables() -> None:
     ev = next(generate_events(1, seed=3))
     ev.pop("tags")
     ev["targets"] = [{"target_type": "other", "description": ""}]
     flat = flatten_event(ev)
-    cells = dict(zip(event_header(), flat.row, strict=True))
-    assert '"/tags"' in cells[OMITTED]
-    assert '"/targets/0/actor"' in cells[OMITTED]
-    assert cells[EMPTY] == '["/targets/0/description"]'
+    assert '"/tags"' in flat.meta[OMITTED]
+    assert '"/targets/0/actor"' in flat.meta[OMITTED]
+    assert flat.meta[EMPTY] == '["/targets/0/description"]'
+    assert OMITTED not in event_header() and EMPTY not in event_header()
+    assert not any(OMITTED in child_header(t) or EMPTY in child_header(t) for t in tables().children)
+    assert OMITTED not in actor_header() and EMPTY not in actor_header()
+    assert roundtrip(ev) == ev
+
+
+def test_an_event_with_nothing_left_out_needs_no_roundtrip_row() -> None:
+    ev = next(generate_events(1, seed=3))
+    ev["targets"] = [{"target_type": "other", "actor": None, "description": None, "vessel": None}]
+    for claim in ev.get("casualty_claims", []):
+        claim["figures"] = {
+            k: {"min": 1, "max": 2, "best": None}
+            for k in ("killed", "injured", "civilians_killed", "civilians_injured")
+        }
+    ev.setdefault("munitions", [])
+    ev.setdefault("operation", None)
+    flat = flatten_event(ev)
+    assert flat.meta == {}, flat.meta
     assert roundtrip(ev) == ev
 
 
@@ -113,6 +139,7 @@ def test_one_row_per_event_and_one_per_list_item() -> None:
     assert len(flat.row) == len(event_header())
     assert len(flat.children["event_sources"]) == len(ev["sources"])
     assert len(flat.children["event_actors"]) == len(ev["attackers"]) + len(ev["targets"])
+    assert len(flat.children["event_claims"]) == len(ev.get("casualty_claims", []))
     roles = [r[1] for r in flat.children["event_actors"]]
     assert roles == ["attacker"] * len(ev["attackers"]) + ["target"] * len(ev["targets"])
 
@@ -130,7 +157,7 @@ def test_columns_follow_the_schema() -> None:
     header = set(event_header())
     props = event_schema()["properties"]
     for key in props:
-        if key in ("sources", "attackers", "targets"):
+        if key in ("sources", "attackers", "targets", "casualty_claims"):
             assert key not in header
         elif key in ("withdrawn", "casualties"):
             assert any(h.startswith(key + "_") for h in header)
@@ -145,5 +172,6 @@ def test_actor_round_trip(actor_id: str) -> None:
     actor = actor_record(actor_id)
     actor["external_ids"] = {"wikidata": "Q42"}
     actor["aliases"] = ['A, "quoted"', "ب"]
-    (cells,) = _through_csv(actor_header(), [flatten_actor(actor)])
-    assert unflatten_actor(cells) == actor
+    row, meta = flatten_actor(actor)
+    (cells,) = _through_csv(actor_header(), [row])
+    assert unflatten_actor(_with_roundtrip(cells, "actors", actor["id"], meta)) == actor

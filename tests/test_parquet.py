@@ -54,7 +54,7 @@ def test_columns_have_real_types_derived_from_the_schema(rel: Release) -> None:
     assert schema.field("latitude").type == pa.float64()
     assert schema.field("strike_type").type == pa.dictionary(pa.int32(), pa.string())
     assert schema.field("platforms").type == pa.list_(pa.string())
-    assert schema.field("omitted_keys").type == pa.list_(pa.string())
+    assert "omitted_keys" not in schema.names and "empty_strings" not in schema.names
     assert not schema.field("id").nullable and schema.field("admin2").nullable
     assert schema.field("date_start").metadata[b"description"].startswith(b"First local date")
     sources = pq.read_schema(rel.package / "event_sources.parquet")
@@ -164,3 +164,55 @@ def test_the_api_serves_the_parquet_files(rel: Release, tmp_path_factory: pytest
         assert resp.headers["ETag"] == f'"{files[name]["sha256"]}"'
         tail = client.get(files[name]["url"], headers={"Range": "bytes=-8"})  # Parquet readers start here
         assert tail.status_code == 206 and tail.get_data() == data[-8:] and data.endswith(b"PAR1")
+
+
+def test_events_flat_parquet_is_the_csv_typed(rel: Release) -> None:
+    """events_flat.parquet has events_flat.csv's columns and rows, with real types: counts int64
+    (Int64 in pandas, never float64), dates date32, enums dictionary-encoded, lists list<string>."""
+    path = rel.package / "events_flat.parquet"
+    schema = pq.read_schema(path)
+    with (rel.package / "events_flat.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert schema.names == list(rows[0])
+    assert schema.field("killed_best").type == pa.int64() and schema.field("sources_count").type == pa.int64()
+    assert schema.field("date_start").type == pa.date32()
+    assert schema.field("strike_type").type == pa.dictionary(pa.int32(), pa.string())
+    assert schema.field("attacker_ids").type == pa.list_(pa.string())
+    assert schema.field("withdrawn").type == pa.bool_()
+    for got, want in zip(pq.read_table(path).to_pylist(), rows, strict=True):
+        for name, cell in want.items():
+            value = got[name]
+            if isinstance(value, list):
+                assert "; ".join(value) == cell, name
+            else:
+                assert (
+                    "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+                ) == cell
+    frame = pandas.read_parquet(path)
+    assert str(frame["killed_best"].dtype) == "Int64" and str(frame["withdrawn"].dtype) == "boolean"
+    assert frame["killed_best"].isna().sum() == sum(1 for r in rows if r["killed_best"] == "")
+
+
+def test_claims_have_their_own_table(rel: Release) -> None:
+    evs = json_events(rel.package)
+    claims = pq.read_table(rel.package / "event_claims.parquet")
+    assert claims.num_rows == sum(len(e.get("casualty_claims") or []) for e in evs) > 0
+    assert claims.schema.field("figures_killed_min").type == pa.int64()
+    header = (rel.package / "events.csv").read_text(encoding="utf-8").split("\r\n", 1)[0].split(",")
+    assert "casualty_claims" not in header
+
+
+def test_no_csv_a_user_reads_carries_the_bookkeeping(rel: Release) -> None:
+    """omitted_keys and empty_strings live in roundtrip.csv only, which the descriptor lists as
+    technical; every other table (CSV and Parquet) is free of them."""
+    for path in [*rel.package.glob("*.csv"), *rel.package.glob("*.parquet")]:
+        names = (
+            pq.read_schema(path).names
+            if path.suffix == ".parquet"
+            else path.read_text(encoding="utf-8").split("\r\n", 1)[0].split(",")
+        )
+        bookkeeping = {"omitted_keys", "empty_strings"} & set(names)
+        assert bool(bookkeeping) is (path.name == "roundtrip.csv"), path.name
+    desc = json.loads((rel.package / "datapackage.json").read_text(encoding="utf-8"))
+    (res,) = [r for r in desc["resources"] if r["path"] == "roundtrip.csv"]
+    assert "technical" in res["title"].lower() and res["schema"]["primaryKey"] == ["table", "key"]

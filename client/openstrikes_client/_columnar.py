@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from ._errors import OpenStrikesError
 
-TABLES = ("events", "event_sources", "event_actors", "actors", "places")
+TABLES = ("events", "events_flat", "event_sources", "event_actors", "event_claims", "actors", "places")
 
 
 def parquet_name(table: str) -> str:

@@ -51,12 +51,13 @@ from ._models import (
     event_from_json,
     parse_datetime,
 )
-from ._rows import actor_record, check_actor_header, place_record
+from ._rows import actor_record, check_actor_header, place_record, roundtrip_cells
 
 EVENTS_FILE = "events.ndjson"
 ACTORS_FILE = "actors.csv"
 PLACES_FILE = "places.csv"  # schema 1.1; older releases have none
 CHANGES_FILE = "changes.csv"
+ROUNDTRIP_FILE = "roundtrip.csv"  # releases from 0.3; older ones keep its cells in the registries' CSVs
 DESCRIPTOR = "datapackage.json"
 SYNC_PENDING = ".openstrikes-sync/COMMIT"
 
@@ -391,9 +392,10 @@ class LocalPlaces:
         files = self._release._files
         out: dict[str, Place] = {}
         if files.exists(PLACES_FILE):
+            extra = self._release._roundtrip("places")
             with files.open(PLACES_FILE) as fh:
                 for row in csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")):
-                    place = place_from_row(row)
+                    place = place_from_row({**row, **extra.get(row.get("slug", ""), {})})
                     out[place.slug] = place
         return dict(sorted(out.items()))
 
@@ -442,7 +444,9 @@ class LocalRelease:
     def name(self) -> str:
         return str(self.descriptor.get("name", ""))
 
-    def verify(self, names: tuple[str, ...] = (EVENTS_FILE, ACTORS_FILE, PLACES_FILE, CHANGES_FILE)) -> None:
+    def verify(
+        self, names: tuple[str, ...] = (EVENTS_FILE, ACTORS_FILE, PLACES_FILE, CHANGES_FILE, ROUNDTRIP_FILE)
+    ) -> None:
         """Check the files this class reads against the sha256 and size in datapackage.json."""
         for name in names:
             if not self._files.exists(name):
@@ -465,8 +469,9 @@ class LocalRelease:
 
     def to_arrow(self, table: str = "events") -> Any:
         """A table of the release as a pyarrow.Table, from its Parquet file, verified against
-        datapackage.json: "events" (default), "event_sources", "event_actors", "actors", "places"
-        or "events_geo" (events.geoparquet). Needs pyarrow (not a dependency of the client); a
+        datapackage.json: "events" (default), "events_flat" (one flat row per event, actors and
+        casualty figures as columns), "event_sources", "event_actors", "event_claims", "actors",
+        "places" or "events_geo" (events.geoparquet). Needs pyarrow (not a dependency of the client); a
         release built before the Parquet files raises NotFound."""
         name = parquet_name(table)
         if not self._files.exists(name):
@@ -489,14 +494,23 @@ class LocalRelease:
         if self._actor_cache is None:
             cache: dict[str, Actor] = {}
             if self._files.exists(ACTORS_FILE):
+                extra = self._roundtrip("actors")
                 with self._files.open(ACTORS_FILE) as fh:
                     reader = csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline=""))
                     check_actor_header(list(reader.fieldnames or ()), str(self.path))
                     for row in reader:
-                        actor = actor_from_row(row)
+                        actor = actor_from_row({**row, **extra.get(row.get("id", ""), {})})
                         cache[actor.id] = actor
             self._actor_cache = dict(sorted(cache.items()))
         return self._actor_cache
+
+    def _roundtrip(self, table: str) -> dict[str, dict[str, str]]:
+        """roundtrip.csv's cells of a registry's records by key ({} for a release without the
+        file, whose registry CSVs carry them)."""
+        if not self._files.exists(ROUNDTRIP_FILE):
+            return {}
+        with self._files.open(ROUNDTRIP_FILE) as fh:
+            return roundtrip_cells(csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")), table)
 
     def _actor_ids_for(self, value: str) -> set[str]:
         """The actor ids a filter value names: an id, a name or an alias (case-insensitive)."""

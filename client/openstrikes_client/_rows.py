@@ -7,16 +7,18 @@ installs on its own, standard library only), so the layout is written out here; 
 holds `ACTOR_COLUMNS` and `PLACE_COLUMNS` to the server's layouts and the offline records to the
 API's.
 
-Layout: one column per scalar (`external_ids` flattened to `external_ids_<key>`), arrays as JSON,
-and two JSON columns that make the round trip exact: `omitted_keys` (pointers of optional keys the
-record leaves out; their cells are empty) and `empty_strings` (pointers of strings that are "",
-not null). An empty cell is null unless its pointer is listed in one of them.
+Layout: one column per scalar (`external_ids` flattened to `external_ids_<key>`), arrays as JSON.
+Two JSON lists make the round trip exact: `omitted_keys` (pointers of optional keys the record
+leaves out; their cells are empty) and `empty_strings` (pointers of strings that are "", not
+null). An empty cell is null unless its pointer is listed in one of them. Releases from 0.3 keep
+them in roundtrip.csv (a row per record that needs them, `table`, `key` first; the registries'
+rows before the events'); older releases as the last two columns of actors.csv and places.csv.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from ._errors import IntegrityError
@@ -100,9 +102,27 @@ def check_actor_header(header: list[str] | None, where: str) -> None:
     """IntegrityError if actors.csv lacks a column this client reads (columns it does not know,
     from a newer release, are ignored like the fields a newer server adds)."""
     missing = [c for c, _, _ in ACTOR_COLUMNS if c not in (header or ())]
-    missing += [c for c in (OMITTED, EMPTY) if c not in (header or ())]
     if missing:
         raise IntegrityError(f"{where}: actors.csv has no column(s) {missing}; is it an OpenStrikes release?")
+
+
+ROUNDTRIP_TABLES = ("actors", "places", "events")  # the order of roundtrip.csv's rows
+
+
+def roundtrip_cells(rows: Iterable[Mapping[str, str]], table: str) -> dict[str, dict[str, str]]:
+    """The bookkeeping cells of one table's records by key, from the rows of roundtrip.csv (read
+    no further than that table's rows)."""
+    out: dict[str, dict[str, str]] = {}
+    try:
+        rank = ROUNDTRIP_TABLES.index(table)
+        for row in rows:
+            if row["table"] == table:
+                out[row["key"]] = {OMITTED: row[OMITTED], EMPTY: row[EMPTY]}
+            elif row["table"] not in ROUNDTRIP_TABLES or ROUNDTRIP_TABLES.index(row["table"]) > rank:
+                break
+    except KeyError as exc:
+        raise IntegrityError(f"roundtrip.csv: malformed row, no column {exc}") from exc
+    return out
 
 
 def actor_record(row: Mapping[str, str]) -> dict[str, Any]:

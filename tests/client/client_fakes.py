@@ -143,21 +143,32 @@ def write_release(
     version: str = "0.1.0",
     name: str = "openstrikes",
     extra: dict[str, bytes] | None = None,
+    legacy: bool = False,
 ) -> Path:
     """A minimal package in the layout `openstrikes build` writes: datapackage.json (resources with
     sha256, events.ndjson under `files`), events.ndjson, actors.csv (by the server's flattener),
-    changes.csv, and `extra` files
-    (listed under `files`)."""
+    roundtrip.csv (`legacy`: its two columns at the end of actors.csv, as releases before 0.3 have
+    them), changes.csv, and `extra` files (listed under `files`)."""
     folder.mkdir(parents=True, exist_ok=True)
     evs = sorted(events, key=lambda e: e["id"])
     ndjson = "".join(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n" for e in evs)
     files: dict[str, bytes] = {"events.ndjson": ndjson.encode()}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(server_side.actor_header())
+    w.writerow(server_side.actor_header() + ([server_side.OMITTED, server_side.EMPTY] if legacy else []))
+    roundtrip = [list(server_side.ROUNDTRIP_COLUMNS)]
     for a in sorted(actors, key=lambda a: a["id"]):
-        w.writerow(server_side.flatten_actor(a))
+        row, meta = server_side.flatten_actor(a)
+        if legacy:
+            row += [meta.get(server_side.OMITTED, "[]"), meta.get(server_side.EMPTY, "[]")]
+        elif meta:
+            roundtrip.append(server_side.roundtrip_row("actors", a["id"], meta))
+        w.writerow(row)
     files["actors.csv"] = buf.getvalue().encode()
+    if not legacy:
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\r\n").writerows(roundtrip)
+        files["roundtrip.csv"] = buf.getvalue().encode()
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(["id", "modified", "withdrawn", "withdrawn_at"])

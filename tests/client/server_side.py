@@ -11,8 +11,15 @@ from openstrikes.index.values import ValueType, enum_type
 from openstrikes.package.archive import write_zip
 from openstrikes.package.build import build_package
 from openstrikes.package.flat_rows import FLAT_COLUMNS
-from openstrikes.package.flatten import actor_header, flatten_actor
-from openstrikes.package.table_schema import EMPTY, OMITTED, places_layout, tables
+from openstrikes.package.flatten import actor_header, flatten_actor, roundtrip_row
+from openstrikes.package.table_schema import (
+    EMPTY,
+    OMITTED,
+    ROUNDTRIP_COLUMNS,
+    ROUNDTRIP_TABLES,
+    places_layout,
+    tables,
+)
 from openstrikes.schema_files import event_schema
 from openstrikes.toolchain.records import canonical
 from openstrikes.web import create_app
@@ -32,6 +39,8 @@ __all__ = [
     "GEO_FALLBACK_PARAM",
     "GROUP_KEYS",
     "OMITTED",
+    "ROUNDTRIP_COLUMNS",
+    "ROUNDTRIP_TABLES",
     "SORT_OPTIONS",
     "Filter",
     "actor_header",
@@ -41,6 +50,7 @@ __all__ = [
     "filter_type",
     "flatten_actor",
     "places_layout",
+    "roundtrip_row",
     "search_text",
     "search_words",
     "tables",

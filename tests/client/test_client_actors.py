@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from server_side import EMPTY as SERVER_EMPTY
 from server_side import OMITTED as SERVER_OMITTED
+from server_side import ROUNDTRIP_TABLES as SERVER_ROUNDTRIP_TABLES
 from server_side import tables
 
-from client_fakes import VARIED_ACTORS, Built
+from client_fakes import VARIED_ACTORS, Built, write_release
 from openstrikes_client import Client, open_release
-from openstrikes_client._rows import ACTOR_COLUMNS, EMPTY, OMITTED
+from openstrikes_client._rows import ACTOR_COLUMNS, EMPTY, OMITTED, ROUNDTRIP_TABLES
 
 
 def test_offline_actor_equals_online_actor_for_every_actor(api_client: Client, built: Built) -> None:
@@ -40,9 +43,9 @@ def test_actor_columns_mirror_the_servers_layout() -> None:
     layout = tables().actors
     server = [(c.name, c.path, c.kind) for c in layout.columns if c.path]
     assert list(ACTOR_COLUMNS) == server
-    assert (
-        [c.name for c in layout.columns if not c.path] == [OMITTED, EMPTY] == [SERVER_OMITTED, SERVER_EMPTY]
-    )
+    assert [c.name for c in layout.columns if not c.path] == []  # the bookkeeping is in roundtrip.csv
+    assert (OMITTED, EMPTY) == (SERVER_OMITTED, SERVER_EMPTY)
+    assert ROUNDTRIP_TABLES == SERVER_ROUNDTRIP_TABLES
     assert not layout.nullable_objects, "the client's actor reader handles no nullable objects yet"
 
 
@@ -54,5 +57,18 @@ def test_place_columns_mirror_the_servers_layout() -> None:
 
     layout = places_layout(tables())
     assert list(PLACE_COLUMNS) == [(c.name, c.path, c.kind) for c in layout.columns if c.path]
-    assert [c.name for c in layout.columns if not c.path] == [OMITTED, EMPTY]
+    assert [c.name for c in layout.columns if not c.path] == []
     assert not layout.nullable_objects, "the client's place reader handles no nullable objects yet"
+
+
+def test_releases_before_roundtrip_csv_still_read_exactly(tmp_path: Path, built: Built) -> None:
+    """Releases before 0.3 keep the two bookkeeping columns at the end of actors.csv and have no
+    roundtrip.csv; both layouts give the same actors."""
+    actors = list(built.actors.values())
+    for legacy in (True, False):
+        folder = write_release(tmp_path / str(legacy), [], actors, legacy=legacy)
+        assert (folder / "roundtrip.csv").exists() is not legacy
+        header = (folder / "actors.csv").read_text(encoding="utf-8").split("\r\n", 1)[0].split(",")
+        assert (OMITTED in header) is legacy
+        with open_release(folder) as rel:
+            assert {a.id: a.to_dict() for a in rel.actors.list()} == built.actors

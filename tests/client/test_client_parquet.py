@@ -47,6 +47,10 @@ def test_to_arrow_and_to_pandas(built: Built, where: str) -> None:
         assert table.column("id").to_pylist() == sorted(built.events)
         frame = release.to_pandas("event_sources")
         assert set(frame["event_id"]) == set(built.events)
+        flat = release.to_pandas("events_flat")
+        assert list(flat["id"]) == sorted(built.events) and str(flat["killed_best"].dtype) == "Int64"
+        claims = release.to_arrow("event_claims")
+        assert claims.num_rows == sum(len(e.get("casualty_claims") or []) for e in built.events.values())
         geo = release.to_arrow("events_geo")
         assert json.loads(geo.schema.metadata[b"geo"])["primary_column"] == "geometry"
         with pytest.raises(ValueError, match="unknown table"):

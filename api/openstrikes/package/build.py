@@ -25,8 +25,15 @@ from typing import Any
 import orjson
 
 from openstrikes.package.descriptor import created_stamp, dumps_json, package_descriptor
-from openstrikes.package.flat_file import write_flat_csv
-from openstrikes.package.flatten import actor_header, flatten_actor, flatten_place, place_header
+from openstrikes.package.flat_file import write_flat
+from openstrikes.package.flatten import (
+    Meta,
+    actor_header,
+    flatten_actor,
+    flatten_place,
+    place_header,
+    roundtrip_row,
+)
 from openstrikes.package.lock import LOCK_FILE
 from openstrikes.package.metadata import (
     CITATION_FILE,
@@ -166,15 +173,15 @@ def _build(
                     bar.advance(chunk.count)
                 bar.close()
                 del event_paths
-            infos, max_modified, count, withdrawn = writer.close()
-            infos["events_flat"] = write_flat_csv(tmp / "events.ndjson", tmp / "events_flat.csv", actors)
+            places = _places(dataset)
+            actor_rows, actor_meta = _flat([flatten_actor(a) for a in actors], actors, "actors", "id")
+            place_rows, place_meta = _flat([flatten_place(p) for p in places], places, "places", "slug")
+            infos, max_modified, count, withdrawn = writer.close([*actor_meta, *place_meta])
+            infos.update(write_flat(tmp / "events.ndjson", tmp, actors))
             actor_csv = CsvOut(tmp / "actors.csv", actor_header())
-            actor_rows = [flatten_actor(a) for a in actors]
             actor_csv.rows(actor_rows)
             infos["actors"] = actor_csv.close()
-            places = _places(dataset)
             place_csv = CsvOut(tmp / "places.csv", place_header())
-            place_rows = [flatten_place(p) for p in places]
             place_csv.rows(place_rows)
             infos["places"] = place_csv.close()
             infos.update(write_parquet_table(tmp, "actors", actor_rows))
@@ -228,6 +235,14 @@ def _refuse_to_change_a_release(out: Path, target: Path, built: Path) -> None:
             "version's bytes never change; `openstrikes build` names unreleased changes X.Y.Z+dev, "
             "`openstrikes release` makes a new version"
         )
+
+
+def _flat(
+    flat: list[tuple[list[str], Meta]], records: list[dict[str, Any]], table: str, key: str
+) -> tuple[list[list[str]], list[list[str]]]:
+    """A registry's rows and its roundtrip.csv rows (for the records that need one)."""
+    meta = [roundtrip_row(table, rec[key], m) for rec, (_row, m) in zip(records, flat, strict=True) if m]
+    return [row for row, _m in flat], meta
 
 
 def _places(dataset: Path) -> list[dict[str, Any]]:

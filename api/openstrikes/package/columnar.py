@@ -10,8 +10,8 @@ package writes, so the Parquet form holds the same values as the CSV, typed:
 - `array` of strings in the JSON Schema -> list<string>; other arrays (of objects) -> their JSON text;
 - `datetime` -> the RFC 3339 text as written (an offset such as +03:00 is part of the record; a
   timestamp would drop it);
-- an empty cell -> null; `empty_strings` and `omitted_keys` (list columns) still tell "" and
-  left-out keys apart from null, exactly as in the CSV.
+- an empty cell -> null; roundtrip.csv tells "" and left-out keys apart from null, for the
+  Parquet files as for the CSV.
 """
 
 from __future__ import annotations
@@ -30,13 +30,10 @@ STRING_LIST = pa.list_(pa.string())
 
 def string_list_columns(schema: dict[str, Any], node: dict[str, Any], layout: Layout) -> frozenset[str]:
     """The JSON columns of `layout` (a layout of the object schema `node`) that hold arrays of
-    strings (list columns in Parquet); meta columns (`omitted_keys`, `empty_strings`) included."""
+    strings (list columns in Parquet)."""
     out = set()
     for col in layout.columns:
         if col.kind != "json":
-            continue
-        if not col.path:
-            out.add(col.name)
             continue
         cur: dict[str, Any] | None = _resolve(schema, node)
         for key in col.path:
@@ -66,7 +63,7 @@ def arrow_type(fdesc: dict[str, Any], lists: frozenset[str]) -> pa.DataType:
         return pa.float64()
     if ftype == "boolean":
         return pa.bool_()
-    if ftype == "array" and fdesc["name"] in lists:
+    if fdesc["name"] in lists:  # a JSON array of strings, or a many-valued column of events_flat
         return STRING_LIST
     return pa.string()
 
@@ -75,9 +72,37 @@ def is_enum(fdesc: dict[str, Any]) -> bool:
     return fdesc["type"] == "string" and "enum" in fdesc.get("constraints", {})
 
 
+# The pandas dtype a column gets from pd.read_parquet (through the file's `pandas` metadata):
+# counts stay integers with nulls (Int64, not float64), dates dates; others pandas' default
+# (enums categorical from the dictionary, text str, lists object).
+_PANDAS_DTYPES = {pa.int64(): "Int64", pa.bool_(): "boolean", pa.date32(): "date32[day][pyarrow]"}
+
+
+def pandas_metadata(schema: pa.Schema) -> bytes:
+    """The `pandas` key-value metadata of a stored schema (fixed text: no version, no clock)."""
+    columns = [
+        {
+            "name": f.name,
+            "field_name": f.name,
+            "pandas_type": "object",
+            "numpy_type": _PANDAS_DTYPES.get(f.type, "object"),
+            "metadata": None,
+        }
+        for f in schema
+        if f.type in _PANDAS_DTYPES
+    ]
+    meta = {
+        "index_columns": [],
+        "column_indexes": [],
+        "columns": columns,
+        "creator": {"library": "openstrikes"},
+    }
+    return orjson.dumps(meta, option=orjson.OPT_SORT_KEYS)
+
+
 def arrow_schema(fields: Sequence[dict[str, Any]], lists: frozenset[str], *, stored: bool) -> pa.Schema:
     """The Arrow schema of a table; `stored`: as written to Parquet (enums dictionary-encoded),
-    with each field's description, and `required` fields not nullable."""
+    with each field's description, `required` fields not nullable, and the `pandas` metadata."""
     out = []
     for fdesc in fields:
         typ = arrow_type(fdesc, lists)
@@ -86,10 +111,11 @@ def arrow_schema(fields: Sequence[dict[str, Any]], lists: frozenset[str], *, sto
         required = bool(fdesc.get("constraints", {}).get("required"))
         meta = {"description": fdesc["description"]} if stored and fdesc.get("description") else None
         out.append(pa.field(fdesc["name"], typ, nullable=not required, metadata=meta))
-    return pa.schema(out)
+    schema = pa.schema(out)
+    return schema.with_metadata({b"pandas": pandas_metadata(schema)}) if stored else schema
 
 
-def _column(cells: Sequence[str], typ: pa.DataType) -> pa.Array:
+def column(cells: Sequence[str], typ: pa.DataType) -> pa.Array:
     if typ == STRING_LIST:
         return pa.array([orjson.loads(c) if c else None for c in cells], STRING_LIST)
     text = pa.array([c if c else None for c in cells], pa.string())
@@ -103,7 +129,7 @@ def record_batch(rows: Iterable[Sequence[str]], schema: pa.Schema) -> pa.RecordB
         return pa.RecordBatch.from_pylist([], schema=schema)
     columns = list(zip(*rows, strict=True))
     return pa.RecordBatch.from_arrays(
-        [_column(col, f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
+        [column(col, f.type) for col, f in zip(columns, schema, strict=True)], schema=schema
     )
 
 

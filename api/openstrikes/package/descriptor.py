@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from openstrikes.package.flat_file import flat_schema
+from openstrikes.package.flat_schema import flat_schema
 from openstrikes.package.metadata import CC_BY, DATAPACKAGE_PROFILE, FileInfo
 from openstrikes.package.parquet_resources import parquet_files, year_partition_files
 from openstrikes.package.table_schema import (
@@ -14,6 +14,7 @@ from openstrikes.package.table_schema import (
     child_schema,
     events_schema,
     places_schema,
+    roundtrip_schema,
 )
 from openstrikes.schema_files import schema_version
 from openstrikes.timefmt import sortable_utc
@@ -97,6 +98,14 @@ def package_descriptor(
             child_schema("event_actors"),
         ),
         _table(
+            "event-claims",
+            infos["event_claims"],
+            "Casualty claims",
+            "One row per casualty claim of an event (`casualty_claims` of the record): who claimed "
+            "which figures, reported by which source.",
+            child_schema("event_claims"),
+        ),
+        _table(
             "actors",
             infos["actors"],
             "Actors",
@@ -117,6 +126,16 @@ def package_descriptor(
             "Id, last modification and withdrawal of every event (withdrawn ones included): "
             "the feed for incremental sync.",
             changes_schema(),
+        ),
+        _table(
+            "roundtrip",
+            infos["roundtrip"],
+            "Round-trip bookkeeping (technical)",
+            "Not for analysis: what the flat tables cannot say about a record, so that events.csv "
+            "(with its child tables), actors.csv and places.csv give back exactly the JSON records. "
+            "One row per record that leaves an optional key out or holds an empty string; an empty "
+            "cell of such a record is null unless its JSON pointer is listed here.",
+            roundtrip_schema(),
         ),
         _resource(
             "events-json",

@@ -1,4 +1,5 @@
-"""events_flat.csv of a package: written from its events.ndjson, and its Table Schema."""
+"""events_flat.csv and events_flat.parquet of a package, written together from its events.ndjson
+(their Table Schema: `flat_schema`)."""
 
 from __future__ import annotations
 
@@ -9,60 +10,62 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
-from openstrikes.package.flat_rows import FIGURES, FLAT_COLUMNS, SEPARATOR, flat_row
+from openstrikes.package.columnar import column
+from openstrikes.package.flat_rows import FLAT_COLUMNS, MANY, SEPARATOR, flat_cells, flat_lists
 from openstrikes.package.metadata import FileInfo
+from openstrikes.package.parquet_out import ROW_GROUP, ParquetOut
+from openstrikes.package.parquet_tables import memory_schema, parquet_table, stored_schema
 from openstrikes.package.render import HashingFile
 
-_INTEGER = {f"{f}_{b}" for f in FIGURES for b in ("low", "best", "high")} | {"sources_count"}
-_NUMBER = {"latitude", "longitude"}
-_MANY = {
-    "attacker_ids",
-    "attacker_names",
-    "attacker_attributions",
-    "target_ids",
-    "target_names",
-    "target_types",
-    "tags",
-}
+
+def _batch(
+    cells: list[dict[str, str]], lists: list[dict[str, list[str]]], schema: pa.Schema
+) -> pa.RecordBatch:
+    arrays = [
+        pa.array([row[f.name] for row in lists], f.type)
+        if f.name in MANY
+        else column([row[f.name] for row in cells], f.type)
+        for f in schema
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def flat_schema() -> dict[str, Any]:
-    """The Table Schema of events_flat.csv."""
-    fields = []
-    for name in FLAT_COLUMNS:
-        kind = (
-            "integer"
-            if name in _INTEGER
-            else "number"
-            if name in _NUMBER
-            else "boolean"
-            if name == "withdrawn"
-            else "string"
-        )
-        field: dict[str, Any] = {"name": name, "type": kind}
-        if name in _MANY:
-            field["description"] = f"Values separated by {SEPARATOR!r}, in the order of the record."
-        elif name.endswith(("_low", "_best", "_high")):
-            field["description"] = "Empty: unknown (0 means reported none)."
-        fields.append(field)
-    return {"fields": fields, "primaryKey": ["id"], "missingValues": [""]}
-
-
-def write_flat_csv(ndjson: Path, target: Path, actors: Iterable[Mapping[str, Any]]) -> FileInfo:
-    """events_flat.csv from the package's events.ndjson (in its order) and the actor registry."""
+def write_flat(ndjson: Path, folder: Path, actors: Iterable[Mapping[str, Any]]) -> dict[str, FileInfo]:
+    """events_flat.csv and events_flat.parquet from the package's events.ndjson (in its order) and
+    the actor registry; their infos by resource key."""
     names = {a["id"]: a["name"] for a in actors}
-    out = HashingFile(target)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(FLAT_COLUMNS)
-    with ndjson.open("rb") as fh:
-        for line in fh:
-            if line.strip():
-                writer.writerow(flat_row(orjson.loads(line), names))
-            if buf.tell() > 1 << 20:
-                out.write(buf.getvalue().encode("utf-8"))
-                buf.seek(0)
-                buf.truncate()
-    out.write(buf.getvalue().encode("utf-8"))
-    return out.close()
+    table = parquet_table("events_flat")
+    memory = memory_schema(table.key)
+    out = HashingFile(folder / "events_flat.csv")
+    pout = ParquetOut(folder / table.path, stored_schema(table.key))
+    try:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow(FLAT_COLUMNS)
+        cells: list[dict[str, str]] = []
+        lists: list[dict[str, list[str]]] = []
+        with ndjson.open("rb") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                event = orjson.loads(line)
+                one, many = flat_cells(event, names), flat_lists(event, names)
+                cells.append(one)
+                lists.append(many)
+                writer.writerow([SEPARATOR.join(many[k]) if k in many else one[k] for k in FLAT_COLUMNS])
+                if len(cells) >= ROW_GROUP:
+                    pout.add(_batch(cells, lists, memory))
+                    cells, lists = [], []
+                if buf.tell() > 1 << 20:
+                    out.write(buf.getvalue().encode("utf-8"))
+                    buf.seek(0)
+                    buf.truncate()
+        pout.add(_batch(cells, lists, memory))
+        out.write(buf.getvalue().encode("utf-8"))
+    except BaseException:
+        pout.discard()
+        out.fh.close()
+        raise
+    return {"events_flat": out.close(), table.resource: pout.close()}

@@ -49,26 +49,52 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def flat_row(event: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
-    """One event as the cells of FLAT_COLUMNS (empty: unknown); `names` maps actor ids to names."""
+MANY = (
+    "attacker_ids",
+    "attacker_names",
+    "attacker_attributions",
+    "target_ids",
+    "target_names",
+    "target_types",
+    "tags",
+)  # many-valued: joined by SEPARATOR in CSV, lists in Parquet
+
+
+def flat_lists(event: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, list[str]]:
+    """The many-valued columns of one event (MANY), as lists in the order of the record."""
     attackers = event.get("attackers") or []
     targets = event.get("targets") or []
+    return {
+        "attacker_ids": [a["actor"] for a in attackers],
+        "attacker_names": [names.get(a["actor"], a["actor"]) for a in attackers],
+        "attacker_attributions": [a.get("attribution") or "" for a in attackers],
+        "target_ids": [t.get("actor") or "" for t in targets],
+        "target_names": [
+            names.get(t["actor"], t["actor"]) if t.get("actor") else (t.get("description") or "")
+            for t in targets
+        ],
+        "target_types": [t.get("target_type") or "" for t in targets],
+        "tags": list(event.get("tags") or []),
+    }
+
+
+def flat_cells(event: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, str]:
+    """The single-valued cells of one event (FLAT_COLUMNS but MANY; empty: unknown)."""
     cas = event.get("casualties") or {}
-    out: dict[str, str] = {k: _text(event.get(k)) for k in FLAT_COLUMNS}
-    out["attacker_ids"] = SEPARATOR.join(a["actor"] for a in attackers)
-    out["attacker_names"] = SEPARATOR.join(names.get(a["actor"], a["actor"]) for a in attackers)
-    out["attacker_attributions"] = SEPARATOR.join(a.get("attribution") or "" for a in attackers)
-    out["target_ids"] = SEPARATOR.join(t.get("actor") or "" for t in targets)
-    out["target_names"] = SEPARATOR.join(
-        names.get(t["actor"], t["actor"]) if t.get("actor") else (t.get("description") or "") for t in targets
-    )
-    out["target_types"] = SEPARATOR.join(t.get("target_type") or "" for t in targets)
+    out: dict[str, str] = {k: _text(event.get(k)) for k in FLAT_COLUMNS if k not in MANY}
     for f in FIGURES:
         r = cas.get(f) or {}
         out[f"{f}_low"], out[f"{f}_best"], out[f"{f}_high"] = (
             _text(r.get(k)) for k in ("min", "best", "max")
         )
-    out["tags"] = SEPARATOR.join(event.get("tags") or [])
     out["sources_count"] = str(len(event.get("sources") or []))
     out["withdrawn"] = "true" if event.get("withdrawn") else "false"
+    return out
+
+
+def flat_row(event: Mapping[str, Any], names: Mapping[str, str]) -> list[str]:
+    """One event as the cells of FLAT_COLUMNS (empty: unknown); `names` maps actor ids to names."""
+    out = flat_cells(event, names)
+    for k, values in flat_lists(event, names).items():
+        out[k] = SEPARATOR.join(values)
     return [out[k] for k in FLAT_COLUMNS]

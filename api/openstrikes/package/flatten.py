@@ -19,6 +19,8 @@ import orjson
 from openstrikes.package.table_schema import (
     EMPTY,
     OMITTED,
+    ROUNDTRIP_FILE,
+    ROUNDTRIP_TABLES,
     Column,
     Layout,
     Tables,
@@ -29,15 +31,18 @@ from openstrikes.package.table_schema import (
 from openstrikes.problems import pointer_join
 
 Row = list[str]
+Meta = dict[str, str]  # {omitted_keys: JSON list, empty_strings: JSON list}, or {} when both are empty
 _MISSING = object()
 
 
 @dataclass(frozen=True)
 class FlatEvent:
-    """One event as flat rows: its events.csv row and its rows of each child table."""
+    """One event as flat rows: its events.csv row, its rows of each child table and what makes
+    the round trip exact (its roundtrip.csv cells, {} for most events)."""
 
     row: Row
     children: dict[str, list[Row]]
+    meta: Meta
 
 
 def event_header(t: Tables | None = None) -> list[str]:
@@ -122,30 +127,26 @@ def _json_list(values: list[str] | dict[str, None]) -> str:
     return orjson.dumps(list(values)).decode("utf-8")
 
 
-def flatten_record(record: dict[str, Any], layout: Layout) -> Row:
-    """The flat row of a record with no child tables (an actor)."""
+def flatten_record(record: dict[str, Any], layout: Layout) -> tuple[Row, Meta]:
+    """The flat row of a record with no child tables (an actor, a place) and its bookkeeping."""
     omitted: dict[str, None] = {}
     empties: list[str] = []
     row = _cells(record, _data_columns(layout), "", omitted, empties)
-    return _with_meta(row, layout, omitted, empties)
+    return row, _meta(omitted, empties)
 
 
-def _with_meta(row: Row, layout: Layout, omitted: dict[str, None], empties: list[str]) -> Row:
-    i_omitted, i_empty = _meta_index(id(layout), layout)
-    row[i_omitted] = _json_list(omitted) if omitted else "[]"
-    row[i_empty] = _json_list(empties) if empties else "[]"
-    return row
+def _meta(omitted: dict[str, None], empties: list[str]) -> Meta:
+    if not omitted and not empties:
+        return {}
+    return {OMITTED: _json_list(omitted), EMPTY: _json_list(empties)}
 
 
-_META_INDEX: dict[int, tuple[int, int]] = {}
+def roundtrip_row(table: str, key: str, meta: Meta) -> Row:
+    """A row of roundtrip.csv (for a record whose `meta` is not empty)."""
+    return [table, key, meta[OMITTED], meta[EMPTY]]
+
+
 _DATA_COLUMNS: dict[int, list[Column | None]] = {}
-
-
-def _meta_index(key: int, layout: Layout) -> tuple[int, int]:
-    if key not in _META_INDEX:
-        names = [c.name for c in layout.columns]
-        _META_INDEX[key] = (names.index(OMITTED), names.index(EMPTY))
-    return _META_INDEX[key]
 
 
 def _data_columns(layout: Layout) -> list[Column | None]:
@@ -178,10 +179,9 @@ def flatten_event(event: dict[str, Any], t: Tables | None = None) -> FlatEvent:
     """An event as its events.csv row and its child-table rows (by the layouts of `t`, default:
     the contributor side's schemas)."""
     t = t or tables()
-    layout = t.events
     omitted: dict[str, None] = {}
     empties: list[str] = []
-    row = _cells(event, _data_columns(layout), "", omitted, empties)
+    row = _cells(event, _data_columns(t.events), "", omitted, empties)
     event_id = str(event["id"])
     children: dict[str, list[Row]] = {}
     for table in t.children:
@@ -195,16 +195,16 @@ def flatten_event(event: dict[str, Any], t: Tables | None = None) -> FlatEvent:
                 head = [event_id, role, str(index)] if role else [event_id, str(index)]
                 rows.append(head + _cells(item, cols, prefix + str(index), omitted, empties))
         children[table] = rows
-    return FlatEvent(_with_meta(row, layout, omitted, empties), children)
+    return FlatEvent(row, children, _meta(omitted, empties))
 
 
-def flatten_actor(actor: dict[str, Any]) -> Row:
-    """An actor as its actors.csv row."""
+def flatten_actor(actor: dict[str, Any]) -> tuple[Row, Meta]:
+    """An actor as its actors.csv row and its bookkeeping."""
     return flatten_record(actor, tables().actors)
 
 
-def flatten_place(place: dict[str, Any]) -> Row:
-    """A place as its places.csv row."""
+def flatten_place(place: dict[str, Any]) -> tuple[Row, Meta]:
+    """A place as its places.csv row and its bookkeeping."""
     return flatten_record(place, places_layout(tables()))
 
 
@@ -319,18 +319,41 @@ def _reader(path: Path) -> Iterator[dict[str, str]]:
         yield from csv.DictReader(fh)
 
 
+def roundtrip_rows(package_dir: Path, table: str) -> Iterator[dict[str, str]]:
+    """The roundtrip.csv rows of one table, in key order (none for a package built before the
+    file, whose tables carry the two columns themselves)."""
+    path = package_dir / ROUNDTRIP_FILE
+    if path.is_file():
+        yield from table_rows(_reader(path), table)
+
+
+def table_rows(rows: Iterable[dict[str, str]], table: str) -> Iterator[dict[str, str]]:
+    """The rows of one table from roundtrip.csv's rows, read no further than its tables' order
+    requires (the registries' rows come before the events')."""
+    rank = ROUNDTRIP_TABLES.index(table)
+    for row in rows:
+        if row["table"] == table:
+            yield row
+        elif ROUNDTRIP_TABLES.index(row["table"]) > rank:
+            return
+
+
 def read_events(package_dir: Path) -> Iterator[dict[str, Any]]:
     """Stream the events of a built package back from events.csv and its child tables."""
     children = {t: _reader(package_dir / f"{t}.csv") for t in tables().children}
-    return join_events(_reader(package_dir / "events.csv"), children)
+    return join_events(_reader(package_dir / "events.csv"), children, roundtrip_rows(package_dir, "events"))
 
 
 def join_events(
-    events: Iterable[dict[str, Any]], children: dict[str, Iterator[dict[str, Any]]]
+    events: Iterable[dict[str, Any]],
+    children: dict[str, Iterator[dict[str, Any]]],
+    meta: Iterator[dict[str, str]] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Events from their flat rows and their child tables' rows, all in event-id order (one
-    merge pass; the CSV and the Parquet readers share it)."""
+    """Events from their flat rows, their child tables' rows and their roundtrip.csv rows, all
+    in event-id order (one merge pass; the CSV and the Parquet readers share it)."""
     pending = {t: next(it, None) for t, it in children.items()}
+    meta = meta if meta is not None else iter(())
+    extra = next(meta, None)
     for cells in events:
         event_id = cells["id"]
         rows_of: dict[str, list[dict[str, Any]]] = {}
@@ -342,10 +365,24 @@ def join_events(
                 row = next(it, None)
             pending[table] = row
             rows_of[table] = rows
+        if extra is not None and extra["key"] == event_id:
+            cells = {**cells, OMITTED: extra[OMITTED], EMPTY: extra[EMPTY]}
+            extra = next(meta, None)
         yield unflatten_event(cells, rows_of)
+
+
+def with_meta(
+    rows: Iterable[dict[str, str]], meta: Iterable[dict[str, str]], key: str
+) -> Iterator[dict[str, str]]:
+    """Registry rows (actors by id, places by slug) completed by their roundtrip.csv rows."""
+    by_key = {m["key"]: m for m in meta}
+    for row in rows:
+        extra = by_key.get(row[key])
+        yield {**row, OMITTED: extra[OMITTED], EMPTY: extra[EMPTY]} if extra else row
 
 
 def read_actors(package_dir: Path) -> Iterator[dict[str, Any]]:
     """Stream the actors of a built package back from actors.csv."""
-    for cells in _reader(package_dir / "actors.csv"):
+    rows = with_meta(_reader(package_dir / "actors.csv"), roundtrip_rows(package_dir, "actors"), "id")
+    for cells in rows:
         yield unflatten_actor(cells)

@@ -25,12 +25,14 @@ from openstrikes.package.columnar import record_batch, to_stored
 from openstrikes.package.metadata import FileInfo
 from openstrikes.package.parquet_tables import memory_schema, parquet_table, stored_schema
 
-ROW_GROUP = 16_384
+ROW_GROUP = 16_384  # larger groups made the files ~2 % smaller and the build's memory larger
+# zstd 9: ~12 % smaller than level 1 at 100k events, for ~0.4 s more CPU per 100k rows and file.
+# Dictionary pages only for the enum columns (dictionary-typed): free text and ids gain nothing
+# from one, and reading them back is faster without.
 WRITER_SETTINGS: dict[str, Any] = {
     "version": "2.6",
     "compression": "zstd",
-    "compression_level": 1,
-    "use_dictionary": True,
+    "compression_level": 9,
     "write_statistics": True,
     "data_page_size": 1 << 20,
     "data_page_version": "1.0",
@@ -41,6 +43,11 @@ GEOMETRY = "geometry"
 CRS84: dict[str, Any] = json.loads(
     '{"$schema":"https://proj.org/schemas/v0.7/projjson.schema.json","type":"GeographicCRS","name":"WGS 84 (CRS84)","datum_ensemble":{"name":"World Geodetic System 1984 ensemble","members":[{"name":"World Geodetic System 1984 (Transit)","id":{"authority":"EPSG","code":1166}},{"name":"World Geodetic System 1984 (G730)","id":{"authority":"EPSG","code":1152}},{"name":"World Geodetic System 1984 (G873)","id":{"authority":"EPSG","code":1153}},{"name":"World Geodetic System 1984 (G1150)","id":{"authority":"EPSG","code":1154}},{"name":"World Geodetic System 1984 (G1674)","id":{"authority":"EPSG","code":1155}},{"name":"World Geodetic System 1984 (G1762)","id":{"authority":"EPSG","code":1156}},{"name":"World Geodetic System 1984 (G2139)","id":{"authority":"EPSG","code":1309}},{"name":"World Geodetic System 1984 (G2296)","id":{"authority":"EPSG","code":1383}}],"ellipsoid":{"name":"WGS 84","semi_major_axis":6378137,"inverse_flattening":298.257223563},"accuracy":"2.0","id":{"authority":"EPSG","code":6326}},"coordinate_system":{"subtype":"ellipsoidal","axis":[{"name":"Geodetic longitude","abbreviation":"Lon","direction":"east","unit":"degree"},{"name":"Geodetic latitude","abbreviation":"Lat","direction":"north","unit":"degree"}]},"scope":"Not known.","area":"World.","bbox":{"south_latitude":-90,"west_longitude":-180,"north_latitude":90,"east_longitude":180},"id":{"authority":"OGC","code":"CRS84"}}'
 )
+
+
+def writer_settings(schema: pa.Schema) -> dict[str, Any]:
+    """WRITER_SETTINGS for a schema: dictionary pages for its dictionary-typed (enum) columns."""
+    return {**WRITER_SETTINGS, "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)]}
 
 
 def file_info(path: Path) -> FileInfo:
@@ -87,7 +94,7 @@ class ParquetOut:
         self.path = path
         self.stored = stored
         self.blocks = Blocks()
-        self.writer = pq.ParquetWriter(str(path), stored, **WRITER_SETTINGS)
+        self.writer = pq.ParquetWriter(str(path), stored, **writer_settings(stored))
 
     def add(self, batch: pa.RecordBatch) -> None:
         for block in self.blocks.add(batch):

@@ -1,7 +1,8 @@
 """Reading the events of a package back from its Parquet files (events, sources, actors).
 
 Each Arrow value goes back to the CSV cell it was typed from, and the cells through the same
-`unflatten_event` as the CSV: the round trip is the CSV's, with nulls and lists typed on the way.
+`unflatten_event` as the CSV, completed by roundtrip.csv: the round trip is the CSV's, with
+nulls and lists typed on the way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import orjson
 import pyarrow.parquet as pq
 
-from openstrikes.package.flatten import join_events
+from openstrikes.package.flatten import join_events, roundtrip_rows
 from openstrikes.package.parquet_tables import PER_EVENT, parquet_table
 
 
@@ -45,4 +46,5 @@ def read_parquet_events(package_dir: Path) -> Iterator[dict[str, Any]]:
     """Stream the events of a built package back from events.parquet and its child tables."""
     children = [key for key in PER_EVENT if key != "events"]
     iters = {t: _rows(package_dir / parquet_table(t).path) for t in children}
-    return join_events(_rows(package_dir / parquet_table("events").path), iters)
+    events = _rows(package_dir / parquet_table("events").path)
+    return join_events(events, iters, roundtrip_rows(package_dir, "events"))

@@ -1,13 +1,20 @@
 """The Parquet files of a package as descriptor entries.
 
 The Parquet files are listed under the descriptor's `files` (like events.ndjson), each with its
-path, format, media type, sha256 and size, not under `resources`: Data Package v2 allows a
-resource only the `table` type or none, and frictionless (5.x) then reads a `.parquet` resource as
-a table through its Parquet plugin, which fails on list columns (`ValueError: The truth value of
-an empty array is ambiguous`). So `frictionless validate` checks the CSV tables (schemas, keys,
-foreign keys), JSON and file resources, and of the Parquet files nothing; their bytes are
-verified against these hashes by `read_package` and by SHA256SUMS. The table schema of the same
-rows is on the CSV resource each mirrors; column types and descriptions are in the file itself.
+path, format, media type, sha256 and size, not under `resources`. Data Package v2 allows a
+resource `type` of `table` or none (a "non-specific file" that an implementation MAY open as a
+table when it recognises the format), and frictionless 5.21 cannot take either:
+- with no `type`, it recognises `.parquet`, opens the file as a table through pandas and, while
+  inferring a schema, fails on the first list column (`ValueError: The truth value of an empty
+  array is ambiguous`, from `detector.detect_schema`), so `frictionless validate` crashes;
+- with `type: table` and the table schema of the mirrored CSV, it converts the file with
+  `to_pandas()`, which turns integer columns holding nulls into float64 and list columns into
+  numpy arrays, and reports every such cell as a type-error: valid files reported invalid.
+(`type: file` would let it check hash and size, but v2 defines no such value.) So
+`frictionless validate` checks the CSV tables (schemas, keys, foreign keys), JSON and file
+resources, and of the Parquet files nothing; their bytes are verified against these hashes by
+`read_package`, by the client and by SHA256SUMS. The table schema of the same rows is on the CSV
+resource each mirrors; column types and descriptions are in the file itself.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ from typing import Any
 import pyarrow as pa
 
 from openstrikes.package.columnar import arrow_schema, string_list_columns
+from openstrikes.package.flat_rows import MANY
+from openstrikes.package.flat_schema import flat_schema
 from openstrikes.package.table_schema import (
     actors_schema,
     child_schema,
@@ -85,12 +87,27 @@ PARQUET_TABLES: tuple[ParquetTable, ...] = (
         lambda: child_schema("event_actors"),
         _child_lists("event_actors"),
     ),
+    ParquetTable(
+        "event_claims",
+        "event-claims-parquet",
+        "Casualty claims (Parquet)",
+        lambda: child_schema("event_claims"),
+        _child_lists("event_claims"),
+    ),
     ParquetTable("actors", "actors-parquet", "Actors (Parquet)", actors_schema, _actor_lists),
     ParquetTable("places", "places-parquet", "Places (Parquet)", places_schema, _place_lists),
+    ParquetTable(
+        "events_flat",
+        "events-flat-parquet",
+        "Events (one flat row each, Parquet)",
+        flat_schema,
+        lambda: frozenset(MANY),
+    ),
 )
-REGISTRIES = ("actors", "places")  # written whole by the build; every other table is per event
-# The tables rendered with the events (in workers, from `Chunk.parts`), events first.
-PER_EVENT = tuple(t.key for t in PARQUET_TABLES if t.key not in REGISTRIES)
+# Written whole by the build after the events (the registries, and events_flat from events.ndjson);
+# every other table is rendered with the events (in workers, from `Chunk.parts`), events first.
+WRITTEN_AFTER = ("actors", "places", "events_flat")
+PER_EVENT = tuple(t.key for t in PARQUET_TABLES if t.key not in WRITTEN_AFTER)
 
 
 def parquet_table(key: str) -> ParquetTable:

@@ -15,9 +15,9 @@ from typing import Any, BinaryIO
 import orjson
 
 from openstrikes.hashing import sha256_stream
-from openstrikes.package.flatten import unflatten_actor, unflatten_place
+from openstrikes.package.flatten import table_rows, unflatten_actor, unflatten_place, with_meta
 from openstrikes.package.metadata import METADATA_FILE, SUMS_FILE, FileInfo, PackageError, PackageInfo
-from openstrikes.package.table_schema import Tables, tables_for
+from openstrikes.package.table_schema import ROUNDTRIP_FILE, Tables, tables_for
 from openstrikes.schema_files import ACTOR_SCHEMA_FILE, EVENT_SCHEMA_FILE, PLACE_SCHEMA_FILE
 
 
@@ -121,16 +121,31 @@ def iter_package_events(path: Path) -> Iterator[dict[str, Any]]:
         src.close()
 
 
+def _registry_rows(path: Path, name: str, table: str, key: str) -> list[dict[str, str]]:
+    """The rows of a registry's CSV, each with its roundtrip.csv cells (packages built before
+    roundtrip.csv carry them as columns of the table itself)."""
+    src = Source(path)
+    try:
+        text = src.read(name).decode("utf-8")
+        try:
+            fh = src.open(ROUNDTRIP_FILE)
+        except PackageError:
+            extra = []
+        else:
+            with fh:
+                extra = list(
+                    table_rows(csv.DictReader(io.TextIOWrapper(fh, encoding="utf-8", newline="")), table)
+                )
+    finally:
+        src.close()
+    return list(with_meta(csv.DictReader(io.StringIO(text, newline="")), extra, key))
+
+
 def package_actors(path: Path) -> list[dict[str, Any]]:
     """The actor records of a package, read back from actors.csv by the layout of the schemas
     bundled in the package."""
     layout = package_tables(path)
-    src = Source(path)
-    try:
-        text = src.read("actors.csv").decode("utf-8")
-    finally:
-        src.close()
-    return [unflatten_actor(row, layout) for row in csv.DictReader(io.StringIO(text, newline=""))]
+    return [unflatten_actor(row, layout) for row in _registry_rows(path, "actors.csv", "actors", "id")]
 
 
 def package_places(path: Path) -> list[dict[str, Any]]:
@@ -139,12 +154,7 @@ def package_places(path: Path) -> list[dict[str, Any]]:
     layout = package_tables(path)
     if layout.places is None:
         return []
-    src = Source(path)
-    try:
-        text = src.read("places.csv").decode("utf-8")
-    finally:
-        src.close()
-    return [unflatten_place(row, layout) for row in csv.DictReader(io.StringIO(text, newline=""))]
+    return [unflatten_place(row, layout) for row in _registry_rows(path, "places.csv", "places", "slug")]
 
 
 def package_tables(path: Path) -> Tables:

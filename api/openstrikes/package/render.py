@@ -21,7 +21,7 @@ import pyarrow as pa
 from openstrikes.geo import geojson_feature
 from openstrikes.lifetime import die_with_parent
 from openstrikes.package.columnar import record_batch
-from openstrikes.package.flatten import flatten_event
+from openstrikes.package.flatten import flatten_event, roundtrip_row
 from openstrikes.package.metadata import FileInfo
 from openstrikes.package.parquet_tables import PER_EVENT, memory_schema
 from openstrikes.package.table_schema import tables
@@ -122,6 +122,7 @@ def render_events(events: list[dict[str, Any]]) -> Chunk:
     events_rows: list[list[str]] = []
     child_rows: dict[str, list[list[str]]] = {t: [] for t in tables().children}
     changes_rows: list[list[str]] = []
+    roundtrip: list[list[str]] = []
     compact: list[bytes] = []
     features: list[bytes] = []
     best: tuple[str, str] | None = None
@@ -133,6 +134,8 @@ def render_events(events: list[dict[str, Any]]) -> Chunk:
         events_rows.append(flat.row)
         for table, rows in flat.children.items():
             child_rows[table].extend(rows)
+        if flat.meta:
+            roundtrip.append(roundtrip_row("events", event["id"], flat.meta))
         withdrawn = event.get("withdrawn")
         changes_rows.append(
             [
@@ -145,7 +148,11 @@ def render_events(events: list[dict[str, Any]]) -> Chunk:
         key = sortable_utc(event["modified"])
         if best is None or key > best[0]:
             best = (key, event["modified"])
-    parts = {"events": csv_text(events_rows), "changes": csv_text(changes_rows)}
+    parts = {
+        "events": csv_text(events_rows),
+        "changes": csv_text(changes_rows),
+        "roundtrip": csv_text(roundtrip),
+    }
     for table, rows in child_rows.items():
         parts[table] = csv_text(rows)
     parts["events-ndjson"] = b"".join(c + b"\n" for c in compact)

@@ -12,8 +12,11 @@ Flattening rules (applied to any object schema):
   (Frictionless type `array`);
 - the arrays of objects named in `CHILD_TABLES` get a table of their own, one row per item,
   keyed by `(event_id, [role,] index)`.
-Two extra JSON columns make the round trip exact: `omitted_keys` (JSON pointers of optional keys
+What makes the round trip exact is kept out of the tables users read: `roundtrip.csv` (a
+technical file) lists, per record that needs it, `omitted_keys` (JSON pointers of optional keys
 the record leaves out) and `empty_strings` (pointers of strings that are "" rather than null).
+Releases built before it carry the two as the last columns of events.csv, actors.csv and
+places.csv; the readers take them from either place.
 
 Slightly over 400 lines: one derivation (JSON Schema -> table layouts), kept in one place.
 """
@@ -37,6 +40,7 @@ Kind = Literal["string", "integer", "number", "boolean", "json"]
 CHILD_TABLES: dict[str, list[tuple[str, str | None]]] = {
     "event_sources": [("sources", None)],
     "event_actors": [("attackers", "attacker"), ("targets", "target")],
+    "event_claims": [("casualty_claims", None)],
 }
 OMITTED = "omitted_keys"
 EMPTY = "empty_strings"
@@ -225,32 +229,6 @@ def _presence(schema: dict[str, Any], node: dict[str, Any], name: str) -> str:
     raise SchemaShapeError(f"{name}: a nullable object needs a required non-nullable scalar property")
 
 
-def _meta_columns() -> list[Column]:
-    return [
-        Column(
-            OMITTED,
-            (),
-            "json",
-            {
-                "name": OMITTED,
-                "type": "array",
-                "description": "JSON pointers of optional keys the event record leaves out "
-                "(their cells are empty); usually []. Makes the round trip to the record exact.",
-            },
-        ),
-        Column(
-            EMPTY,
-            (),
-            "json",
-            {
-                "name": EMPTY,
-                "type": "array",
-                "description": 'JSON pointers of strings that are empty ("") rather than null; usually [].',
-            },
-        ),
-    ]
-
-
 @dataclass
 class Tables:
     """Column layouts of every table of the package."""
@@ -282,7 +260,6 @@ def tables_for(ev: dict[str, Any], ac: dict[str, Any], pl: dict[str, Any] | None
 def _derive(ev: dict[str, Any], ac: dict[str, Any], pl: dict[str, Any] | None) -> Tables:
     skip = frozenset(prop for specs in CHILD_TABLES.values() for prop, _ in specs)
     events = build_layout(ev, ev, skip=skip)
-    events.columns.extend(_meta_columns())
     children: dict[str, list[tuple[str, str | None, Layout]]] = {}
     for table, specs in CHILD_TABLES.items():
         children[table] = []
@@ -294,17 +271,7 @@ def _derive(ev: dict[str, Any], ac: dict[str, Any], pl: dict[str, Any] | None) -
             item_layout = build_layout(ev, items)
             children[table].append((prop, role, item_layout))
     actors = build_layout(ac, ac)
-    actors.columns.extend(_meta_columns())
-    actors.columns[-2].field["description"] = (
-        actors.columns[-2].field["description"].replace("event", "actor")
-    )
-    places = None
-    if pl is not None:
-        places = build_layout(pl, pl)
-        places.columns.extend(_meta_columns())
-        places.columns[-2].field["description"] = (
-            places.columns[-2].field["description"].replace("event", "place")
-        )
+    places = build_layout(pl, pl) if pl is not None else None
     return Tables(events, children, actors, places)
 
 
@@ -482,4 +449,41 @@ def changes_schema() -> dict[str, Any]:
         "missingValues": [""],
         "primaryKey": ["id"],
         "foreignKeys": [{"fields": ["id"], "reference": {"resource": "events", "fields": ["id"]}}],
+    }
+
+
+ROUNDTRIP_FILE = "roundtrip.csv"
+ROUNDTRIP_COLUMNS = ("table", "key", OMITTED, EMPTY)
+ROUNDTRIP_TABLES = ("actors", "places", "events")  # the tables whose records it completes, in its order
+
+
+def roundtrip_schema() -> dict[str, Any]:
+    """Table schema of roundtrip.csv: what the flat tables cannot say about a record."""
+    return {
+        "$schema": TABLESCHEMA_PROFILE,
+        "fields": [
+            _key_field(
+                "table",
+                "The table of the record: actors (key: id), places (key: slug) or events (key: id); "
+                "the rows go in this order of tables, each by key.",
+                enum=list(ROUNDTRIP_TABLES),
+            ),
+            _key_field("key", "The record's key in that table."),
+            {
+                "name": OMITTED,
+                "type": "array",
+                "description": "JSON pointers of optional keys the record leaves out (their cells "
+                "are empty in the table). (JSON array)",
+                "constraints": {"required": True},
+            },
+            {
+                "name": EMPTY,
+                "type": "array",
+                "description": 'JSON pointers of strings that are empty ("") rather than null (their '
+                "cells are empty in the table). (JSON array)",
+                "constraints": {"required": True},
+            },
+        ],
+        "missingValues": [""],
+        "primaryKey": ["table", "key"],
     }

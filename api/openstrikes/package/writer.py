@@ -9,7 +9,7 @@ from openstrikes.package.metadata import FileInfo
 from openstrikes.package.parquet_out import EventsParquet, ParquetOut
 from openstrikes.package.parquet_tables import PER_EVENT, parquet_table, stored_schema
 from openstrikes.package.render import Chunk, HashingFile, csv_text
-from openstrikes.package.table_schema import CHANGES_COLUMNS, tables
+from openstrikes.package.table_schema import CHANGES_COLUMNS, ROUNDTRIP_COLUMNS, ROUNDTRIP_FILE, tables
 
 
 class EventWriter:
@@ -23,6 +23,9 @@ class EventWriter:
             headers[table] = child_header(table)
         self.outs["changes"] = HashingFile(tmp / "changes.csv")
         headers["changes"] = list(CHANGES_COLUMNS)
+        # The events' roundtrip.csv rows, put after the registries' rows when the file is finished.
+        self.outs["roundtrip"] = HashingFile(tmp / f".{ROUNDTRIP_FILE}.events")
+        self.tmp = tmp
         for key, header in headers.items():
             self.outs[key].write(csv_text([header]))
         self.outs["events-ndjson"] = HashingFile(tmp / "events.ndjson")
@@ -60,12 +63,21 @@ class EventWriter:
         for pout in (*self.parquet.values(), self.events_parquet):
             pout.discard()
 
-    def close(self) -> tuple[dict[str, FileInfo], str | None, int, int]:
-        """Finish the files; their infos, the latest `modified`, the number of events and of
-        withdrawn ones."""
+    def close(self, roundtrip_head: list[list[str]]) -> tuple[dict[str, FileInfo], str | None, int, int]:
+        """Finish the files (roundtrip.csv: the registries' rows `roundtrip_head`, then the
+        events'); their infos, the latest `modified`, the number of events and of withdrawn ones."""
+        events_part = self.outs.pop("roundtrip")
+        events_part.close()
+        roundtrip = HashingFile(self.tmp / ROUNDTRIP_FILE)
+        roundtrip.write(csv_text([list(ROUNDTRIP_COLUMNS), *roundtrip_head]))
+        with events_part.path.open("rb") as fh:
+            while block := fh.read(1 << 20):
+                roundtrip.write(block)
+        events_part.path.unlink()
         self.as_json.write(b"\n]\n" if self.count else b"]\n")
         self.as_geojson.write(b"\n]}\n" if self.count else b"]}\n")
         infos = {name: out.close() for name, out in self.outs.items()}
+        infos["roundtrip"] = roundtrip.close()
         infos["events-json"] = self.as_json.close()
         infos["events-geojson"] = self.as_geojson.close()
         for key, pout in self.parquet.items():
