@@ -45,8 +45,9 @@ WEIGHT_TARGET = 600 * 1024
 FIRST_VIEW_TARGET_S = 1.5
 
 
-def first_view(browser: object, url: str) -> tuple[float, list[str]]:
-    """Seconds from navigation to the first complete view, and the API URLs the page asked for."""
+def first_view(browser: object, url: str) -> tuple[float, float, list[str]]:
+    """Seconds from navigation to the first complete view, then to the country outlines drawn
+    under it too, and the API URLs the page asked for."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
     page = ctx.new_page()
     calls: list[str] = []
@@ -58,8 +59,10 @@ def first_view(browser: object, url: str) -> tuple[float, list[str]]:
     )
     page.wait_for_selector("#timeline rect", timeout=60000)
     took = time.perf_counter() - t0
+    page.wait_for_function("() => document.getElementById('main').dataset.outlines === '1'", timeout=60000)
+    with_outlines = time.perf_counter() - t0
     ctx.close()
-    return took, calls
+    return took, with_outlines, calls
 
 
 def floor(session: requests.Session, urls: list[str]) -> float:
@@ -98,13 +101,14 @@ def run_size(n: int, work: Path, rounds: int) -> None:
     try:
         requests.get(url + "/explorer/boundaries.geojson", timeout=600).raise_for_status()  # cached once
         w = weight(url)
-        views, floors, cold = [], [], 0.0
+        views, outlined, floors, cold = [], [], [], 0.0
         with sync_playwright() as pw, requests.Session() as session:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            cold, _ = first_view(browser, url)  # the server's first answers to these queries
+            cold, cold_outlined, _ = first_view(browser, url)  # the server's first answers to these queries
             for _ in range(rounds):
-                took, calls = first_view(browser, url)
+                took, with_outlines, calls = first_view(browser, url)
                 views.append(took)
+                outlined.append(with_outlines)
                 same = [u for u in dict.fromkeys(calls) if urlsplit(u).netloc == urlsplit(url).netloc]
                 floors.append(floor(session, same))
             browser.close()
@@ -118,6 +122,10 @@ def run_size(n: int, work: Path, rounds: int) -> None:
     )
     print(
         f"  first view, server cold (once):    {cold * 1000:7.0f} ms   (its overviews computed, not remembered)"
+    )
+    print(
+        f"  ... with the country outlines too:  {statistics.median(outlined) * 1000:7.0f} ms   "
+        f"(cold {cold_outlined * 1000:.0f} ms)"
     )
     print(f"  floor (its API requests in a row): {base * 1000:7.0f} ms   ratio {view / base:.2f}x")
     print("  page weight, gzip: " + ", ".join(f"{k} {v / 1024:.1f} KB" for k, v in w.items()))
