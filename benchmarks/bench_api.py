@@ -193,8 +193,8 @@ PIDS: dict[str, int] = {}  # base URL -> the server's process (group leader)
 
 def memory_mib(base: str) -> list[tuple[float, float, float]]:
     """(RSS, of it private anonymous memory, PSS) of each worker of a server, in MiB. RSS also
-    counts the pages of the index file mapped by SQLite (mmap), shared with the page cache and
-    the other worker; the anonymous part is the worker's own."""
+    counts file-backed pages (the interpreter's and libraries' code, shared with the other
+    worker); the anonymous part is the worker's own."""
     pid = PIDS[base]
     kids = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     out = []
@@ -708,7 +708,7 @@ def run_mixes(
     for rss, anon, pss in memory:
         print(
             f"  memory of an API worker after the mixes: RSS {rss:.0f} MiB, of which anonymous "
-            f"{anon:.0f} MiB (the rest: the index file mapped, shared); PSS {pss:.0f} MiB"
+            f"{anon:.0f} MiB (the rest: file-backed, shared); PSS {pss:.0f} MiB"
         )
 
 
