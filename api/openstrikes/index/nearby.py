@@ -21,10 +21,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from openstrikes.index.cursor import decode_cursor, encode_cursor, fingerprint
+from openstrikes.index.cursor import fingerprint
 from openstrikes.index.filters import GEO_PARAMS, Where, where_clause
-from openstrikes.index.pages import MAX_OFFSET, STREAM_BATCH, Page, Stream
-from openstrikes.index.params import DEFAULT_PAGE_SIZE, DISTANCE_SORT
+from openstrikes.index.pages import STREAM_BATCH, Page, Stream, finish_page, page_start
+from openstrikes.index.params import DISTANCE_SORT
 from openstrikes.index.store import Store
 from openstrikes.index.values import ParamError
 
@@ -112,35 +112,23 @@ def _select(values: Mapping[str, Any], where: Where, keyset: str = "", limit: st
 
 def read_distance_page(store: Store, values: Mapping[str, Any], where: Where) -> Page:
     """The page the parsed arguments ask for, nearest first (`sort=distance`)."""
-    page_size = int(values.get("page_size", DEFAULT_PAGE_SIZE))
     fp = fingerprint(store.sha256, where, DISTANCE_SORT)
+    at = page_start(values, fp)
     params: list[Any] = list(where.params)
-    cursor = values.get("cursor")
-    if cursor is not None:
-        if "page" in values:
-            raise ParamError(400, "conflicting_parameters", "give either page or cursor, not both", "page")
-        value, rid, offset = decode_cursor(cursor, fp)
+    if at.by_cursor:
         try:
-            after = float(value)
+            after = float(at.value)
         except (TypeError, ValueError):
             raise ParamError(
                 400, "invalid_cursor", "cursor: not a cursor of a distance sort", "cursor"
             ) from None
         sql = _select(values, where, f" AND ({_distance_sql(values)}, events.rid) > (?, ?)", " LIMIT ?")
-        params += [after, rid, page_size + 1]
+        params += [after, at.rid, at.page_size + 1]
     else:
-        offset = (int(values.get("page", 1)) - 1) * page_size
-        if offset > MAX_OFFSET:
-            raise ParamError(422, "invalid_value", "page: too deep; follow next_cursor instead", "page")
         sql = _select(values, where, "", " LIMIT ? OFFSET ?")
-        params += [page_size + 1, offset]
+        params += [at.page_size + 1, at.offset]
     rows = store.query(sql, params)
-    total = store.total(dict(values), where)
-    next_cursor = None
-    if len(rows) > page_size:
-        rows = rows[:page_size]
-        next_cursor = encode_cursor(fp, repr(float(rows[-1][1])), int(rows[-1][0]), offset + len(rows))
-    return Page([r[2] for r in rows], total, offset, page_size, next_cursor, cursor is not None)
+    return finish_page(rows, store.total(dict(values), where), at, fp, lambda d: repr(float(d)))
 
 
 class DistanceStream(Stream):

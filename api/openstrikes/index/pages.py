@@ -7,7 +7,7 @@ its rows are the stored bytes of each record, read from `bodies` only for the ro
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,48 +65,78 @@ def list_sql(where: Where, sort: str, keyset: str = "", limit: str = "") -> str:
     )
 
 
-def read_page(store: Store, values: dict[str, Any], where: Where) -> Page:
-    """The page the parsed arguments ask for (`page`/`page_size`, or `cursor`)."""
-    sort = values.get("sort", "id")
-    col, _, cmp = _order(sort)
+@dataclass(frozen=True)
+class Start:
+    """Where a page starts: after a cursor's (value, rid), or at an offset."""
+
+    by_cursor: bool
+    value: Any
+    rid: int
+    offset: int
+    page_size: int
+
+
+def page_start(values: Mapping[str, Any], fp: str) -> Start:
+    """The start the parsed arguments ask for (`page`/`page_size`, or `cursor` of query `fp`)."""
     page_size = int(values.get("page_size", DEFAULT_PAGE_SIZE))
-    fp = fingerprint(store.sha256, where, sort)
-    params: list[Any] = list(where.params)
     cursor = values.get("cursor")
     if cursor is not None:
         if "page" in values:
             raise ParamError(400, "conflicting_parameters", "give either page or cursor, not both", "page")
         value, rid, offset = decode_cursor(cursor, fp)
+        return Start(True, value, rid, offset, page_size)
+    offset = (int(values.get("page", 1)) - 1) * page_size
+    if offset > MAX_OFFSET:
+        raise ParamError(422, "invalid_value", "page: too deep; follow next_cursor instead", "page")
+    return Start(False, None, 0, offset, page_size)
+
+
+def _cursor_value(value: Any) -> Any:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def finish_page(
+    rows: list[Any], total: int, start: Start, fp: str, cursor_value: Callable[[Any], Any] = _cursor_value
+) -> Page:
+    """The Page of up to page_size + 1 (rid, sort value, body) rows: the extra row only says a
+    next page exists, whose cursor starts after the last row kept."""
+    next_cursor = None
+    if len(rows) > start.page_size:
+        rows = rows[: start.page_size]
+        last = cursor_value(rows[-1][1])
+        next_cursor = encode_cursor(fp, last, int(rows[-1][0]), start.offset + len(rows))
+    return Page([r[2] for r in rows], total, start.offset, start.page_size, next_cursor, start.by_cursor)
+
+
+def read_page(store: Store, values: dict[str, Any], where: Where) -> Page:
+    """The page the parsed arguments ask for (`page`/`page_size`, or `cursor`)."""
+    sort = values.get("sort", "id")
+    col, _, cmp = _order(sort)
+    fp = fingerprint(store.sha256, where, sort)
+    at = page_start(values, fp)
+    params: list[Any] = list(where.params)
+    if at.by_cursor:
         if col == "events.rid":
-            keyset, params = f" AND events.rid {cmp} ?", [*params, rid]
+            keyset, params = f" AND events.rid {cmp} ?", [*params, at.rid]
         else:
-            keyset, params = f" AND ({col}, events.rid) {cmp} (?, ?)", [*params, value, rid]
+            keyset, params = f" AND ({col}, events.rid) {cmp} (?, ?)", [*params, at.value, at.rid]
         sql = list_sql(where, sort, keyset, " LIMIT ?")
-        params.append(page_size + 1)
+        params.append(at.page_size + 1)
     else:
-        offset = (int(values.get("page", 1)) - 1) * page_size
-        if offset > MAX_OFFSET:
-            raise ParamError(422, "invalid_value", "page: too deep; follow next_cursor instead", "page")
         sql = list_sql(where, sort, "", " LIMIT ? OFFSET ?")
-        params += [page_size + 1, offset]
+        params += [at.page_size + 1, at.offset]
     m = _mask(store, values, sort)
     if m is not None and store.columns is not None:
-        start, skip = 0, offset
-        if cursor is not None:
-            start, skip = masks.start_after(store.columns, sort, value, rid), 0
-        positions = masks.page_positions(store.columns, m, sort, start, skip, page_size + 1, values)
+        first, skip = 0, at.offset
+        if at.by_cursor:
+            first, skip = masks.start_after(store.columns, sort, at.value, at.rid), 0
+        positions = masks.page_positions(store.columns, m, sort, first, skip, at.page_size + 1, values)
         rows = _rows(store, [p + 1 for p in positions], col)
         total = int(np.count_nonzero(m))
     else:
         rows = store.query(sql, params)
         total = store.total(values, where)
-    next_cursor = None
-    if len(rows) > page_size:
-        rows = rows[:page_size]
-        last = rows[-1][1]
-        last = last.decode() if isinstance(last, bytes) else last
-        next_cursor = encode_cursor(fp, last, int(rows[-1][0]), offset + len(rows))
-    return Page([r[2] for r in rows], total, offset, page_size, next_cursor, cursor is not None)
+    return finish_page(rows, total, at, fp)
 
 
 def _mask(store: Store, values: dict[str, Any], sort: str) -> np.ndarray | None:
