@@ -73,16 +73,22 @@ def schema_version(schema: dict[str, Any] | None = None) -> str:
     return str((schema or event_schema())["x-schema-version"])
 
 
-def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+def resolve_ref(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """`node` with its local `$ref`s followed, the keys beside a `$ref` (e.g. its description)
+    kept over the definition's. ValueError for a reference outside the schema's `$defs`."""
     while "$ref" in node:
         ref = node["$ref"]
-        assert ref.startswith("#/$defs/"), ref
-        node = schema["$defs"][ref.removeprefix("#/$defs/")]
+        if not ref.startswith("#/$defs/"):
+            raise ValueError(f"only local $defs references are supported, not {ref!r}")
+        node = {
+            **schema["$defs"][ref.removeprefix("#/$defs/")],
+            **{k: v for k, v in node.items() if k != "$ref"},
+        }
     return node
 
 
 def _object_variants(schema: dict[str, Any], node: dict[str, Any]) -> list[dict[str, Any]]:
-    node = _resolve(schema, node)
+    node = resolve_ref(schema, node)
     variants = [node]
     for alt in node.get("oneOf", []) + node.get("anyOf", []):
         variants.extend(_object_variants(schema, alt))

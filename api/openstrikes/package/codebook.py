@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from openstrikes.schema_files import resolve_ref
+
 RULE_TITLES = {
     "unit": "The unit of an event",
     "dates": "Dates",
@@ -55,21 +57,9 @@ class Usage:
         return self.first[value][-1] if value in self.first else None
 
 
-def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        ref = node["$ref"]
-        if not ref.startswith("#/$defs/"):
-            raise CodebookError(f"only local $defs references are supported, not {ref!r}")
-        node = {
-            **schema["$defs"][ref.removeprefix("#/$defs/")],
-            **{k: v for k, v in node.items() if k != "$ref"},
-        }
-    return node
-
-
 def _variants(schema: dict[str, Any], node: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
     """(may it be null, its non-null alternatives)."""
-    node = _resolve(schema, node)
+    node = resolve_ref(schema, node)
     alts = node.get("oneOf") or node.get("anyOf")
     if not alts:
         types = node.get("type")
@@ -116,7 +106,7 @@ def fields_of(schema: dict[str, Any], *, strict: bool = True) -> list[Field]:
         for name, prop in obj.get("properties", {}).items():
             path = prefix + name
             nullable, variants = _variants(schema, prop)
-            description = _resolve(schema, prop).get("description", "")
+            description = resolve_ref(schema, prop).get("description", "")
             for variant in variants or [{}]:
                 description = description or variant.get("description", "")
                 if variant.get("type") == "array":

@@ -23,7 +23,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from openstrikes.package.table_schema import Layout, _resolve, _variants
+from openstrikes.package.table_schema import Layout, _variants
+from openstrikes.schema_files import resolve_ref
 
 STRING_LIST = pa.list_(pa.string())
 
@@ -35,7 +36,7 @@ def string_list_columns(schema: dict[str, Any], node: dict[str, Any], layout: La
     for col in layout.columns:
         if col.kind != "json":
             continue
-        cur: dict[str, Any] | None = _resolve(schema, node)
+        cur: dict[str, Any] | None = resolve_ref(schema, node)
         for key in col.path:
             if cur is None:
                 break
@@ -44,10 +45,10 @@ def string_list_columns(schema: dict[str, Any], node: dict[str, Any], layout: La
                 cur = None
                 break
             _nullable, variants = _variants(schema, prop)
-            cur = _resolve(schema, variants[0]) if len(variants) == 1 else None
+            cur = resolve_ref(schema, variants[0]) if len(variants) == 1 else None
         if cur is not None and cur.get("type") == "array":
             _n, items = _variants(schema, cur.get("items", {}))
-            if len(items) == 1 and _resolve(schema, items[0]).get("type") == "string":
+            if len(items) == 1 and resolve_ref(schema, items[0]).get("type") == "string":
                 out.add(col.name)
     return frozenset(out)
 

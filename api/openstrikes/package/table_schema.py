@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import orjson
 
-from openstrikes.schema_files import actor_schema, event_schema, place_schema
+from openstrikes.schema_files import actor_schema, event_schema, place_schema, resolve_ref
 
 TABLESCHEMA_PROFILE = "https://datapackage.org/profiles/2.0/tableschema.json"
 
@@ -77,21 +77,9 @@ class Layout:
     nullable_objects: list[NullableObject] = field(default_factory=list)
 
 
-def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    while "$ref" in node:
-        ref = node["$ref"]
-        if not ref.startswith("#/$defs/"):
-            raise SchemaShapeError(f"only local $defs references are supported, not {ref!r}")
-        node = {
-            **schema["$defs"][ref.removeprefix("#/$defs/")],
-            **{k: v for k, v in node.items() if k != "$ref"},
-        }
-    return node
-
-
 def _variants(schema: dict[str, Any], node: dict[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
     """(nullable, the non-null variants) of a property schema."""
-    node = _resolve(schema, node)
+    node = resolve_ref(schema, node)
     alts = node.get("oneOf") or node.get("anyOf")
     if alts:
         nullable = False
@@ -174,7 +162,7 @@ def _json_field(name: str, jtype: str, required: bool, description: str | None) 
 def _description(schema: dict[str, Any], node: dict[str, Any]) -> str | None:
     desc = node.get("description")
     if desc is None and "$ref" in node:
-        desc = _resolve(schema, node).get("description")
+        desc = resolve_ref(schema, node).get("description")
     return desc
 
 
@@ -190,7 +178,7 @@ def build_layout(
 ) -> Layout:
     """Derive the columns of an object schema, recursively, in property order."""
     layout = layout if layout is not None else Layout()
-    node = _resolve(schema, node)
+    node = resolve_ref(schema, node)
     props: dict[str, Any] = node.get("properties", {})
     req = set(node.get("required", []))
     for key, sub in props.items():
@@ -265,7 +253,7 @@ def _derive(ev: dict[str, Any], ac: dict[str, Any], pl: dict[str, Any] | None) -
         children[table] = []
         for prop, role in specs:
             nullable, variants = _variants(ev, ev["properties"][prop])
-            items = _resolve(ev, variants[0]).get("items")
+            items = resolve_ref(ev, variants[0]).get("items")
             if nullable or not isinstance(items, dict):
                 raise SchemaShapeError(f"{prop}: a child table needs a non-null array of objects")
             item_layout = build_layout(ev, items)
