@@ -254,31 +254,7 @@ def load(url: str, seconds: float, connections: int) -> Result:
         fetch(url)
     wrk = shutil.which("wrk")
     if wrk:
-        out = subprocess.run(
-            [
-                wrk,
-                "-t",
-                "2",
-                "-c",
-                str(connections),
-                "-d",
-                f"{seconds:g}s",
-                "--timeout",
-                "10s",
-                "--latency",
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-        p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-        p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-        errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-        errors = (int(errs.group(1)) if errs else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
-        return Result(rps, p50, p99, errors, len(body))
+        return _wrk(wrk, [url], seconds, connections, len(body))
     return _python_load(url, seconds, connections, len(body))
 
 
@@ -304,6 +280,18 @@ def load_mix(base: str, paths: list[str], seconds: float, connections: int, work
     wrk = shutil.which("wrk")
     if not wrk:
         raise SystemExit("the query mixes need wrk: apt-get install -y wrk")
+    return _wrk(wrk, ["-s", str(script), base], seconds, connections, 0, {"WRK_PATHS": str(listing)})
+
+
+def _wrk(
+    wrk: str,
+    target: list[str],
+    seconds: float,
+    connections: int,
+    size: int,
+    env: dict[str, str] | None = None,
+) -> Result:
+    """One wrk run (2 threads, `connections` connections, `seconds` long) and its figures."""
     out = subprocess.run(
         [
             wrk,
@@ -316,14 +304,12 @@ def load_mix(base: str, paths: list[str], seconds: float, connections: int, work
             "--timeout",
             "10s",
             "--latency",
-            "-s",
-            str(script),
-            base,
+            *target,
         ],
         capture_output=True,
         text=True,
         check=True,
-        env=dict(os.environ, WRK_PATHS=str(listing)),
+        env=dict(os.environ, **(env or {})),
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
@@ -331,7 +317,7 @@ def load_mix(base: str, paths: list[str], seconds: float, connections: int, work
     errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(errs.group(1)) if errs else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
-    return Result(rps, p50, p99, errors, 0)
+    return Result(rps, p50, p99, errors, size)
 
 
 def _python_load(url: str, seconds: float, connections: int, size: int) -> Result:
