@@ -200,17 +200,99 @@ def usage(
     return out
 
 
+Reader = Callable[[Any], list[Any]]
+
+
+def _reader(parts: list[str]) -> Reader:
+    """The values at a field path in a record, as `_values` finds them, as a plain function (no
+    generator per record: the index build reads every event through these)."""
+    if not parts:
+        return lambda record: [record]
+    head, rest = parts[0], _reader(parts[1:]) if len(parts) > 1 else None
+    name = head.removesuffix("[]")
+    if head.endswith("[]"):
+        if rest is None:
+
+            def items(record: Any) -> list[Any]:
+                if not isinstance(record, dict) or name not in record:
+                    return []
+                value = record[name]
+                return list(value) if isinstance(value, list) else []
+
+            return items
+
+        def nested_items(record: Any) -> list[Any]:
+            if not isinstance(record, dict) or name not in record:
+                return []
+            value = record[name]
+            return [v for item in value for v in rest(item)] if isinstance(value, list) else []
+
+        return nested_items
+    if rest is None:
+        return lambda record: [record[name]] if isinstance(record, dict) and name in record else []
+    return lambda record: rest(record[name]) if isinstance(record, dict) and name in record else []
+
+
+class EventCodeUse:
+    """`event_usage` counted one event at a time (the index build counts while it reads the
+    events): per coded field, its distinct values in each event; any order of events gives the
+    same answer."""
+
+    def __init__(self, fields: list[Field]) -> None:
+        coded = [(path, _reader(parts)) for path, parts in _coded(fields)]
+        # per field: value -> [events using it, earliest (date_start, id)]
+        self.tables: dict[str, dict[Any, list[Any]]] = {path: {} for path, _ in coded}
+        self.live = [(read, self.tables[path]) for path, read in coded if not path.startswith("withdrawn.")]
+        self.gone = [(read, self.tables[path]) for path, read in coded if path.startswith("withdrawn.")]
+
+    def add(self, event: dict[str, Any]) -> None:
+        order = (str(event.get("date_start")), str(event.get("id")))
+        for read, table in self.gone if event.get("withdrawn") else self.live:
+            found = read(event)
+            if not found:
+                continue
+            try:
+                distinct = found if len(found) == 1 else dict.fromkeys(found)
+                for value in distinct:
+                    hit = table.get(value)
+                    if hit is None:
+                        table[value] = [1, order]
+                    else:
+                        hit[0] += 1
+                        if order < hit[1]:
+                            hit[1] = order
+            except TypeError:  # a value that is no code at all (a list, an object): never counted
+                self._add_hashable(table, found, order)
+
+    @staticmethod
+    def _add_hashable(table: dict[Any, list[Any]], found: list[Any], order: tuple[str, str]) -> None:
+        for value in dict.fromkeys(v for v in found if _is_hashable(v)):
+            hit = table.setdefault(value, [0, order])
+            hit[0] += 1
+            hit[1] = min(hit[1], order)
+
+    def result(self) -> dict[str, Usage]:
+        return {
+            path: Usage({v: hit[0] for v, hit in table.items()}, {v: hit[1] for v, hit in table.items()})
+            for path, table in self.tables.items()
+        }
+
+
+def _is_hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def event_usage(fields: list[Field], events: Iterable[dict[str, Any]]) -> dict[str, Usage]:
     """Code use over events, the example the earliest by (date_start, id): live events, except
-    for the `withdrawn` fields, which only withdrawn events have."""
-    coded = _coded(fields)
-    live = [c for c in coded if not c[0].startswith("withdrawn.")]
-    gone = [c for c in coded if c[0].startswith("withdrawn.")]
-    out = {path: Usage() for path, _ in coded}
+    for the `withdrawn` fields, which only withdrawn events have (see EventCodeUse)."""
+    counter = EventCodeUse(fields)
     for event in events:
-        key = (str(event.get("date_start")), str(event.get("id")))
-        _count(out, gone if event.get("withdrawn") else live, event, key)
-    return out
+        counter.add(event)
+    return counter.result()
 
 
 def _by_id(name: str) -> Callable[[dict[str, Any]], tuple[str, ...]]:
@@ -247,11 +329,17 @@ def codebook_blocks(
     places: Iterable[dict[str, Any]],
     *,
     strict: bool = True,
+    event_use: dict[str, Usage] | None = None,
 ) -> list[Block]:
     """The codebook as a list of blocks (rendered by `markdown` or `html_page`); `strict=False`
-    for a served release whose schemas may predate the code definitions."""
+    for a served release whose schemas may predate the code definitions. `event_use`: the use of
+    the event codes counted before (`event_usage` of these events: the index holds it), instead
+    of counting `events`."""
     ev_fields = fields_of(event_schema, strict=strict)
-    ev_use = event_usage(ev_fields, events)
+    if event_use is None:
+        ev_use = event_usage(ev_fields, events)
+    else:
+        ev_use = {path: event_use.get(path, Usage()) for path, _ in _coded(ev_fields)}
     blocks: list[Block] = [
         ("h1", "OpenStrikes codebook"),
         (
