@@ -144,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     if not link.exists():
         link.symlink_to(package)
     this_code = peer_code(work, args.this_ref) if args.this_ref else None
-    codes: dict[str, Path | None] = {f"peer {args.peer_ref}": peer_code(work, args.peer_ref), "this": this_code}
+    codes: dict[str, Path | None] = {
+        f"peer {args.peer_ref}": peer_code(work, args.peer_ref),
+        "this": this_code,
+    }
     caches = {name: work / f"index-{i}" for i, name in enumerate(codes)}
     print(f"release {package}, {args.rounds} rounds, codes alternating: {', '.join(codes)}")
 

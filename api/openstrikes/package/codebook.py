@@ -233,48 +233,97 @@ def _reader(parts: list[str]) -> Reader:
     return lambda record: rest(record[name]) if isinstance(record, dict) and name in record else []
 
 
+MISSING = object()  # a top-level coded key that a record lacks (counted as nothing)
+Table = dict[Any, list[Any]]  # value -> [records using it, earliest order key]
+
+
+def _bump(table: Table, found: list[Any], count: int, order: tuple[str, str]) -> None:
+    """Count `count` records holding the values `found` (each once), earliest at `order`."""
+    try:
+        distinct = found if len(found) == 1 else dict.fromkeys(found)
+        for value in distinct:
+            hit = table.get(value)
+            if hit is None:
+                table[value] = [count, order]
+            else:
+                hit[0] += count
+                if order < hit[1]:
+                    hit[1] = order
+    except TypeError:  # a value that is no code at all (a list, an object): never counted
+        _bump(table, list(dict.fromkeys(v for v in found if _is_hashable(v))), count, order)
+
+
+class _Side:
+    """The coded fields counted for live events, or for withdrawn ones: the top-level fields
+    (one value each) together, by their combination of values (few distinct), the others one by
+    one."""
+
+    def __init__(self, coded: list[tuple[str, list[str]]], tables: dict[str, Table]) -> None:
+        flat = [(path, parts[0]) for path, parts in coded if len(parts) == 1 and not parts[0].endswith("[]")]
+        self.flat_paths = [path for path, _ in flat]
+        self.names = [name for _, name in flat]
+        self.combos: dict[tuple[Any, ...], list[Any]] = {}
+        rest = [(path, parts) for path, parts in coded if path not in set(self.flat_paths)]
+        # `list[].key` fields (most list fields) are read inline; the others through _reader
+        paired = {
+            p for p, parts in rest if len(parts) == 2 and parts[0].endswith("[]") and "[]" not in parts[1]
+        }
+        self.pairs = [(parts[0].removesuffix("[]"), parts[1], tables[p]) for p, parts in rest if p in paired]
+        self.nested = [(_reader(parts), tables[p]) for p, parts in rest if p not in paired]
+
+    def add(self, event: dict[str, Any], order: tuple[str, str]) -> None:
+        key = tuple([event.get(name, MISSING) for name in self.names])
+        try:
+            hit = self.combos.get(key)
+        except TypeError:  # an unhashable value: counted by itself
+            hit = self.combos.get(key := tuple(v if _is_hashable(v) else MISSING for v in key))
+        if hit is None:
+            self.combos[key] = [1, order]
+        else:
+            hit[0] += 1
+            if order < hit[1]:
+                hit[1] = order
+        for name, key, table in self.pairs:
+            items = event.get(name)
+            if not items or not isinstance(items, list):
+                continue
+            found = [item[key] for item in items if isinstance(item, dict) and key in item]
+            if found:
+                _bump(table, found, 1, order)
+        for read, table in self.nested:
+            found = read(event)
+            if found:
+                _bump(table, found, 1, order)
+
+    def spread(self, tables: dict[str, Table]) -> None:
+        """Count the combinations into the tables of their fields."""
+        for key, (count, order) in self.combos.items():
+            for path, value in zip(self.flat_paths, key, strict=True):
+                if value is not MISSING:
+                    _bump(tables[path], [value], count, order)
+
+
 class EventCodeUse:
     """`event_usage` counted one event at a time (the index build counts while it reads the
-    events): per coded field, its distinct values in each event; any order of events gives the
-    same answer."""
+    events); any order of events gives the same answer."""
 
     def __init__(self, fields: list[Field]) -> None:
-        coded = [(path, _reader(parts)) for path, parts in _coded(fields)]
-        # per field: value -> [events using it, earliest (date_start, id)]
-        self.tables: dict[str, dict[Any, list[Any]]] = {path: {} for path, _ in coded}
-        self.live = [(read, self.tables[path]) for path, read in coded if not path.startswith("withdrawn.")]
-        self.gone = [(read, self.tables[path]) for path, read in coded if path.startswith("withdrawn.")]
+        coded = _coded(fields)
+        self.tables: dict[str, Table] = {path: {} for path, _ in coded}
+        self.live = _Side([c for c in coded if not c[0].startswith("withdrawn.")], self.tables)
+        self.gone = _Side([c for c in coded if c[0].startswith("withdrawn.")], self.tables)
 
     def add(self, event: dict[str, Any]) -> None:
         order = (str(event.get("date_start")), str(event.get("id")))
-        for read, table in self.gone if event.get("withdrawn") else self.live:
-            found = read(event)
-            if not found:
-                continue
-            try:
-                distinct = found if len(found) == 1 else dict.fromkeys(found)
-                for value in distinct:
-                    hit = table.get(value)
-                    if hit is None:
-                        table[value] = [1, order]
-                    else:
-                        hit[0] += 1
-                        if order < hit[1]:
-                            hit[1] = order
-            except TypeError:  # a value that is no code at all (a list, an object): never counted
-                self._add_hashable(table, found, order)
-
-    @staticmethod
-    def _add_hashable(table: dict[Any, list[Any]], found: list[Any], order: tuple[str, str]) -> None:
-        for value in dict.fromkeys(v for v in found if _is_hashable(v)):
-            hit = table.setdefault(value, [0, order])
-            hit[0] += 1
-            hit[1] = min(hit[1], order)
+        (self.gone if event.get("withdrawn") else self.live).add(event, order)
 
     def result(self) -> dict[str, Usage]:
+        tables = {path: {v: list(hit) for v, hit in table.items()} for path, table in self.tables.items()}
+        self.live.spread(tables)
+        self.gone.spread(tables)
         return {
             path: Usage({v: hit[0] for v, hit in table.items()}, {v: hit[1] for v, hit in table.items()})
-            for path, table in self.tables.items()
+            for path, table in tables.items()
         }
 
 
