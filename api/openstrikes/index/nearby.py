@@ -193,7 +193,7 @@ class OrderedStream(Stream):
 
     def __init__(self, store: Store, order: DistanceOrder) -> None:
         self.store = store
-        self.rids = [int(p) + 1 for p in order.positions[order.all()]]
+        self.rids = order.positions[order.all()] + 1
         self.conn = store.new_connection()
         try:
             self.first = self._batch(0)
@@ -202,7 +202,7 @@ class OrderedStream(Stream):
             raise
 
     def _batch(self, start: int) -> list[bytes]:
-        rids = self.rids[start : start + STREAM_BATCH]
+        rids = [int(r) for r in self.rids[start : start + STREAM_BATCH]]
         bodies = _bodies(self.store, rids, self.conn)
         return [bodies[r] for r in rids]
 

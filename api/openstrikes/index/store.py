@@ -60,6 +60,10 @@ of a page:
   event): a few ms at 1M events; exact (tests/test_masks.py holds it to SQL).
 - their page (sort by id or date_start): the order walked in chunks from the cursor (or the
   offset) until the page is full: O(k x n / m) rows tested, at most n; bodies for the page only.
+- a page by distance (`sort=distance` with `near`, index.by_distance): the candidates from the
+  columns (or the rids SQL matches, for filters they do not hold), one numpy distance per distinct
+  point among them, a partition for the page's rows: O(m + P' log P'), P' the candidates' points;
+  the stream sorts all m once.
 - anything else (admin1, admin2, place, operation, tags, vessels, flags, actor groups and
   countries, modified_since, geo_fallback, other sorts, group keys through joins): SQL, counted
   once per distinct query (`count` caches it; a release never changes); cost grows with the rows
