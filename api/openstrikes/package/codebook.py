@@ -275,7 +275,7 @@ class _Side:
         key = tuple([event.get(name, MISSING) for name in self.names])
         try:
             hit = self.combos.get(key)
-        except TypeError:  # an unhashable value: counted by itself
+        except TypeError:  # an unhashable value (no code at all): left out of the combination
             hit = self.combos.get(key := tuple(v if _is_hashable(v) else MISSING for v in key))
         if hit is None:
             self.combos[key] = [1, order]
@@ -283,11 +283,11 @@ class _Side:
             hit[0] += 1
             if order < hit[1]:
                 hit[1] = order
-        for name, key, table in self.pairs:
+        for name, sub, table in self.pairs:
             items = event.get(name)
             if not items or not isinstance(items, list):
                 continue
-            found = [item[key] for item in items if isinstance(item, dict) and key in item]
+            found = [item[sub] for item in items if isinstance(item, dict) and sub in item]
             if found:
                 _bump(table, found, 1, order)
         for read, table in self.nested:
