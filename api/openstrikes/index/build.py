@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from openstrikes.index.code_use import CodeUseBuilder
 from openstrikes.index.columns import ColumnsBuilder
 from openstrikes.index.cube import CubeBuilder
 from openstrikes.index.errors import StoreError
@@ -21,7 +22,7 @@ from openstrikes.package.reader import package_actors, package_places
 from openstrikes.schema_files import CASUALTY_FIELDS
 from openstrikes.timefmt import utc_key
 
-LAYOUT_VERSION = 10
+LAYOUT_VERSION = 11  # 11: the codebook's counts (code_use)
 
 
 DDL = """
@@ -158,7 +159,7 @@ class _Batches:
 
     BATCH = 5000
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, code_use: CodeUseBuilder) -> None:
         self.db = db
         self.rows: list[tuple[Any, ...]] = []
         self.bodies: list[tuple[int, bytes]] = []
@@ -171,10 +172,12 @@ class _Batches:
         self.links: set[tuple[str, str, str, int]] = set()  # inserted once, at the end
         self.cube = CubeBuilder()  # written once, at the end
         self.columns = ColumnsBuilder()  # written once, at the end
+        self.code_use = code_use  # written once, at the end
 
     def add(self, rid: int, line: bytes, e: dict[str, Any]) -> None:
         self.rows.append(_event_row(rid, e))
         self.cube.add(e)
+        self.code_use.add(e)
         self.bodies.append((rid, line))
         for a in e.get("attackers") or ():
             self.actors.append((a["actor"], "attacker", rid, a.get("attribution")))
@@ -223,7 +226,7 @@ class _Batches:
 
 def _write_events(db: sqlite3.Connection, package: Path) -> int:
     """Every event of the package (in id order, else StoreError) into the event tables; how many."""
-    batches = _Batches(db)
+    batches = _Batches(db, CodeUseBuilder.for_package(package))
     rid = 0
     previous = ""
     for line in _read_lines(package):
@@ -237,6 +240,7 @@ def _write_events(db: sqlite3.Connection, package: Path) -> int:
     db.executemany("INSERT INTO event_links VALUES (?,?,?,?)", sorted(batches.links))
     batches.cube.write(db)
     batches.columns.write(db)
+    batches.code_use.write(db)
     return rid
 
 

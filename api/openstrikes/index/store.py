@@ -11,7 +11,7 @@ stay cheap at a million events); `bodies` keeps each record's exact NDJSON line 
 read only for the rows a page returns. `rid` follows id order, so "by id" is "by rid". Side tables: actors per event (with
 role), tags, aliases, related links (both ways), an FTS5 index for `q`, an R*Tree for `bbox` /
 `near`, the changes feed, the actor registry with a case-folded name/alias index, and the
-precomputed tables below (`cube`, `columns`, `postings`).
+precomputed tables below (`cube`, `columns`, `postings`, `code_use`).
 
 Precomputed at index time (everything a query needs that a B-tree walk would make cost as much
 as the rows it matches):
@@ -29,6 +29,8 @@ as the rows it matches):
   injured and civilians killed, the number of its point (each distinct latitude/longitude pair is
   stored once); the event positions in (date_start, rid) order; and per search word and per
   (role, actor) the events holding it (their positions, or a bitmap when denser than 1 in 32).
+- the codebook's counts (index.code_use): per coded field and code, the events using it and the
+  earliest of them, so that /docs/codebook reads a few hundred rows instead of every event.
 - SQL indexes for the pages: one per filter column and sort, and (country | water_body
   [, strike_type], date_start) for the common "one place, by date" pages.
 
@@ -58,6 +60,10 @@ of a page:
   event): a few ms at 1M events; exact (tests/test_masks.py holds it to SQL).
 - their page (sort by id or date_start): the order walked in chunks from the cursor (or the
   offset) until the page is full: O(k x n / m) rows tested, at most n; bodies for the page only.
+- a page by distance (`sort=distance` with `near`, index.by_distance): the candidates from the
+  columns (or the rids SQL matches, for filters they do not hold), one numpy distance per distinct
+  point among them, a partition for the page's rows: O(m + P' log P'), P' the candidates' points;
+  the stream sorts all m once.
 - anything else (admin1, admin2, place, operation, tags, vessels, flags, actor groups and
   countries, modified_since, geo_fallback, other sorts, group keys through joins): SQL, counted
   once per distinct query (`count` caches it; a release never changes); cost grows with the rows
@@ -97,6 +103,7 @@ import orjson
 from openstrikes.geo import haversine_km
 from openstrikes.index import masks
 from openstrikes.index.build import LAYOUT_VERSION, build_index
+from openstrikes.index.code_use import read_code_use
 from openstrikes.index.columns import Columns, read_postings
 from openstrikes.index.cube import Cubes
 from openstrikes.index.errors import QueryTimeout, StoreError, UnusableIndex
@@ -149,6 +156,7 @@ class Store:
             live = int(conn.execute(f"SELECT count(*) FROM events WHERE {LIVE}").fetchone()[0])
             self.cubes = Cubes.load(conn)
             self.columns = Columns.load(conn)
+            self.code_use = read_code_use(conn)
         finally:
             conn.close()
         got = {k.decode(): v.decode() for k, v in meta.items()}

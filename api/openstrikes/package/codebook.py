@@ -200,17 +200,148 @@ def usage(
     return out
 
 
+Reader = Callable[[Any], list[Any]]
+
+
+def _reader(parts: list[str]) -> Reader:
+    """The values at a field path in a record, as `_values` finds them, as a plain function (no
+    generator per record: the index build reads every event through these)."""
+    if not parts:
+        return lambda record: [record]
+    head, rest = parts[0], _reader(parts[1:]) if len(parts) > 1 else None
+    name = head.removesuffix("[]")
+    if head.endswith("[]"):
+        if rest is None:
+
+            def items(record: Any) -> list[Any]:
+                if not isinstance(record, dict) or name not in record:
+                    return []
+                value = record[name]
+                return list(value) if isinstance(value, list) else []
+
+            return items
+
+        def nested_items(record: Any) -> list[Any]:
+            if not isinstance(record, dict) or name not in record:
+                return []
+            value = record[name]
+            return [v for item in value for v in rest(item)] if isinstance(value, list) else []
+
+        return nested_items
+    if rest is None:
+        return lambda record: [record[name]] if isinstance(record, dict) and name in record else []
+    return lambda record: rest(record[name]) if isinstance(record, dict) and name in record else []
+
+
+MISSING = object()  # a top-level coded key that a record lacks (counted as nothing)
+Table = dict[Any, list[Any]]  # value -> [records using it, earliest order key]
+
+
+def _bump(table: Table, found: list[Any], count: int, order: tuple[str, str]) -> None:
+    """Count `count` records holding the values `found` (each once), earliest at `order`."""
+    try:
+        distinct = found if len(found) == 1 else dict.fromkeys(found)
+        for value in distinct:
+            hit = table.get(value)
+            if hit is None:
+                table[value] = [count, order]
+            else:
+                hit[0] += count
+                if order < hit[1]:
+                    hit[1] = order
+    except TypeError:  # a value that is no code at all (a list, an object): never counted
+        _bump(table, list(dict.fromkeys(v for v in found if _is_hashable(v))), count, order)
+
+
+class _Side:
+    """The coded fields counted for live events, or for withdrawn ones: the top-level fields
+    (one value each) together, by their combination of values (few distinct), the others one by
+    one."""
+
+    def __init__(self, coded: list[tuple[str, list[str]]], tables: dict[str, Table]) -> None:
+        flat = [(path, parts[0]) for path, parts in coded if len(parts) == 1 and not parts[0].endswith("[]")]
+        self.flat_paths = [path for path, _ in flat]
+        self.names = [name for _, name in flat]
+        self.combos: dict[tuple[Any, ...], list[Any]] = {}
+        rest = [(path, parts) for path, parts in coded if path not in set(self.flat_paths)]
+        # `list[].key` fields (most list fields) are read inline; the others through _reader
+        paired = {
+            p for p, parts in rest if len(parts) == 2 and parts[0].endswith("[]") and "[]" not in parts[1]
+        }
+        self.pairs = [(parts[0].removesuffix("[]"), parts[1], tables[p]) for p, parts in rest if p in paired]
+        self.nested = [(_reader(parts), tables[p]) for p, parts in rest if p not in paired]
+
+    def add(self, event: dict[str, Any], order: tuple[str, str]) -> None:
+        key = tuple([event.get(name, MISSING) for name in self.names])
+        try:
+            hit = self.combos.get(key)
+        except TypeError:  # an unhashable value (no code at all): left out of the combination
+            hit = self.combos.get(key := tuple(v if _is_hashable(v) else MISSING for v in key))
+        if hit is None:
+            self.combos[key] = [1, order]
+        else:
+            hit[0] += 1
+            if order < hit[1]:
+                hit[1] = order
+        for name, sub, table in self.pairs:
+            items = event.get(name)
+            if not items or not isinstance(items, list):
+                continue
+            found = [item[sub] for item in items if isinstance(item, dict) and sub in item]
+            if found:
+                _bump(table, found, 1, order)
+        for read, table in self.nested:
+            found = read(event)
+            if found:
+                _bump(table, found, 1, order)
+
+    def spread(self, tables: dict[str, Table]) -> None:
+        """Count the combinations into the tables of their fields."""
+        for key, (count, order) in self.combos.items():
+            for path, value in zip(self.flat_paths, key, strict=True):
+                if value is not MISSING:
+                    _bump(tables[path], [value], count, order)
+
+
+class EventCodeUse:
+    """`event_usage` counted one event at a time (the index build counts while it reads the
+    events); any order of events gives the same answer."""
+
+    def __init__(self, fields: list[Field]) -> None:
+        coded = _coded(fields)
+        self.tables: dict[str, Table] = {path: {} for path, _ in coded}
+        self.live = _Side([c for c in coded if not c[0].startswith("withdrawn.")], self.tables)
+        self.gone = _Side([c for c in coded if c[0].startswith("withdrawn.")], self.tables)
+
+    def add(self, event: dict[str, Any]) -> None:
+        order = (str(event.get("date_start")), str(event.get("id")))
+        (self.gone if event.get("withdrawn") else self.live).add(event, order)
+
+    def result(self) -> dict[str, Usage]:
+        tables = {path: {v: list(hit) for v, hit in table.items()} for path, table in self.tables.items()}
+        self.live.spread(tables)
+        self.gone.spread(tables)
+        return {
+            path: Usage({v: hit[0] for v, hit in table.items()}, {v: hit[1] for v, hit in table.items()})
+            for path, table in tables.items()
+        }
+
+
+def _is_hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 def event_usage(fields: list[Field], events: Iterable[dict[str, Any]]) -> dict[str, Usage]:
     """Code use over events, the example the earliest by (date_start, id): live events, except
-    for the `withdrawn` fields, which only withdrawn events have."""
-    coded = _coded(fields)
-    live = [c for c in coded if not c[0].startswith("withdrawn.")]
-    gone = [c for c in coded if c[0].startswith("withdrawn.")]
-    out = {path: Usage() for path, _ in coded}
+    for the `withdrawn` fields, which only withdrawn events have (see EventCodeUse)."""
+    counter = EventCodeUse(fields)
     for event in events:
-        key = (str(event.get("date_start")), str(event.get("id")))
-        _count(out, gone if event.get("withdrawn") else live, event, key)
-    return out
+        counter.add(event)
+    return counter.result()
 
 
 def _by_id(name: str) -> Callable[[dict[str, Any]], tuple[str, ...]]:
@@ -247,11 +378,17 @@ def codebook_blocks(
     places: Iterable[dict[str, Any]],
     *,
     strict: bool = True,
+    event_use: dict[str, Usage] | None = None,
 ) -> list[Block]:
     """The codebook as a list of blocks (rendered by `markdown` or `html_page`); `strict=False`
-    for a served release whose schemas may predate the code definitions."""
+    for a served release whose schemas may predate the code definitions. `event_use`: the use of
+    the event codes counted before (`event_usage` of these events: the index holds it), instead
+    of counting `events`."""
     ev_fields = fields_of(event_schema, strict=strict)
-    ev_use = event_usage(ev_fields, events)
+    if event_use is None:
+        ev_use = event_usage(ev_fields, events)
+    else:
+        ev_use = {path: event_use.get(path, Usage()) for path, _ in _coded(ev_fields)}
     blocks: list[Block] = [
         ("h1", "OpenStrikes codebook"),
         (

@@ -1,7 +1,8 @@
 """GET /docs/codebook (HTML) and /docs/codebook.md (Markdown): the codebook of the latest served
-release, from the schemas bundled in it and its own events, actors and places (see
-package/codebook.py). Made on the first request (one pass over the release's events) and kept.
-A release whose schemas predate the code definitions gets its codebook with the codes undefined."""
+release, from the schemas bundled in it, the per-code counts of its events that its index holds
+(index/code_use.py: counted when the index is built, so no request reads the events), and its
+actors and places (see package/codebook.py). Made on the first request and kept. A release
+whose schemas predate the code definitions gets its codebook with the codes undefined."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import threading
 from flask import Blueprint, Response, current_app
 
 from openstrikes.package.codebook import Block, codebook_blocks, html_page, markdown
-from openstrikes.package.reader import iter_package_events, package_actors, package_places
+from openstrikes.package.reader import package_actors, package_places
 from openstrikes.web.registry import Registry
 
 
@@ -25,10 +26,11 @@ def _blocks(registry: Registry, cache: dict[str, list[Block]], lock: threading.L
                 release.event_schema,
                 release.actor_schema,
                 release.place_schema,
-                iter_package_events(package),
+                (),
                 package_actors(package),
                 places,
                 strict=False,  # a release made before the code definitions is still served
+                event_use=release.store.code_use,
             )
         return cache[release.version]
 
