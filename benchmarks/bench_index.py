@@ -24,13 +24,17 @@ import sys
 import time
 import tracemalloc
 from collections import Counter
+from collections.abc import Iterator
 from multiprocessing import Pool
 from pathlib import Path
+from typing import Any
 
+import numpy  # noqa: F401  (imported before measuring: validation and the build import it anyway)
 import orjson
 
 from openstrikes.toolchain import crosscheck
 from openstrikes.toolchain.records import FileTable, discover_table
+from openstrikes.toolchain.validate import CHUNK
 
 MIB = 1024 * 1024
 _table = FileTable("")
@@ -44,9 +48,10 @@ def _rss_mib() -> float:
     return 0.0
 
 
-def _facts_of_group(group: int) -> tuple[int, bytes]:
-    """The facts of every file of one folder (None for unreadable ones), pickled: the index is
-    fed freshly unpickled facts, as validation's main process is, so it owns what it keeps."""
+def _facts_of_group(group: int) -> tuple[int, list[bytes]]:
+    """The facts of every file of one folder (None for unreadable ones), pickled by runs of
+    CHUNK files: the index is fed freshly unpickled facts, a run at a time, as validation's main
+    process is, so it owns what it keeps."""
     kind, directory = _table.kinds[group], os.path.join(_table.base, _table.dirs[group])
     found = []
     for name in _table.names(group):
@@ -55,14 +60,21 @@ def _facts_of_group(group: int) -> tuple[int, bytes]:
                 found.append(crosscheck.facts_of(orjson.loads(fh.read()), kind))
         except (OSError, orjson.JSONDecodeError):
             found.append(None)
-    return group, pickle.dumps(found, pickle.HIGHEST_PROTOCOL)
+    return group, [
+        pickle.dumps(found[i : i + CHUNK], pickle.HIGHEST_PROTOCOL) for i in range(0, len(found), CHUNK)
+    ]
 
 
-def _build(table: FileTable, facts: dict[int, bytes]) -> crosscheck.DatasetIndex:
+def _unpickled(chunks: list[bytes]) -> Iterator[Any]:
+    for chunk in chunks:
+        yield from pickle.loads(chunk)
+
+
+def _build(table: FileTable, facts: dict[int, list[bytes]]) -> crosscheck.DatasetIndex:
     """The index, fed as `validate_dataset` feeds it (a group number for files named `<id>.json`)."""
     index = crosscheck.DatasetIndex(table.display)
     for group in range(table.groups):
-        for name, fact in zip(table.names(group), pickle.loads(facts[group]), strict=True):
+        for name, fact in zip(table.names(group), _unpickled(facts[group]), strict=True):
             if type(fact) is crosscheck.EventFacts:
                 named_after = name == fact.id + ".json"
                 index.add_event(group if named_after else table.display(group, name), fact)
@@ -86,7 +98,7 @@ def main() -> int:
     _table = discover_table(args.dataset / "dataset", base=args.dataset)
     with Pool(args.workers) as pool:
         facts = dict(pool.imap_unordered(_facts_of_group, range(_table.groups)))
-    events = sum(1 for fs in facts.values() for f in pickle.loads(fs) if type(f) is crosscheck.EventFacts)
+    events = sum(1 for fs in facts.values() for f in _unpickled(fs) if type(f) is crosscheck.EventFacts)
     print(
         f"read the facts of {len(_table)} files in {time.perf_counter() - t0:.1f} s (untimed)",
         file=sys.stderr,
