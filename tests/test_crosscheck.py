@@ -167,13 +167,17 @@ def test_likely_duplicates_match_a_pairwise_oracle(rows: list, data: st.DataObje
     from openstrikes.geo import haversine_km
     from openstrikes.toolchain.crosscheck import DUPLICATE_KM, DatasetIndex, EventFacts
 
+    # Ids of the usual width (packed by the index) or not (kept aside).
+    name = data.draw(st.sampled_from(["E{}", "OS-2020-2222-{:04d}"]))
     facts = [
-        EventFacts(f"E{i}", 738000 + day, lat, lon, tuple(att), (), (), (), withdrawn)
+        EventFacts(name.format(i), 738000 + day, lat, lon, tuple(att), (), (), (), withdrawn)
         for i, (day, att, lat, lon, withdrawn) in enumerate(rows)
     ]
     # Some events name others as distinct.
     facts = [
-        f._replace(links=tuple((f"E{j}", "/distinct_from/0") for j in data.draw(st.sets(st.integers(0, 24)))))
+        f._replace(
+            links=tuple((name.format(j), "/distinct_from/0") for j in data.draw(st.sets(st.integers(0, 24))))
+        )
         for f in facts
     ]
     index = DatasetIndex()
@@ -192,3 +196,31 @@ def test_likely_duplicates_match_a_pairwise_oracle(rows: list, data: st.DataObje
             if haversine_km(a.lat, a.lon, b.lat, b.lon) <= DUPLICATE_KM:
                 expected.add(tuple(sorted((a.id, b.id))))
     assert found == expected
+
+
+def test_the_index_reports_shared_ids_aliases_and_missing_links_of_any_id_width() -> None:
+    """Ids of the usual width are packed and sorted, others kept aside: both are checked alike."""
+    from openstrikes.toolchain.crosscheck import DatasetIndex, EventFacts
+
+    def event(rid: str, links: tuple = (), aliases: tuple = ()) -> EventFacts:
+        return EventFacts(rid, None, None, None, (), (), links, aliases, False)
+
+    wide, odd = "OS-2020-2222-3333", "E1"
+    index = DatasetIndex(lambda group, name: f"g{group}/{name}")
+    index.add_event(0, event(wide, aliases=("the strike",)))
+    index.add_event(
+        "b.json", event(odd, links=((wide, "/related/0/id"), ("OS-2020-2222-4444", "/related/1/id")))
+    )
+    index.add_event(1, event(wide, links=((odd, "/distinct_from/0"), ("E2", "/distinct_from/1"))))
+    index.add_event("c.json", event(odd, aliases=(None, "the strike")))
+    found = sorted((p.code, p.file, p.pointer, p.message) for p in index.problems())
+    assert found == [
+        ("OS302", "b.json", "/id", "event id 'E1' is also used by c.json"),
+        ("OS302", "c.json", "/id", "event id 'E1' is also used by b.json"),
+        ("OS302", "g0/OS-2020-2222-3333.json", "/id", f"event id {wide!r} is also used by g1/{wide}.json"),
+        ("OS302", "g1/OS-2020-2222-3333.json", "/id", f"event id {wide!r} is also used by g0/{wide}.json"),
+        ("OS303", "c.json", "/aliases/1", f"'the strike' also names g0/{wide}.json"),
+        ("OS303", "g0/OS-2020-2222-3333.json", "/aliases/0", "'the strike' also names c.json"),
+        ("OS310", "b.json", "/related/1/id", "event 'OS-2020-2222-4444' does not exist"),
+        ("OS310", "g1/OS-2020-2222-3333.json", "/distinct_from/1", "event 'E2' does not exist"),
+    ]

@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check record files: schema, meaning and likely duplicates")
     p.add_argument("paths", nargs="*", help="files or directories (default: the whole dataset)")
     p.add_argument("--format", choices=["human", "json", "github"], default="human", dest="output_format")
-    p.set_defaults(handler="openstrikes.cli.toolchain:cmd_validate")
+    p.set_defaults(handler="openstrikes.cli.validate:cmd_validate")
 
     p = sub.add_parser(
         "stats", help="coverage tables of the dataset (events by month, country, type, attacker)"

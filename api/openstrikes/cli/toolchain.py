@@ -1,4 +1,4 @@
-"""Handlers of the contributor commands: new, fmt, validate."""
+"""Handlers of the contributor commands: new and fmt (validate has its own module)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from typing import Any
 
 from openstrikes.cli.codebook import CODEBOOK_FILE, dataset_codebook
 from openstrikes.cli.exits import EXIT_OK, EXIT_PROBLEMS, UsageError
+from openstrikes.cli.validate import given_paths
 from openstrikes.package.stats import END, START, coverage_markdown, load_records, replace_section
 from openstrikes.paths import dataset_dir
-from openstrikes.problems import Problem, format_github, format_human, format_json
+from openstrikes.problems import Problem, format_human
 from openstrikes.schema_files import event_schema
 from openstrikes.toolchain.files import read_json_file
 from openstrikes.toolchain.places import apply_place, load_places
-from openstrikes.toolchain.progress import ProgressBar
 from openstrikes.toolchain.records import (
     canonical,
     discover,
@@ -27,46 +27,10 @@ from openstrikes.toolchain.records import (
     scaffold_event,
     write_atomic,
 )
-from openstrikes.toolchain.validate import validate_dataset
 
 
 def _strike_types() -> list[str]:
     return list(event_schema()["properties"]["strike_type"]["enum"])
-
-
-def _paths(raw: list[str]) -> list[Path] | None:
-    paths = [Path(p) for p in raw]
-    missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
-    if missing:
-        raise UsageError(f"no such file or directory: {', '.join(missing)}")
-    return paths or None
-
-
-def _print_problems(problems: list[Problem], fmt: str) -> None:
-    if fmt == "json":
-        print(format_json(problems))
-    elif fmt == "github":
-        if problems:
-            print(format_github(problems))
-    elif problems:
-        print(format_human(problems, color=sys.stdout.isatty()))
-
-
-def cmd_validate(args: argparse.Namespace) -> int:
-    """`openstrikes validate [PATHS] [--format human|json|github]`."""
-    bar = ProgressBar("validating")  # on a terminal's stderr, for large datasets only
-    result = validate_dataset(dataset_dir(), _paths(args.paths), progress=bar.update)
-    bar.close()
-    _print_problems(result.problems, args.output_format)
-    if args.output_format == "human":
-        files = len({p.file for p in result.problems})
-        summary = (
-            f"{len(result.problems)} problem(s) in {files} of {result.files_checked} file(s)"
-            if result.problems
-            else f"{result.files_checked} file(s) checked, no problems"
-        )
-        print(summary, file=sys.stderr)
-    return EXIT_PROBLEMS if result.problems else EXIT_OK
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
@@ -74,7 +38,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     that names a place gets the place's country, admin names, coordinates and precision; on the
     whole dataset, also the coverage tables of dataset/README.md and CODEBOOK.md."""
     dataset = dataset_dir()
-    files = discover(dataset, _paths(args.paths))
+    files = discover(dataset, given_paths(args.paths))
     places = load_places(dataset)
     differing, unreadable = [], []
     for rf in files:

@@ -316,22 +316,39 @@ def dates_in_order(ev: dict[str, Any], ctx: Context) -> Findings:
 )
 def no_future_dates(ev: dict[str, Any], ctx: Context) -> Findings:
     limit = _limits(ctx.now)
+    day, instant = limit.day_text, limit.instant_text
     found: list[Finding] = []
+    # Each text is first tested inline as a plain one not after the limit (most are): only the
+    # others go through _date_after / _time_after, which decide (and raise) as always.
     try:
         for key in ("date_start", "date_end"):
             text = ev[key]
+            if len(text) == 10 and text <= day and text[4] == "-" and text[7] == "-" and text.isascii():
+                continue
             if _date_after(text, limit):
                 found.append(("/" + key, f"{key} {text} is in the future"))
         for key in ("published", "modified", "datetime_utc"):
             text = ev.get(key)
-            if text and _time_after(text, limit):
+            if not text or (
+                len(text) == 20 and text <= instant and text[19] == "Z" and text[10] == "T" and text.isascii()
+            ):
+                continue
+            if _time_after(text, limit):
                 found.append(("/" + key, f"{key} {text} is in the future"))
         withdrawn = ev.get("withdrawn")
         if withdrawn and _time_after(withdrawn["at"], limit):
             found.append(("/withdrawn/at", "withdrawal time is in the future"))
         for i, src in enumerate(ev.get("sources") or ()):
             published = src.get("published")
-            if published and _date_after(published, limit):
+            if not published or (
+                len(published) == 10
+                and published <= day
+                and published[4] == "-"
+                and published[7] == "-"
+                and published.isascii()
+            ):
+                continue
+            if _date_after(published, limit):
                 found.append(
                     (
                         pointer_join("sources", i, "published"),
@@ -428,10 +445,13 @@ def source_urls_absolute(ev: dict[str, Any], ctx: Context) -> Findings:
     match = _HTTP_URL.match
     try:
         for i, src in enumerate(ev.get("sources") or ()):
-            for key in ("url", "archive_url"):
-                url = src.get(key)
-                if url is not None and not match(url):
-                    found.append((pointer_join("sources", i, key), f"{url!r} is not an absolute http(s) URL"))
+            url, archive = src.get("url"), src.get("archive_url")
+            if url is not None and not match(url):
+                found.append((pointer_join("sources", i, "url"), f"{url!r} is not an absolute http(s) URL"))
+            if archive is not None and not match(archive):
+                found.append(
+                    (pointer_join("sources", i, "archive_url"), f"{archive!r} is not an absolute http(s) URL")
+                )
     except SHAPE_ERRORS:
         pass
     return found

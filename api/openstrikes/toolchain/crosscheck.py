@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import defaultdict, deque
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
@@ -26,6 +27,10 @@ DUPLICATE_KM = 25.0
 # margin keeps rounding on the safe side.
 _LATITUDE_SPAN = math.degrees(DUPLICATE_KM / EARTH_RADIUS_KM) + 1e-6
 _WITHDRAWN_LINK = "/withdrawn/superseded_by"
+# Event ids (`OS-<year>-xxxx-xxxx`) are this many bytes; the index keeps other ids aside.
+ID_WIDTH = 17
+# The vectorised distance prefilter keeps pairs this much beyond the limit, for rounding.
+_KM_MARGIN = 1e-6
 
 
 class EventFacts(NamedTuple):
@@ -73,57 +78,83 @@ def _vessel_imos(targets: Any) -> tuple[str, ...]:
 
 def facts_of(data: dict[str, Any], kind: str) -> EventFacts | ActorFacts | PlaceFacts | None:
     """The facts of one record, or None when its shape is too broken to read them."""
+    values = fact_values(data, kind)
+    if values is None:
+        return None
+    return _FACTS[kind]._make(values)
+
+
+def fact_values(data: dict[str, Any], kind: str) -> tuple[Any, ...] | None:
+    """`facts_of` as a plain tuple (the fields of the kind's facts): what validation's workers
+    send, since a plain tuple pickles in half the time of a named one."""
     try:
         if kind == "place":
-            return PlaceFacts(str(data["slug"]), tuple(data.get(f) for f in PLACE_FIELDS))
+            return (str(data["slug"]), tuple(data.get(f) for f in PLACE_FIELDS))
         if kind == "actor":
             names = (data["name"], *data.get("aliases", []))
             parent = data.get("parent")
-            return ActorFacts(
-                str(data["id"]), tuple(str(n) for n in names), parent if type(parent) is str else None
-            )
-        # Values of the wrong type are the schema's to report; here they are left out, so that
-        # the dataset-wide checks only ever compare strings and numbers.
-        links: tuple[tuple[str, str], ...] = ()
-        related, distinct = data.get("related"), data.get("distinct_from")
-        if related:
-            links = tuple(
-                (r["id"], f"/related/{i}/id") for i, r in enumerate(related) if type(r["id"]) is str
-            )
-        if distinct:
-            links += tuple((d, f"/distinct_from/{i}") for i, d in enumerate(distinct) if type(d) is str)
-        withdrawn = data.get("withdrawn")
-        if withdrawn and type(withdrawn.get("superseded_by")) is str:
-            links += ((withdrawn["superseded_by"], _WITHDRAWN_LINK),)
-        attackers = tuple([a["actor"] for a in data.get("attackers") or ()])
-        targets = data.get("targets")
-        # "" or a non-string: no actor named
-        target_actors = tuple([a if type(a := t.get("actor")) is str and a else None for t in targets or ()])
-        aliases = tuple(data.get("aliases") or ())
-        lat, lon = data.get("latitude"), data.get("longitude")
-        if type(lat) not in _NUMBER or type(lon) not in _NUMBER:
-            lat = lon = None
-        place = data.get("place")
-        place = place if type(place) is str else None
-        return EventFacts(
-            str(data["id"]),
-            _day(data.get("date_start")),
-            lat,
-            lon,
-            attackers if all(type(a) is str for a in attackers) else _strings_or_none(attackers),
-            target_actors,
-            links,
-            aliases if not aliases or all(type(a) is str for a in aliases) else _strings_or_none(aliases),
-            bool(withdrawn),
-            place,
-            tuple(data.get(f) for f in PLACE_FIELDS) if place is not None else (),
-            _vessel_imos(targets) if targets else (),
-        )
+            return (str(data["id"]), tuple(str(n) for n in names), parent if type(parent) is str else None)
+        return _event_values(data)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
+def _event_values(data: dict[str, Any]) -> tuple[Any, ...]:
+    # Values of the wrong type are the schema's to report; here they are left out, so that
+    # the dataset-wide checks only ever compare strings and numbers.
+    links: tuple[tuple[str, str], ...] = ()
+    related, distinct = data.get("related"), data.get("distinct_from")
+    if related:
+        links = tuple([(r["id"], f"/related/{i}/id") for i, r in enumerate(related) if type(r["id"]) is str])
+    if distinct:
+        links += tuple([(d, f"/distinct_from/{i}") for i, d in enumerate(distinct) if type(d) is str])
+    withdrawn = data.get("withdrawn")
+    if withdrawn and type(withdrawn.get("superseded_by")) is str:
+        links += ((withdrawn["superseded_by"], _WITHDRAWN_LINK),)
+    attackers = tuple([a["actor"] for a in data.get("attackers") or ()])
+    for attacker in attackers:
+        if type(attacker) is not str:
+            attackers = _strings_or_none(attackers)
+            break
+    targets = data.get("targets")
+    # "" or a non-string: no actor named
+    target_actors = (
+        tuple([a if type(a := t.get("actor")) is str and a else None for t in targets]) if targets else ()
+    )
+    aliases = data.get("aliases")
+    if aliases:
+        aliases = tuple(aliases)
+        for alias in aliases:
+            if type(alias) is not str:
+                aliases = _strings_or_none(aliases)
+                break
+    else:
+        aliases = tuple(aliases or ())
+    lat, lon = data.get("latitude"), data.get("longitude")
+    if type(lat) not in _NUMBER or type(lon) not in _NUMBER:
+        lat = lon = None
+    place = data.get("place")
+    place = place if type(place) is str else None
+    return (
+        str(data["id"]),
+        _day(data.get("date_start")),
+        lat,
+        lon,
+        attackers,
+        target_actors,
+        links,
+        aliases,
+        bool(withdrawn),
+        place,
+        tuple([data.get(f) for f in PLACE_FIELDS]) if place is not None else (),
+        _vessel_imos(targets) if targets else (),
+    )
+
+
 _NUMBER = (int, float)
+
+
+_FACTS: dict[str, Any] = {"event": EventFacts, "actor": ActorFacts, "place": PlaceFacts}
 
 
 def _strings_or_none(values: tuple[Any, ...]) -> tuple[str | None, ...]:
@@ -149,36 +180,56 @@ FileRef = str | int
 class DatasetIndex:
     """Dataset-wide checks, fed one file's facts at a time.
 
-    What it keeps per event is small (a million events are indexed during validation): the id,
-    a file reference, and for live located events a few numbers in arrays. Likely duplicates are
-    found at the end, in one sweep over those events sorted by attacker and day."""
+    A million events are indexed during validation and the package build, so what is kept per
+    event is packed in columns, one row per event in the order added: its id as ID_WIDTH bytes
+    of one blob (other ids in a side table), its folder's group number (a file not named
+    `<id>.json` in a side table), and, for the events that have them, coordinates, attacker
+    rows, links, aliases (hashed) and IMO numbers. Ids are sorted once, at the end, to find the
+    ones used twice and the links to no event; likely duplicates are found in one vectorised
+    sweep over the located events sorted by attacker and day."""
 
     def __init__(self, display: Callable[[int, str], str] | None = None) -> None:
         """`display(group, file name)` names a file given by a group number (see add_event)."""
         self._display = display
-        self._event_files: dict[str, FileRef] = {}  # id -> first file holding it
         self._actor_files: dict[str, str] = {}
-        self._repeated: dict[tuple[str, str], list[str]] = defaultdict(list)  # (kind, id) -> more files
-        # Places hold a file reference and the record's id: file names are built when reported.
-        self._names: dict[str, list[tuple[FileRef, str, str]]] = defaultdict(list)  # key -> places
-        # (file, id, actor id, pointer) and (file, id, event id, pointer) of ids not yet known:
-        self._actor_refs: list[tuple[FileRef, str, str, str]] = []
-        self._links: list[tuple[FileRef, str, str, str]] = []
+        self._repeated: dict[tuple[str, str], list[str]] = defaultdict(list)  # actors and places
+        self._names: dict[str, list[tuple[str, str, str]]] = defaultdict(
+            list
+        )  # actor name -> (file, id, ptr)
         self._parents: list[tuple[str, str]] = []  # (file, parent id)
-        # Live located events, by slot: id, file, coordinates; ids they link to (when any).
-        self._ids: list[str] = []
-        self._files: list[FileRef] = []
+        self._places: dict[str, tuple[str, tuple[Any, ...]]] = {}  # slug -> (file, values)
+        # Events, by row.
+        self._id_blob = bytearray()  # ID_WIDTH bytes per row (zeros for a row in _odd_ids)
+        self._odd_ids: dict[int, str] = {}  # row -> an id that is not ID_WIDTH bytes of UTF-8
+        self._groups = array("i")  # group number of a file named <id>.json; -1: see _named
+        self._named: dict[int, str] = {}  # row -> display name
+        self._actor_refs: list[tuple[int, str, str]] = []  # (row, actor id, pointer), not yet known
+        self._place_refs: list[tuple[int, str, tuple[Any, ...]]] = []  # (row, slug, values) to compare
+        # Links (rows ascending): target event id and pointer, pointers shared.
+        self._link_rows = array("i")
+        self._link_targets: list[str] = []
+        self._link_pointers: list[str] = []
+        self._pointers: dict[str, str] = {}
+        # Event aliases: hash, row, index in `aliases`, and the text (UTF-8, one blob).
+        self._alias_hashes = array("q")
+        self._alias_rows = array("i")
+        self._alias_items = array("i")
+        self._alias_blob = bytearray()
+        self._alias_ends = array("q")
+        # Live located events, by slot: row and coordinates.
+        self._slot_rows = array("i")
         self._lat = array("d")
         self._lon = array("d")
-        self._linked: dict[int, frozenset[str]] = {}
-        # One row per (slot, attacker): attacker number << 32 | day, and the slot.
+        # One entry per (slot, attacker): attacker number, day, slot.
         self._attacker_numbers: dict[str, int] = {}
-        self._row_keys = array("q")
-        self._row_slots = array("I")
-        # The places registry, and the events that name a place or a vessel's IMO number.
-        self._places: dict[str, tuple[str, tuple[Any, ...]]] = {}  # slug -> (file, values)
-        self._place_refs: list[tuple[FileRef, str, str, tuple[Any, ...]]] = []
-        self._imo_days: dict[tuple[str, int], list[tuple[FileRef, str, frozenset[str]]]] = defaultdict(list)
+        self._entry_attackers = array("i")
+        self._entry_days = array("i")
+        self._entry_slots = array("i")
+        # Live dated events against a vessel: IMO number's number, day, row.
+        self._imo_numbers: dict[str, int] = {}
+        self._imo_keys = array("i")
+        self._imo_days = array("i")
+        self._imo_rows = array("i")
 
     def add_place(self, file: str, facts: PlaceFacts) -> None:
         if facts.slug in self._places:
@@ -197,65 +248,67 @@ class DatasetIndex:
         if facts.parent:
             self._parents.append((file, facts.parent))
 
-    def file(self, ref: FileRef, event_id: str) -> str:
-        """The display name of a file reference."""
-        if isinstance(ref, str):
-            return ref
-        assert self._display is not None, "group references need a display function"
-        return self._display(ref, event_id + ".json")
-
     def add_event(self, ref: FileRef, facts: EventFacts) -> None:
         """Index one event. `ref` is its file's display name or, for a file named `<id>.json`,
         the number of its directory's group (an int costs nothing to keep; a name would)."""
-        if facts.id in self._event_files:
-            self._repeated[("event", facts.id)].append(self.file(ref, facts.id))
+        row = len(self._groups)
+        encoded = facts.id.encode("utf-8", "surrogatepass")
+        if len(encoded) == ID_WIDTH:
+            self._id_blob += encoded
         else:
-            self._event_files[facts.id] = ref
-        known = self._actor_files.__contains__
-        if (
-            facts.aliases
-            or facts.links
-            or not all(map(known, facts.attackers))
-            or not all(map(known, facts.target_actors))
-        ):
-            # Only these are kept; the usual event names known actors and nothing else.
-            self._add_references(ref, facts)
-        if facts.place is not None:
-            self._place_refs.append((ref, facts.id, facts.place, facts.place_values))
-        if facts.imos and not facts.withdrawn and facts.day is not None:
-            for imo in facts.imos:
-                self._imo_days[(imo, facts.day)].append((ref, facts.id, facts.linked))
-        if not facts.withdrawn and facts.day is not None and facts.lat is not None and facts.lon is not None:
-            self._add_located(ref, facts)
-
-    def _add_references(self, ref: FileRef, facts: EventFacts) -> None:
-        rid = facts.id
-        if facts.aliases:
-            for i, alias in enumerate(facts.aliases):
-                if alias is not None:
-                    self._names["event:" + alias].append((ref, rid, f"/aliases/{i}"))
-        known_actors = self._actor_files
+            self._id_blob += bytes(ID_WIDTH)
+            self._odd_ids[row] = facts.id
+        if type(ref) is int:
+            self._groups.append(ref)
+        else:
+            self._groups.append(-1)
+            self._named[row] = str(ref)
+        known = self._actor_files
         for i, actor in enumerate(facts.attackers):
-            if actor is not None and actor not in known_actors:
-                self._actor_refs.append((ref, rid, actor, f"/attackers/{i}/actor"))
+            if actor is not None and actor not in known:
+                self._actor_refs.append((row, actor, f"/attackers/{i}/actor"))
         for i, actor in enumerate(facts.target_actors):
-            if actor is not None and actor not in known_actors:  # None: no actor named
-                self._actor_refs.append((ref, rid, actor, f"/targets/{i}/actor"))
+            if actor is not None and actor not in known:  # None: no actor named
+                self._actor_refs.append((row, actor, f"/targets/{i}/actor"))
         if facts.links:
-            known_events = self._event_files
+            pointers = self._pointers
             for other, ptr in facts.links:
-                if other not in known_events:
-                    self._links.append((ref, rid, other, ptr))
+                self._link_rows.append(row)
+                self._link_targets.append(other)
+                self._link_pointers.append(pointers.setdefault(ptr, ptr))
+        if facts.aliases:
+            self._add_aliases(row, facts.aliases)
+        if facts.place is not None:
+            place = self._places.get(facts.place)
+            # A known place is the one every later check would see (the first file with the slug).
+            if place is None or not _same_values(facts.place_values, place[1]):
+                self._place_refs.append((row, facts.place, facts.place_values))
+        if facts.withdrawn or facts.day is None:
+            return
+        if facts.imos:
+            numbers = self._imo_numbers
+            for imo in facts.imos:
+                self._imo_keys.append(numbers.setdefault(imo, len(numbers)))
+                self._imo_days.append(facts.day)
+                self._imo_rows.append(row)
+        if facts.lat is not None and facts.lon is not None:
+            self._add_located(row, facts)
 
-    def _add_located(self, ref: FileRef, facts: EventFacts) -> None:
+    def _add_aliases(self, row: int, aliases: tuple[str | None, ...]) -> None:
+        for i, alias in enumerate(aliases):
+            if alias is not None:
+                self._alias_hashes.append(hash(alias))
+                self._alias_rows.append(row)
+                self._alias_items.append(i)
+                self._alias_blob += alias.encode("utf-8", "surrogatepass")
+                self._alias_ends.append(len(self._alias_blob))
+
+    def _add_located(self, row: int, facts: EventFacts) -> None:
         assert facts.day is not None and facts.lat is not None and facts.lon is not None
-        slot = len(self._ids)
-        self._ids.append(facts.id)
-        self._files.append(ref)
+        slot = len(self._slot_rows)
+        self._slot_rows.append(row)
         self._lat.append(facts.lat)
         self._lon.append(facts.lon)
-        if facts.links:
-            self._linked[slot] = facts.linked
         numbers = self._attacker_numbers
         attackers: Iterable[str | None] = facts.attackers
         if len(facts.attackers) > 1:
@@ -263,85 +316,211 @@ class DatasetIndex:
         for attacker in attackers:
             if attacker is None:
                 continue
-            number = numbers.setdefault(attacker, len(numbers))
-            self._row_keys.append(number << 32 | facts.day)
-            self._row_slots.append(slot)
+            self._entry_attackers.append(numbers.setdefault(attacker, len(numbers)))
+            self._entry_days.append(facts.day)
+            self._entry_slots.append(slot)
+
+    # --- reading rows back -----------------------------------------------------------------
+
+    def _id(self, row: int) -> str:
+        odd = self._odd_ids.get(row)
+        if odd is not None:
+            return odd
+        return self._id_blob[row * ID_WIDTH : (row + 1) * ID_WIDTH].decode("utf-8", "surrogatepass")
+
+    def _file(self, row: int) -> str:
+        """The display name of an event's file."""
+        group = self._groups[row]
+        if group < 0:
+            return self._named[row]
+        assert self._display is not None, "group references need a display function"
+        return self._display(group, self._id(row) + ".json")
+
+    def _linked(self, row: int) -> set[str]:
+        """Ids the event names in `related` or `distinct_from` (not superseded_by)."""
+        rows = self._link_rows
+        lo, hi = bisect_left(rows, row), bisect_right(rows, row)
+        return {self._link_targets[k] for k in range(lo, hi) if self._link_pointers[k] != _WITHDRAWN_LINK}
+
+    def _alias(self, k: int) -> str:
+        start = self._alias_ends[k - 1] if k else 0
+        return self._alias_blob[start : self._alias_ends[k]].decode("utf-8", "surrogatepass")
+
+    def _sorted_ids(self) -> tuple[Any, Any]:
+        """(the rows of ID_WIDTH-byte ids, sorted by id then row; those ids in that order)."""
+        import numpy as np
+
+        ids = np.frombuffer(self._id_blob, dtype=f"S{ID_WIDTH}")
+        if not self._odd_ids:
+            order = np.argsort(ids, kind="stable")
+            return order, ids[order]
+        rows = np.delete(
+            np.arange(len(ids), dtype=np.int64),
+            np.fromiter(self._odd_ids, dtype=np.int64, count=len(self._odd_ids)),
+        )
+        order = rows[np.argsort(ids[rows], kind="stable")]
+        return order, ids[order]
+
+    # --- answers ---------------------------------------------------------------------------
+
+    def _repeated_events(self, order: Any, ids: Any) -> list[list[int]]:
+        """Rows of each id held by two or more events, each in the order added; the groups in
+        the order their second row was added."""
+        import numpy as np
+
+        groups: list[list[int]] = []
+        if len(ids) > 1:
+            same = ids[1:] == ids[:-1]
+            if same.any():
+                starts = np.flatnonzero(~np.concatenate(([False], same)))
+                sizes = np.diff(np.append(starts, len(ids)))
+                for start, size in zip(starts[sizes > 1].tolist(), sizes[sizes > 1].tolist(), strict=True):
+                    groups.append(order[start : start + size].tolist())
+        by_id: dict[str, list[int]] = defaultdict(list)
+        for row, rid in self._odd_ids.items():
+            by_id[rid].append(row)
+        groups.extend(rows for rows in by_id.values() if len(rows) > 1)
+        return sorted(groups, key=lambda rows: rows[1])
+
+    def _missing_links(self, ids: Any) -> Iterator[int]:
+        """Links (by number) to an id no event holds."""
+        import numpy as np
+
+        odd = set(self._odd_ids.values())
+        targets = self._link_targets
+        wide = [k for k, t in enumerate(targets) if len(t.encode("utf-8", "surrogatepass")) == ID_WIDTH]
+        present = np.zeros(len(targets), dtype=bool)
+        if wide and len(ids):
+            wanted = np.array(
+                [targets[k].encode("utf-8", "surrogatepass") for k in wide], dtype=f"S{ID_WIDTH}"
+            )
+            at = np.minimum(np.searchsorted(ids, wanted), len(ids) - 1)
+            present[np.asarray(wide, dtype=np.int64)] = ids[at] == wanted
+        for k, target in enumerate(targets):
+            if not present[k] and target not in odd:
+                yield k
+
+    def _alias_groups(self) -> Iterator[list[int]]:
+        """Aliases (by number) used two or more times, each group in the order added."""
+        import numpy as np
+
+        hashes = np.frombuffer(self._alias_hashes, dtype=np.int64)
+        if len(hashes) < 2:
+            return
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        same = np.flatnonzero(ordered[1:] == ordered[:-1])
+        if not len(same):
+            return
+        candidates = np.unique(np.concatenate((order[same], order[same + 1])))
+        by_text: dict[str, list[int]] = defaultdict(list)
+        for k in candidates.tolist():  # ascending: the order added
+            by_text[self._alias(k)].append(k)
+        for ks in by_text.values():
+            if len(ks) > 1:
+                yield ks
 
     def likely_duplicates(self) -> Iterator[Problem]:
         """Pairs of live events within a day of each other, within 25 km, sharing an attacker,
         and not linked by `related` or `distinct_from` on either side; both files get a problem
         naming both ids."""
-        keys, slots, lats = self._row_keys, self._row_slots, self._lat
+        import numpy as np
+
+        if len(self._entry_slots) < 2:
+            return
+        attacker_column = np.frombuffer(self._entry_attackers, dtype=np.int32)
+        day_column = np.frombuffer(self._entry_days, dtype=np.int32)
+        order = np.lexsort((day_column, attacker_column))  # by attacker and day, then as added
+        by_attacker, days = attacker_column[order], day_column[order]
+        slots = np.frombuffer(self._entry_slots, dtype=np.int32)[order]
+        del order
+        lats = np.frombuffer(self._lat, dtype=np.float64)
+        lons = np.frombuffer(self._lon, dtype=np.float64)
+        sorted_lats = lats[slots]
+        # Every pair (i, j), i < j in that order, of one attacker and at most DUPLICATE_DAYS
+        # apart: j - i grows until no pair that far apart is within the window (the keys are
+        # sorted, so a pair out of the window stays out of it as j moves on).
+        firsts, seconds = [], []
+        count = len(days)
+        starts = np.arange(count - 1, dtype=np.int32)
+        step = 1
+        while len(starts):
+            ends = starts + step
+            within = (by_attacker[ends] == by_attacker[starts]) & (
+                days[ends] - days[starts] <= DUPLICATE_DAYS
+            )
+            starts = starts[within]
+            ends = ends[within]
+            # Farther apart along the meridian alone than the limit: not a pair.
+            close = np.abs(sorted_lats[starts] - sorted_lats[ends]) <= _LATITUDE_SPAN
+            firsts.append(starts[close])
+            seconds.append(ends[close])
+            step += 1
+            starts = starts[starts + step < count]
+        first = np.concatenate(firsts)
+        second = np.concatenate(seconds)
+        a, b = slots[first], slots[second]
+        near = _haversine_km(lats[a], lons[a], lats[b], lons[b]) <= DUPLICATE_KM + _KM_MARGIN
+        first, second = first[near], second[near]
+        pairs = np.lexsort((first, second))  # as a sweep meets them: by the later, then the earlier
         attackers = sorted(self._attacker_numbers, key=self._attacker_numbers.__getitem__)
         reported: set[tuple[int, int]] = set()
-        window: deque[int] = deque()  # rows of the current attacker, at most a day before this one
-        # Sort (key, row) packed into one int each: half the memory of sorting rows by a key.
-        for packed in sorted(key << 32 | row for row, key in enumerate(keys)):
-            key, row = packed >> 32, packed & 0xFFFFFFFF
-            while window and (keys[window[0]] >> 32 != key >> 32 or key - keys[window[0]] > DUPLICATE_DAYS):
-                window.popleft()
-            b = slots[row]
-            lat_b = lats[b]
-            for other in window:
-                a = slots[other]
-                if abs(lats[a] - lat_b) > _LATITUDE_SPAN:
-                    continue  # farther apart along the meridian alone than the limit
-                pair = (min(a, b), max(a, b))
-                km = None if pair in reported else self._near(a, b)
-                if km is not None:
-                    reported.add(pair)
-                    yield from self._duplicate(a, b, km, int(key - keys[other]), attackers[key >> 32])
-            window.append(row)
+        for i, j in zip(first[pairs].tolist(), second[pairs].tolist(), strict=True):
+            a, b = int(slots[i]), int(slots[j])
+            pair = (min(a, b), max(a, b))
+            km = None if pair in reported else self._near(a, b)
+            if km is not None:
+                reported.add(pair)
+                yield from self._duplicate(a, b, km, int(days[j] - days[i]), attackers[by_attacker[j]])
 
     def _near(self, a: int, b: int) -> float | None:
-        """The distance of two located events when they may be one event, else None."""
-        ids, linked = self._ids, self._linked
-        if ids[a] == ids[b] or ids[b] in linked.get(a, ()) or ids[a] in linked.get(b, ()):
+        """The distance of two located events (by slot) when they may be one event, else None."""
+        row_a, row_b = self._slot_rows[a], self._slot_rows[b]
+        id_a, id_b = self._id(row_a), self._id(row_b)
+        if id_a == id_b or id_b in self._linked(row_a) or id_a in self._linked(row_b):
             return None
         km = haversine_km(self._lat[a], self._lon[a], self._lat[b], self._lon[b])
         return km if km <= DUPLICATE_KM else None
 
     def _duplicate(self, a: int, b: int, km: float, days: int, attacker: str) -> Iterator[Problem]:
-        ids = self._ids
-        for this, that in ((a, b), (b, a)):
+        rows = self._slot_rows
+        for this, that in ((rows[a], rows[b]), (rows[b], rows[a])):
+            other = self._id(that)
             yield _problem(
                 "OS401",
-                self.file(self._files[this], ids[this]),
+                self._file(this),
                 "",
-                f"likely duplicate of {ids[that]} ({self.file(self._files[that], ids[that])}): "
+                f"likely duplicate of {other} ({self._file(that)}): "
                 f"{km:.1f} km apart, {days} day(s) apart, shared attacker {attacker!r}",
                 f"if they are the same event, withdraw one as `duplicate` (superseded_by); if not, "
-                f"add {ids[that]!r} to distinct_from or link it in related",
+                f"add {other!r} to distinct_from or link it in related",
             )
 
     def problems(self) -> Iterator[Problem]:
         """Every dataset-wide problem; each names the file it should be fixed in."""
+        order, ids = self._sorted_ids()
+        repeated, missing = self._repeated_events(order, ids), list(self._missing_links(ids))
+        del order, ids  # the sweep for likely duplicates below needs room of its own
         for (kind, rid), more in self._repeated.items():
-            if kind == "event":
-                first = self.file(self._event_files[rid], rid)
-            else:
-                first = self._actor_files[rid] if kind == "actor" else self._places[rid][0]
-            files = [first, *more]
-            for f in files:
-                others = ", ".join(x for x in files if x != f)
-                yield _problem("OS302", f, "/id", f"{kind} id {rid!r} is also used by {others}")
+            first = self._actor_files[rid] if kind == "actor" else self._places[rid][0]
+            yield from _shared_id(kind, rid, [first, *more])
+        for rows in repeated:
+            yield from _shared_id("event", self._id(rows[0]), [self._file(row) for row in rows])
         for key, places in self._names.items():
-            if len(places) < 2:
-                continue  # a name used once
-            named = [(self.file(ref, rid), ptr) for ref, rid, ptr in places]
-            files = {f for f, _ in named}
-            if len(files) > 1:
-                for f, ptr in named:
-                    others = ", ".join(sorted(files - {f}))
-                    yield _problem("OS303", f, ptr, f"{key.split(':', 1)[1]!r} also names {others}")
-        for ref, rid, actor, ptr in self._actor_refs:
+            yield from _shared_name(key.split(":", 1)[1], places)
+        for ks in self._alias_groups():
+            named = [(self._file(self._alias_rows[k]), "", f"/aliases/{self._alias_items[k]}") for k in ks]
+            yield from _shared_name(self._alias(ks[0]), named)
+        for row, actor, ptr in self._actor_refs:
             if actor not in self._actor_files:
-                yield _problem(
-                    "OS309", self.file(ref, rid), ptr, f"actor {actor!r} is not in dataset/actors/"
-                )
-        for ref, rid, other, ptr in self._links:
-            if other not in self._event_files:
-                yield _problem("OS310", self.file(ref, rid), ptr, f"event {other!r} does not exist")
+                yield _problem("OS309", self._file(row), ptr, f"actor {actor!r} is not in dataset/actors/")
+        for k in missing:
+            yield _problem(
+                "OS310",
+                self._file(self._link_rows[k]),
+                self._link_pointers[k],
+                f"event {self._link_targets[k]!r} does not exist",
+            )
         for file, parent in self._parents:
             if parent not in self._actor_files:
                 yield _problem("OS309", file, "/parent", f"parent actor {parent!r} is not in dataset/actors/")
@@ -351,8 +530,8 @@ class DatasetIndex:
 
     def place_problems(self) -> Iterator[Problem]:
         """Events naming a place the registry lacks, or differing from their place."""
-        for ref, rid, slug, values in self._place_refs:
-            file = self.file(ref, rid)
+        for row, slug, values in self._place_refs:
+            file = self._file(row)
             known = self._places.get(slug)
             if known is None:
                 yield _problem("OS333", file, "/place", f"place {slug!r} is not in dataset/places/")
@@ -368,21 +547,71 @@ class DatasetIndex:
 
     def same_ship_same_day(self) -> Iterator[Problem]:
         """Live events on one day against one IMO number, not linked to each other."""
-        for (imo, _day), hits in self._imo_days.items():
-            if len(hits) < 2:
-                continue
-            for i, (ref_a, id_a, linked_a) in enumerate(hits):
-                for ref_b, id_b, linked_b in hits[i + 1 :]:
-                    if id_a == id_b or id_b in linked_a or id_a in linked_b:
+        import numpy as np
+
+        if len(self._imo_rows) < 2:
+            return
+        keys = np.frombuffer(self._imo_keys, dtype=np.int32).astype(np.int64) << 32
+        keys |= np.frombuffer(self._imo_days, dtype=np.int32).astype(np.int64)
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        same = ordered[1:] == ordered[:-1]
+        if not same.any():
+            return
+        starts = np.flatnonzero(~np.concatenate(([False], same)))
+        sizes = np.diff(np.append(starts, len(ordered)))
+        groups = [
+            order[s : s + n].tolist() for s, n in zip(starts.tolist(), sizes.tolist(), strict=True) if n > 1
+        ]
+        imos = sorted(self._imo_numbers, key=self._imo_numbers.__getitem__)
+        for hits in sorted(groups):  # in the order each (IMO, day) was first met
+            imo = imos[self._imo_keys[hits[0]]]
+            for i, k in enumerate(hits):
+                row_a = self._imo_rows[k]
+                id_a, linked_a = self._id(row_a), self._linked(row_a)
+                for other in hits[i + 1 :]:
+                    row_b = self._imo_rows[other]
+                    id_b = self._id(row_b)
+                    if id_a == id_b or id_b in linked_a or id_a in self._linked(row_b):
                         continue
-                    for ref, me, other, other_ref in ((ref_a, id_a, id_b, ref_b), (ref_b, id_b, id_a, ref_a)):
+                    for me, them, their_id in ((row_a, row_b, id_b), (row_b, row_a, id_a)):
                         yield _problem(
                             "OS402",
-                            self.file(ref, me),
+                            self._file(me),
                             "",
-                            f"likely duplicate of {other} ({self.file(other_ref, other)}): "
+                            f"likely duplicate of {their_id} ({self._file(them)}): "
                             f"the same ship (IMO {imo}) on the same day",
                         )
+
+
+def _shared_id(kind: str, rid: str, files: list[str]) -> Iterator[Problem]:
+    for f in files:
+        others = ", ".join(x for x in files if x != f)
+        yield _problem("OS302", f, "/id", f"{kind} id {rid!r} is also used by {others}")
+
+
+def _shared_name(name: str, places: list[tuple[str, str, str]]) -> Iterator[Problem]:
+    """OS303 for a name (or alias) given in two or more places, when they are in two or more files."""
+    if len(places) < 2:
+        return  # a name used once
+    files = {f for f, _, _ in places}
+    if len(files) > 1:
+        for f, _, ptr in places:
+            others = ", ".join(sorted(files - {f}))
+            yield _problem("OS303", f, ptr, f"{name!r} also names {others}")
+
+
+def _haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
+    """`geo.haversine_km` over arrays (a prefilter: each pair it keeps is measured again)."""
+    import numpy as np
+
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+def _same_values(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b, strict=True))
 
 
 def _same_value(a: Any, b: Any) -> bool:

@@ -70,7 +70,8 @@ class ValidationResult:
         return len(self.event_files) + len(self.actor_files) + len(self.place_files)
 
 
-Facts = EventFacts | ActorFacts | PlaceFacts | None
+# The facts of a file as a plain tuple (`crosscheck.fact_values`), None when it has none.
+Facts = tuple[Any, ...] | None
 
 
 def _locate(parsed: Parsed, problems: list[Problem]) -> list[Problem]:
@@ -120,7 +121,7 @@ def _check_file(
         problems.append(
             Problem(display, "", "OS109", "file is not in canonical format", "run `openstrikes fmt` on it", 1)
         )
-    return _locate(parsed, problems), crosscheck.facts_of(data, kind), data
+    return _locate(parsed, problems) if problems else problems, crosscheck.fact_values(data, kind), data
 
 
 # A run of files of one directory of the table: (group, start, end).
@@ -167,10 +168,11 @@ def _run_task(
     records: list[Any] | None = [] if render is not None and kind == "event" else None
     names = table.names(group, start, end)
     ahead = read_ahead.around(directory, names) if read_ahead is not None else nullcontext()
+    prefix = os.path.join(shown, "")  # displays are built by one concatenation each
     with ahead, _open_directory(directory) as dir_fd:
         for offset, name in enumerate(names):
             location = name if dir_fd is not None else os.path.join(directory, name)
-            found, fact, data = _check_file(location, os.path.join(shown, name), kind, name, ctx, dir_fd)
+            found, fact, data = _check_file(location, prefix + name, kind, name, ctx, dir_fd)
             facts.append(fact)
             if found:
                 problems[offset] = found
@@ -337,14 +339,17 @@ def _add_facts(
 ) -> None:
     """Record the facts of a run of files of one folder for the dataset-wide checks."""
     names = table.names(group, start, start + len(facts)) if facts else []
-    for offset, fact in enumerate(facts):
-        if type(fact) is EventFacts:
-            name = names[offset]
+    kind, make = table.kinds[group], tuple.__new__  # a named tuple of the values, unchecked
+    for name, values in zip(names, facts, strict=True):
+        if values is None:
+            continue
+        if kind == "event":
+            fact = make(EventFacts, values)
             index.add_event(group if _named_after(name, fact.id) else table.display(group, name), fact)
-        elif type(fact) is ActorFacts:
-            index.add_actor(table.display(group, names[offset]), fact)
-        elif type(fact) is PlaceFacts:
-            index.add_place(table.display(group, names[offset]), fact)
+        elif kind == "actor":
+            index.add_actor(table.display(group, name), make(ActorFacts, values))
+        else:
+            index.add_place(table.display(group, name), make(PlaceFacts, values))
 
 
 def _in_id_order(table: FileTable) -> bool:
