@@ -16,7 +16,7 @@ from typing import IO, Any, Unpack
 
 from ._aggregate import aggregate
 from ._arguments import check_filter_values, check_group_by, check_query
-from ._columnar import parquet_name, read_table
+from ._columnar import parquet_name, read_table, table_to_pandas
 from ._errors import IntegrityError, NotFound, OpenStrikesError
 from ._filters import (
     GEO_FALLBACK,
@@ -483,12 +483,9 @@ class LocalRelease:
             return read_table(fh)
 
     def to_pandas(self, table: str = "events") -> Any:
-        """`to_arrow(table)` as a pandas DataFrame (enums as categoricals, dates as dates).
-        Needs pyarrow and pandas."""
-        try:
-            return self.to_arrow(table).to_pandas()
-        except ImportError:
-            raise OpenStrikesError("to_pandas() needs pandas: pip install pandas") from None
+        """`to_arrow(table)` as a pandas DataFrame (counts Int64, enums categorical, dates as
+        dates, list columns Arrow-backed). Needs pyarrow and pandas."""
+        return table_to_pandas(self.to_arrow(table))
 
     def _actors(self) -> dict[str, Actor]:
         if self._actor_cache is None:

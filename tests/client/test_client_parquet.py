@@ -86,3 +86,32 @@ def test_without_pyarrow_the_error_says_what_to_install(
         monkeypatch.setitem(sys.modules, name, None)  # `import` then raises ImportError
     with open_release(built.package) as release, pytest.raises(OpenStrikesError, match="pip install pyarrow"):
         release.to_arrow()
+
+
+def test_to_pandas_gives_the_lists_arrow_backed_and_read_parquets_values(built: Built) -> None:
+    """to_pandas() is pd.read_parquet's frame (same columns, dtypes, values) but for the list
+    columns, Arrow-backed (each cell a Python list, a null <NA>) instead of a numpy array per cell."""
+    pandas = pytest.importorskip("pandas")
+    for table in ("events", "events_flat"):
+        with open_release(built.package) as release:
+            frame = release.to_pandas(table)
+        ref = pandas.read_parquet(built.package / f"{table}.parquet")
+        assert list(frame.columns) == list(ref.columns)
+        lists = [c for c in ref.columns if str(frame[c].dtype).startswith("list<")]
+        assert "tags" in lists and all(ref[c].dtype == object for c in lists)
+        assert any(len(v) for v in ref["tags"] if v is not None)
+        for name in lists:
+            assert isinstance(frame[name].dtype, pandas.ArrowDtype)
+            want = [None if v is None else list(v) for v in ref[name]]
+            got = [None if v is pandas.NA else v for v in frame[name].tolist()]  # a null list: <NA>
+            assert got == want
+        pandas.testing.assert_frame_equal(frame.drop(columns=lists), ref.drop(columns=lists))
+    assert str(frame["killed_best"].dtype) == "Int64" and str(frame["strike_type"].dtype) == "category"
+
+
+def test_without_pandas_to_pandas_says_what_to_install(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with open_release(built.package) as release:
+        assert release.to_arrow().num_rows == len(built.events)
+        with pytest.raises(OpenStrikesError, match="pip install pandas"):
+            release.to_pandas()
