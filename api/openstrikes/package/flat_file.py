@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from openstrikes.package.columnar import column
+from openstrikes.package.columnar import record_batch
 from openstrikes.package.flat_rows import FLAT_COLUMNS, MANY, SEPARATOR, flat_cells, flat_lists
 from openstrikes.package.metadata import FileInfo
 from openstrikes.package.parquet_out import ROW_GROUP, ParquetOut
@@ -23,13 +23,11 @@ from openstrikes.package.render import HashingFile
 def _batch(
     cells: list[dict[str, str]], lists: list[dict[str, list[str]]], schema: pa.Schema
 ) -> pa.RecordBatch:
-    arrays = [
-        pa.array([row[f.name] for row in lists], f.type)
-        if f.name in MANY
-        else column([row[f.name] for row in cells], f.type)
-        for f in schema
+    rows = [
+        [orjson.dumps(many[f.name]).decode("utf-8") if f.name in MANY else one[f.name] for f in schema]
+        for one, many in zip(cells, lists, strict=True)
     ]
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    return record_batch(rows, schema)
 
 
 def write_flat(ndjson: Path, folder: Path, actors: Iterable[Mapping[str, Any]]) -> dict[str, FileInfo]:

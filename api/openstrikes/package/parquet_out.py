@@ -136,16 +136,39 @@ def geo_schema(stored: pa.Schema) -> pa.Schema:
     return stored.append(field).with_metadata(meta)
 
 
+# numpy views of Arrow buffers (`to_numpy(zero_copy_only=False)` would import pandas).
+def _floats(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """A float64 array's value slots (what a null slot holds is undefined)."""
+    return np.frombuffer(arr.buffers()[1], dtype="<f8", count=arr.offset + len(arr))[arr.offset :]
+
+
+def _ints(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """An int64 array's value slots."""
+    return np.frombuffer(arr.buffers()[1], dtype="<i8", count=arr.offset + len(arr))[arr.offset :]
+
+
+def _mask(values: np.ndarray[Any, np.dtype[np.bool_]]) -> pa.Array:
+    """numpy booleans as an Arrow boolean array."""
+    bits = pa.py_buffer(np.packbits(values, bitorder="little").tobytes())
+    return pa.Array.from_buffers(pa.bool_(), len(values), [None, bits])
+
+
+def _bools(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """A boolean array without nulls as numpy booleans."""
+    bits = np.unpackbits(np.frombuffer(arr.buffers()[1], dtype=np.uint8), bitorder="little")
+    return bits[arr.offset : arr.offset + len(arr)].astype(bool)
+
+
 def wkb_points(lon: pa.Array, lat: pa.Array) -> pa.Array:
     """Little-endian WKB points (21 bytes each), null where either coordinate is null."""
-    valid = pc.and_(pc.is_valid(lon), pc.is_valid(lat)).to_numpy(zero_copy_only=False)
-    x = pc.fill_null(lon, 0.0).to_numpy(zero_copy_only=False)[valid]
-    y = pc.fill_null(lat, 0.0).to_numpy(zero_copy_only=False)[valid]
+    valid = _bools(pc.and_(pc.is_valid(lon), pc.is_valid(lat)))
+    x = _floats(lon)[valid]
+    y = _floats(lat)[valid]
     rec = np.empty(len(x), dtype=np.dtype([("o", "u1"), ("t", "<u4"), ("x", "<f8"), ("y", "<f8")]))
     rec["o"], rec["t"], rec["x"], rec["y"] = 1, 1, x, y
     offsets = np.zeros(len(valid) + 1, dtype=np.int32)
     np.cumsum(valid.astype(np.int32) * 21, out=offsets[1:])
-    mask = pa.array(valid).buffers()[1] if not valid.all() else None
+    mask = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little").tobytes())
     return pa.Array.from_buffers(
         pa.binary(), len(valid), [mask, pa.py_buffer(offsets.tobytes()), pa.py_buffer(rec.tobytes())]
     )
@@ -177,13 +200,16 @@ class YearPartitions:
 
     def write_stored(self, table: pa.Table) -> None:
         """Write a block already in the stored schema: a row group per year it holds."""
-        years = pc.year(table.column(self.column))
-        for year in sorted(pc.unique(years).to_pylist()):
+        dates = table.column(self.column).combine_chunks()
+        if dates.null_count:
+            raise ValueError(f"{self.column} is null in {dates.null_count} rows")
+        years = _ints(pc.year(dates))
+        for year in (int(y) for y in np.unique(years)):
             if year not in self.outs:
                 folder = self.root / f"year={year}"
                 folder.mkdir(parents=True, exist_ok=True)
                 self.outs[year] = ParquetOut(folder / "part-0.parquet", self.stored)
-            part = table.filter(pc.equal(years, year))
+            part = table.filter(_mask(years == year))
             self.outs[year].writer.write_table(part, row_group_size=ROW_GROUP)
 
     def close(self) -> dict[str, FileInfo]:
