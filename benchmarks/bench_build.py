@@ -85,7 +85,8 @@ _writer.PER_EVENT = ()
 _writer.EventsParquet = _NoEvents
 _build.write_parquet_table = lambda folder, key, rows: {}
 _flat.ParquetOut = _NoFile
-_flat._batch = lambda *args: None
+_flat._typed_row = lambda *args: None
+_flat._add = lambda *args: None
 """
 
 

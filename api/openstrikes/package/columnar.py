@@ -158,7 +158,8 @@ def record_batch(
     rows: Sequence[Sequence[str]], schema: pa.Schema, text: bytes | None = None
 ) -> pa.RecordBatch:
     """A batch of `schema` (the in-memory form: `stored=False`) from rows of CSV cells; `text`:
-    the same rows as the package's CSV bytes (no header), when the caller has them.
+    the same rows as the package's CSV bytes (no header), when the caller has them (only its
+    non-list columns are read: the list columns, JSON text, are always taken from `rows`).
 
     The cells are typed by Arrow's CSV reader (and its JSON reader for the list columns), column
     by column in C++: never `pa.array` of Python objects, whose first call imports pandas into
