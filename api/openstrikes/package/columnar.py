@@ -31,6 +31,10 @@ from openstrikes.package.table_schema import Layout, _variants
 from openstrikes.schema_files import resolve_ref
 
 STRING_LIST = pa.list_(pa.string())
+# Arrow memory of the build's Parquet work: the system allocator hands freed memory back, where
+# pyarrow's default (mimalloc) kept ~35 MiB more resident in a build's main process (measured at
+# 100k events, build3 note). Passed explicitly: the host process's default pool is left alone.
+POOL = pa.system_memory_pool()
 
 
 def string_list_columns(schema: dict[str, Any], node: dict[str, Any], layout: Layout) -> frozenset[str]:
@@ -147,6 +151,7 @@ def _list_columns(rows: Sequence[Sequence[str]], schema: pa.Schema, lists: list[
     ).encode("utf-8")
     return pajson.read_json(
         io.BytesIO(text),
+        memory_pool=POOL,
         read_options=pajson.ReadOptions(use_threads=False, block_size=len(text) + 1),
         parse_options=pajson.ParseOptions(
             explicit_schema=pa.schema([schema.field(i) for i in lists]), unexpected_field_behavior="error"
@@ -172,10 +177,12 @@ def record_batch(
         text = buf.getvalue().encode("utf-8")
     lists = [i for i, f in enumerate(schema) if f.type == STRING_LIST]
     plain = [f for f in schema if f.type != STRING_LIST]
-    typed = pacsv.read_csv(io.BytesIO(text), **_csv_options(schema, plain, len(text)))
+    typed = pacsv.read_csv(io.BytesIO(text), **_csv_options(schema, plain, len(text)), memory_pool=POOL)
     listed = _list_columns(rows, schema, lists) if lists else None
     arrays = [
-        (listed if listed is not None and f.type == STRING_LIST else typed).column(f.name).combine_chunks()
+        (listed if listed is not None and f.type == STRING_LIST else typed)
+        .column(f.name)
+        .combine_chunks(POOL)
         for f in schema
     ]
     if typed.num_rows != len(rows):
@@ -185,11 +192,11 @@ def record_batch(
 
 def to_stored(table: pa.Table, stored: pa.Schema) -> pa.Table:
     """One contiguous table of the stored schema: enums dictionary-encoded in first-seen order."""
-    table = table.combine_chunks()
+    table = table.combine_chunks(POOL)
     arrays = []
     for col, field in zip(table.columns, stored, strict=True):
         arr = col.chunk(0) if col.num_chunks else pa.nulls(0, col.type)
         if pa.types.is_dictionary(field.type):
-            arr = pc.dictionary_encode(arr)
+            arr = pc.dictionary_encode(arr, memory_pool=POOL)
         arrays.append(arr)
     return pa.Table.from_arrays(arrays, schema=stored)

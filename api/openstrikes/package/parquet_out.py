@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from openstrikes.package.columnar import record_batch, to_stored
+from openstrikes.package.columnar import POOL, record_batch, to_stored
 from openstrikes.package.metadata import FileInfo
 from openstrikes.package.parquet_tables import column_encodings, memory_schema, parquet_table, stored_schema
 
@@ -64,6 +64,7 @@ def writer_settings(schema: pa.Schema, encodings: dict[str, str], level: int = L
         "use_dictionary": [f.name for f in schema if f.name not in plain and f.name not in encodings],
         "dictionary_pagesize_limit": DICTIONARY_LIMIT,
         "column_encoding": dict(sorted(encodings.items())) or None,
+        "memory_pool": POOL,
     }
 
 
@@ -92,7 +93,7 @@ class Blocks:
         while self.rows >= ROW_GROUP:
             table = pa.Table.from_batches(self.pending)
             rest = table.slice(ROW_GROUP)
-            self.pending = rest.combine_chunks().to_batches() if rest.num_rows else []
+            self.pending = rest.combine_chunks(POOL).to_batches() if rest.num_rows else []
             self.rows -= ROW_GROUP
             yield table.slice(0, ROW_GROUP)
 
@@ -178,7 +179,7 @@ def _bools(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.bool_]]:
 
 def wkb_points(lon: pa.Array, lat: pa.Array) -> pa.Array:
     """Little-endian WKB points (21 bytes each), null where either coordinate is null."""
-    valid = _bools(pc.and_(pc.is_valid(lon), pc.is_valid(lat)))
+    valid = _bools(pc.and_(pc.is_valid(lon), pc.is_valid(lat), memory_pool=POOL))
     x = _floats(lon)[valid]
     y = _floats(lat)[valid]
     rec = np.empty(len(x), dtype=np.dtype([("o", "u1"), ("t", "<u4"), ("x", "<f8"), ("y", "<f8")]))
@@ -200,7 +201,7 @@ class GeoParquetOut(ParquetOut):
 
 def with_geometry(stored: pa.Table, geo: pa.Schema) -> pa.Table:
     """A stored events table plus its WKB point geometry, under the GeoParquet schema `geo`."""
-    lon, lat = stored.column("longitude").combine_chunks(), stored.column("latitude").combine_chunks()
+    lon, lat = stored.column("longitude").combine_chunks(POOL), stored.column("latitude").combine_chunks(POOL)
     table = stored.append_column(geo.field(GEOMETRY), wkb_points(lon, lat))
     return table.replace_schema_metadata(geo.metadata)
 
@@ -220,10 +221,10 @@ class YearPartitions:
 
     def write_stored(self, table: pa.Table) -> None:
         """Write a block already in the stored schema: a row group per year it holds."""
-        dates = table.column(self.column).combine_chunks()
+        dates = table.column(self.column).combine_chunks(POOL)
         if dates.null_count:
             raise ValueError(f"{self.column} is null in {dates.null_count} rows")
-        years = _ints(pc.year(dates))
+        years = _ints(pc.year(dates, memory_pool=POOL))
         for year in (int(y) for y in np.unique(years)):
             if year not in self.outs:
                 folder = self.root / f"year={year}"
@@ -231,7 +232,7 @@ class YearPartitions:
                 self.outs[year] = ParquetOut(
                     folder / "part-0.parquet", self.stored, self.encodings, COPY_LEVEL
                 )
-            part = table.filter(_mask(years == year))
+            part = pc.filter(table, _mask(years == year), memory_pool=POOL)
             self.outs[year].writer.write_table(part, row_group_size=ROW_GROUP)
 
     def close(self) -> dict[str, FileInfo]:
