@@ -26,13 +26,13 @@ from openstrikes.package.metadata import FileInfo
 from openstrikes.package.parquet_tables import column_encodings, memory_schema, parquet_table, stored_schema
 
 ROW_GROUP = 16_384  # larger groups made the files ~2 % smaller and the build's memory larger
-# Fixed settings; per column (Column below): dictionary pages with Arrow's fallback to plain once a
-# column chunk's dictionary passes DICTIONARY_LIMIT (low-cardinality text, lists, counts and
-# coordinates shrink; ids, free text and timestamps fall back after the first page); dates plain
-# (in id order they are nearly sorted: plain + zstd beats a dictionary); DELTA_BYTE_ARRAY for a
-# string primary key and the RFC 3339 timestamps (shared prefixes). Measured on 32,768 synthetic
-# events (benchmarks/bench_build.py and the build3 note): events.parquet 7.25x -> 7.56x smaller than
-# its CSV, for less CPU than zstd 9 on plain pages.
+# Fixed settings, and per column (writer_settings, parquet_tables.column_encodings): dictionary
+# pages with Arrow's fallback to plain once a column chunk's dictionary passes DICTIONARY_LIMIT
+# (low-cardinality text, lists, counts and coordinates shrink; ids and free text fall back after
+# the first page); dates plain (nearly sorted in id order: plain + zstd beats a dictionary);
+# DELTA_BYTE_ARRAY for a one-column text key and the RFC 3339 timestamps (shared prefixes);
+# compound keys' event ids plain. Measured on 32,768 synthetic events (build3 note): events.parquet
+# 7.25x -> 7.56x smaller than its CSV at zstd 9, for less CPU than zstd 9 with enum-only dictionaries.
 WRITER_SETTINGS: dict[str, Any] = {
     "version": "2.6",
     "compression": "zstd",
