@@ -85,7 +85,8 @@ _writer.PER_EVENT = ()
 _writer.EventsParquet = _NoEvents
 _build.write_parquet_table = lambda folder, key, rows: {}
 _flat.ParquetOut = _NoFile
-_flat._batch = lambda *args: None
+_flat._typed_row = lambda *args: None
+_flat._add = lambda *args: None
 """
 
 
@@ -102,6 +103,41 @@ t0 = time.monotonic()
 target = build_package(dataset, Path(sys.argv[2]), progress=False, validated=listed())
 print(f"{time.monotonic() - t0:.3f} {target}")
 """
+
+
+# Each Parquet form beside the CSV it holds (the size target: events.parquet >= 10x smaller).
+SIZE_PAIRS = (
+    ("events.parquet", "events.csv"),
+    ("events_flat.parquet", "events_flat.csv"),
+    ("event_sources.parquet", "event_sources.csv"),
+    ("event_actors.parquet", "event_actors.csv"),
+    ("event_claims.parquet", "event_claims.csv"),
+    ("actors.parquet", "actors.csv"),
+    ("places.parquet", "places.csv"),
+    ("events.geoparquet", "events.csv"),
+    ("parquet", "events.csv"),  # the year partitions, summed
+)
+
+
+def _bytes(path: Path) -> int:
+    return (
+        sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        if path.is_dir()
+        else path.stat().st_size
+    )
+
+
+def size_lines(n: int, package: Path) -> list[str]:
+    """One line per Parquet file: its bytes, its CSV's and how many times smaller it is."""
+    lines = []
+    for pq_name, csv_name in SIZE_PAIRS:
+        if (package / pq_name).exists() and (package / csv_name).exists():
+            pq_bytes, csv_bytes = _bytes(package / pq_name), _bytes(package / csv_name)
+            lines.append(
+                f"{n:>10,} | {pq_name:<21} {pq_bytes:>13,} | {csv_name:<17} {csv_bytes:>13,} | "
+                f"{csv_bytes / pq_bytes:>8.2f}x"
+            )
+    return lines
 
 
 @dataclass
@@ -265,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     rows = []
+    sizes: list[str] = []
     given = existing_dataset(args.dataset.resolve()) if args.dataset else None
     for n in [given[1]] if given else args.sizes:
         root = given[0] if given else dataset_for(args.workdir, n, args.seed)
@@ -315,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             before.tree_peak_mib = max(r.tree_peak_mib for r in befores)
         validate_s, write_s, target = build.stdout.split()[-3:]
         size_mib = sum(p.stat().st_size for p in Path(target).rglob("*") if p.is_file()) / 2**20
+        sizes.extend(size_lines(n, Path(target)))
         if args.no_write_alone:
             alone = Run(float("nan"), float("nan"), float("nan"), 0, "")
         else:
@@ -349,6 +387,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{before.seconds:>8.1f} {before.tree_peak_mib:>8.0f} {build.seconds / before.seconds:>11.2f}x "
             f"{build.cpu:>6.1f} {before.cpu:>6.1f} {build.cpu / before.cpu:>8.2f}x"
         )
+    print()
+    print(
+        f"{'events':>10} | {'Parquet':<21} {'bytes':>13} | {'its CSV':<17} {'bytes':>13} | {'CSV/Parquet':>9}"
+    )
+    for line in sizes:
+        print(line)
     return 0
 
 

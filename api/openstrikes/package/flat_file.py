@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,24 +10,15 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from openstrikes.package.columnar import column
+from openstrikes.package.background import Background
+from openstrikes.package.columnar import record_batch
 from openstrikes.package.flat_rows import FLAT_COLUMNS, MANY, SEPARATOR, flat_cells, flat_lists
 from openstrikes.package.metadata import FileInfo
-from openstrikes.package.parquet_out import ROW_GROUP, ParquetOut
-from openstrikes.package.parquet_tables import memory_schema, parquet_table, stored_schema
-from openstrikes.package.render import HashingFile
+from openstrikes.package.parquet_out import ParquetOut
+from openstrikes.package.parquet_tables import column_encodings, memory_schema, parquet_table, stored_schema
+from openstrikes.package.render import HashingFile, csv_text
 
-
-def _batch(
-    cells: list[dict[str, str]], lists: list[dict[str, list[str]]], schema: pa.Schema
-) -> pa.RecordBatch:
-    arrays = [
-        pa.array([row[f.name] for row in lists], f.type)
-        if f.name in MANY
-        else column([row[f.name] for row in cells], f.type)
-        for f in schema
-    ]
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+BATCH = 2048  # rows typed at a time (the writer cuts its row groups whatever the batches)
 
 
 def write_flat(ndjson: Path, folder: Path, actors: Iterable[Mapping[str, Any]]) -> dict[str, FileInfo]:
@@ -38,34 +27,51 @@ def write_flat(ndjson: Path, folder: Path, actors: Iterable[Mapping[str, Any]]) 
     names = {a["id"]: a["name"] for a in actors}
     table = parquet_table("events_flat")
     memory = memory_schema(table.key)
+    if memory.names != list(FLAT_COLUMNS):
+        raise ValueError("events_flat: the Parquet columns are not the CSV's")
+    many_at = [(i, k) for i, k in enumerate(FLAT_COLUMNS) if k in MANY]
     out = HashingFile(folder / "events_flat.csv")
-    pout = ParquetOut(folder / table.path, stored_schema(table.key))
+    pout = ParquetOut(folder / table.path, stored_schema(table.key), column_encodings(table.key))
+    background = Background("events-flat-parquet")  # typing and encoding, beside the CSV
+
+    def flush(rows: list[list[str]], typed: list[list[str]]) -> None:
+        text = csv_text(rows)
+        out.write(text)
+        background.submit(_add, pout, typed, memory, text)
+
     try:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(FLAT_COLUMNS)
-        cells: list[dict[str, str]] = []
-        lists: list[dict[str, list[str]]] = []
+        out.write(csv_text([list(FLAT_COLUMNS)]))
+        rows: list[list[str]] = []  # CSV cells (lists joined by SEPARATOR)
+        typed: list[list[str]] = []  # the same, lists as JSON text (read as list<string>)
         with ndjson.open("rb") as fh:
             for line in fh:
                 if not line.strip():
                     continue
                 event = orjson.loads(line)
                 one, many = flat_cells(event, names), flat_lists(event, names)
-                cells.append(one)
-                lists.append(many)
-                writer.writerow([SEPARATOR.join(many[k]) if k in many else one[k] for k in FLAT_COLUMNS])
-                if len(cells) >= ROW_GROUP:
-                    pout.add(_batch(cells, lists, memory))
-                    cells, lists = [], []
-                if buf.tell() > 1 << 20:
-                    out.write(buf.getvalue().encode("utf-8"))
-                    buf.seek(0)
-                    buf.truncate()
-        pout.add(_batch(cells, lists, memory))
-        out.write(buf.getvalue().encode("utf-8"))
+                row = [SEPARATOR.join(many[k]) if k in many else one[k] for k in FLAT_COLUMNS]
+                rows.append(row)
+                typed.append(_typed_row(row, many, many_at))
+                if len(rows) >= BATCH:
+                    flush(rows, typed)
+                    rows, typed = [], []
+        flush(rows, typed)
+        background.join()
     except BaseException:
+        background.stop()
         pout.discard()
         out.fh.close()
         raise
     return {"events_flat": out.close(), table.resource: pout.close()}
+
+
+def _typed_row(row: list[str], many: dict[str, list[str]], many_at: list[tuple[int, str]]) -> list[str]:
+    """A CSV row with its list cells as JSON text (for `record_batch`)."""
+    row = row.copy()
+    for i, k in many_at:
+        row[i] = orjson.dumps(many[k]).decode("utf-8")
+    return row
+
+
+def _add(pout: ParquetOut, typed: list[list[str]], memory: pa.Schema, text: bytes) -> None:
+    pout.add(record_batch(typed, memory, text))  # the list columns are read from `typed`

@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from openstrikes.package.columnar import arrow_schema, string_list_columns
+from openstrikes.package.columnar import arrow_schema, is_enum, string_list_columns
 from openstrikes.package.flat_rows import MANY
 from openstrikes.package.flat_schema import flat_schema
 from openstrikes.package.table_schema import (
@@ -126,3 +126,22 @@ def stored_schema(key: str) -> pa.Schema:
     """The Arrow schema of a table's Parquet file (enums dictionary-encoded, descriptions)."""
     t = parquet_table(key)
     return arrow_schema(t.fields, t.lists(), stored=True)
+
+
+@cache
+def column_encodings(key: str) -> dict[str, str]:
+    """The columns of a table that get no dictionary, and their encoding: DELTA_BYTE_ARRAY for
+    the text of a one-column primary key (rows come in its order: neighbours share a prefix) and
+    for the `datetime` columns (RFC 3339 text); PLAIN for the leading column of a compound key
+    (runs of one event's id, which zstd takes whole)."""
+    table_schema = parquet_table(key).table_schema()
+    key_fields = table_schema.get("primaryKey", [])
+    key_fields = [key_fields] if isinstance(key_fields, str) else key_fields
+    out = {}
+    for f in table_schema["fields"]:
+        text = f["type"] == "string" and not is_enum(f)
+        if f["type"] == "datetime" or (key_fields == [f["name"]] and text):
+            out[f["name"]] = "DELTA_BYTE_ARRAY"
+        elif len(key_fields) > 1 and f["name"] == key_fields[0] and text:
+            out[f["name"]] = "PLAIN"
+    return out

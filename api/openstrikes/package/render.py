@@ -158,7 +158,7 @@ def render_events(events: list[dict[str, Any]]) -> Chunk:
     parts["events-ndjson"] = b"".join(c + b"\n" for c in compact)
     withdrawn_count = sum(1 for row in changes_rows if row[2] == "true")
     table_rows = {"events": events_rows, **child_rows}
-    batches = {key: record_batch(table_rows[key], memory_schema(key)) for key in PER_EVENT}
+    batches = {key: record_batch(table_rows[key], memory_schema(key), parts[key]) for key in PER_EVENT}
     return Chunk(
         parts, b",\n".join(compact), b",\n".join(features), len(events), withdrawn_count, best, batches
     )
