@@ -68,7 +68,10 @@ elif job == "frictionless":
     report = json.loads(proc.stdout)
     assert report["valid"], json.dumps(report)[:2000]
 elapsed = time.perf_counter() - start
-self_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+# VmHWM, not RUSAGE_SELF: Linux carries the exec-ing parent's high-water mark into ru_maxrss,
+# so every job would show at least this benchmark's own size.
+with open("/proc/self/status") as fh:
+    self_kib = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:"))
 children_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(json.dumps({"seconds": elapsed, "peak_mib": max(self_kib, children_kib) / 1024}), file=sys.stderr)
 """
