@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
+from openstrikes.index.store import Store
+from openstrikes.package.build import build_package
 from openstrikes.toolchain.records import canonical, event_path, write_atomic
 from strategies import ACTOR_IDS, actor_record
 
@@ -31,3 +34,16 @@ def write_event(root: Path, event: dict) -> Path:
 
 def dump(value: object) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
+
+
+def synthetic_store(tmp: Path, events: int, seed: int) -> Store:
+    """The index of a release built from `events` synthetic events spread over the map
+    (benchmarks/synthetic.py), in `tmp`."""
+    if str(REPO / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(REPO / "benchmarks"))
+    from synthetic import write_dataset
+
+    dataset = write_dataset(tmp / "repo", events, seed=seed, spread=True)
+    build_package(dataset, tmp / "releases", progress=False)
+    package = next((tmp / "releases").glob("*/datapackage.json")).parent
+    return Store.open(package, tmp / "cache")

@@ -24,18 +24,12 @@ from openstrikes.index.by_distance import NO_DISTANCE, DistanceOrder, point_dist
 from openstrikes.index.columns import Columns
 from openstrikes.index.nearby import distance_order, events_where, read_distance_page, stream_for
 from openstrikes.index.store import Store
+from repo_fixtures import synthetic_store
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    from openstrikes.package.build import build_package
-    from synthetic import write_dataset
-
-    tmp = tmp_path_factory.mktemp("by-distance")
-    dataset = write_dataset(tmp / "repo", 2500, seed=7, spread=True)
-    build_package(dataset, tmp / "releases", progress=False)
-    package = next((tmp / "releases").glob("*/datapackage.json")).parent
-    return Store.open(package, tmp / "cache")
+    return synthetic_store(tmp_path_factory.mktemp("by-distance"), 2500, 7)
 
 
 def _columns(lat: list[float], lon: list[float]) -> Columns:

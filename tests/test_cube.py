@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from openstrikes.index.aggregates import aggregate, total
 from openstrikes.index.filters import BY_PARAM, where_clause
@@ -18,18 +14,12 @@ from openstrikes.index.grid import _from_cube, _from_positions, _grid
 from openstrikes.index.histogram import _from_cube as histogram_rows
 from openstrikes.index.histogram import _from_sql as histogram_sql_rows
 from openstrikes.index.store import Store
+from repo_fixtures import synthetic_store
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    from openstrikes.package.build import build_package
-    from synthetic import write_dataset
-
-    tmp = tmp_path_factory.mktemp("cube")
-    dataset = write_dataset(tmp / "repo", 3000, seed=5, spread=True)
-    build_package(dataset, tmp / "releases", progress=False)
-    package = next((tmp / "releases").glob("*/datapackage.json")).parent
-    return Store.open(package, tmp / "cache")
+    return synthetic_store(tmp_path_factory.mktemp("cube"), 3000, 5)
 
 
 def _random_values(rng: random.Random) -> dict[str, Any]:

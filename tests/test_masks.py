@@ -18,20 +18,14 @@ from openstrikes.index import masks
 from openstrikes.index.filters import where_clause
 from openstrikes.index.pages import read_page
 from openstrikes.index.store import Store
+from repo_fixtures import synthetic_store
 
 COUNTRIES = ["IQ", "SY", "IR", "JO", "ZZ"]
 
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    from openstrikes.package.build import build_package
-    from synthetic import write_dataset
-
-    tmp = tmp_path_factory.mktemp("masks")
-    dataset = write_dataset(tmp / "repo", 3000, seed=11, spread=True)
-    build_package(dataset, tmp / "releases", progress=False)
-    package = next((tmp / "releases").glob("*/datapackage.json")).parent
-    return Store.open(package, tmp / "cache")
+    return synthetic_store(tmp_path_factory.mktemp("masks"), 3000, 11)
 
 
 def _located(store: Store, rng: random.Random) -> tuple[float, float]:
