@@ -1,11 +1,11 @@
 """Benchmark the codebook's counts and `sort=distance` against a peer (the code of a git ref, by
 default main before they changed), side by side on the same release.
 
-    flock /work/scratch/bench.lock python benchmarks/bench_codebook.py RELEASE_DIR --workdir DIR
+    python benchmarks/bench_codebook.py RELEASE_DIR --workdir DIR
         [--peer-ref 29ffd5e] [--this-ref REF] [--rounds 3] [--only index codebook distance] [--queries 40] [--seed 1]
 
-RELEASE_DIR is a built package (e.g. /tmp/scale-bench/n100000/releases/openstrikes-synthetic-0.1.0);
-it is only read. Each code gets its own index cache under the workdir. Every measurement runs in
+RELEASE_DIR is a built package (e.g. `releases/openstrikes-synthetic-0.1.0` of a `bench_build.py`
+workdir); it is only read. Each code gets its own index cache under the workdir. Every measurement runs in
 a fresh child process, the two codes alternating round by round:
 
 - index: the index build (`Store.open` on an empty cache: verify the package, build, open):

@@ -11,7 +11,7 @@ pool, untimed), then, in this process:
   2. builds it again under tracemalloc and reports the bytes it holds (exact: numpy arrays are
      traced too) and the peak while it answers `problems()`.
 
-    .venv/bin/python benchmarks/bench_index.py --dataset /tmp/scale-bench/n1000000/repo
+    .venv/bin/python benchmarks/bench_index.py --dataset ROOT   (ROOT holds dataset/, e.g. a bench_build workdir's repo)
 """
 
 from __future__ import annotations

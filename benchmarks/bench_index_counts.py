@@ -2,7 +2,7 @@
 counting as shipped and with it stubbed out (CodeUseBuilder.add a no-op), in fresh child
 processes, alternating, side by side.
 
-    flock /work/scratch/bench.lock python benchmarks/bench_index_counts.py PACKAGE --workdir DIR [--rounds 4]
+    python benchmarks/bench_index_counts.py PACKAGE --workdir DIR [--rounds 4]
 """
 
 from __future__ import annotations

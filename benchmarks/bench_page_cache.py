@@ -7,8 +7,8 @@ machine's load hits both alike; the median of each is printed with the ratio aft
 each worker's memory at the end. Scenarios: bench_api's fixed list and single-event URLs and its
 random list and single mixes (every request a different URL: pages all over the index).
 
-    git archive <commit> api schema | tar -x -C /tmp/before
-    python benchmarks/bench_page_cache.py --before /tmp/before [--size 100000] [--workdir DIR]
+    git archive <commit> api schema | tar -x -C BEFORE_DIR
+    python benchmarks/bench_page_cache.py --before BEFORE_DIR [--size 100000] [--workdir DIR]
 """
 
 from __future__ import annotations
