@@ -427,13 +427,8 @@ def _chain_start(server: str, rel: Release) -> tuple[str, dict[str, Any]]:
     raise AssertionError("the synthetic release has no chain of two steps")
 
 
-def test_event_view_draws_the_typed_directed_chain(
-    page: tuple[Page, Watch], server: str, rel: Release
-) -> None:
-    p, _ = page
-    start, body = _chain_start(server, rel)
-    p.goto(f"{server}/events/{start}")
-    rows = p.locator("ol.chain li")
+def _chain_rows(rows: Any, body: dict[str, Any]) -> Iterator[tuple[Any, dict[str, Any], dict[str, Any]]]:
+    """Each drawn chain row with its event and link of /related, its data marks checked."""
     assert rows.count() == len(body["items"])
     for i, (e, link) in enumerate(zip(body["items"], body["links"], strict=True)):
         row = rows.nth(i)
@@ -441,6 +436,16 @@ def test_event_view_draws_the_typed_directed_chain(
         assert row.get_attribute("data-depth") == str(link["distance"])
         assert row.get_attribute("data-relation") == link["relation"]
         assert row.get_attribute("data-direction") == link["direction"]
+        yield row, e, link
+
+
+def test_event_view_draws_the_typed_directed_chain(
+    page: tuple[Page, Watch], server: str, rel: Release
+) -> None:
+    p, _ = page
+    start, body = _chain_start(server, rel)
+    p.goto(f"{server}/events/{start}")
+    for row, _e, link in _chain_rows(p.locator("ol.chain li"), body):
         assert link["relation"].replace("_", " ") in row.inner_text()
     far = next(e["id"] for e, link in zip(body["items"], body["links"], strict=True) if link["distance"] >= 2)
     p.click(f'ol.chain li[data-id="{far}"] > a[href="/events/{far}"]')
@@ -456,14 +461,7 @@ def test_explorer_draws_the_chain_of_the_selected_event(
     p.goto(f"{server}/?sel={start}")
     ready(p)
     p.wait_for_selector("#chain li")
-    rows = p.locator("#chain li")
-    assert rows.count() == len(body["items"])
-    for i, (e, link) in enumerate(zip(body["items"], body["links"], strict=True)):
-        row = rows.nth(i)
-        assert row.get_attribute("data-id") == e["id"]
-        assert row.get_attribute("data-depth") == str(link["distance"])
-        assert row.get_attribute("data-relation") == link["relation"]
-        assert row.get_attribute("data-direction") == link["direction"]
+    for _row, e, link in _chain_rows(p.locator("#chain li"), body):
         arrow = "→" if link["direction"] == "names" else "←"
         assert p.locator(f'#chain li[data-id="{e["id"]}"] .link').inner_text().startswith(arrow)
     assert f"/v1/events/{start}/related" in " ".join(watch.requests)

@@ -29,6 +29,16 @@ def env(tmp_path: Path) -> dict[str, str]:
     return dict(os.environ, OPENSTRIKES_CACHE=str(tmp_path / "cache"))
 
 
+def _hup_with_a_broken_release(proc: subprocess.Popen[bytes], url: str, releases: Path, good: Path) -> None:
+    """A release that fails verification is refused on HUP; the served ones stay served."""
+    bad = releases / "broken-9.9.9"
+    shutil.copytree(good, bad)
+    (bad / "events.csv").write_bytes(b"altered")
+    os.kill(proc.pid, signal.SIGHUP)
+    time.sleep(3)
+    assert requests.get(url + "/v1/health", timeout=10).json()["releases"] == ["0.2.0", "0.1.0"]
+
+
 def test_production_server_by_default(rel: Release, env: dict[str, str]) -> None:
     proc, url = start_server(["--releases", str(rel.root), "--workers", "2"], env)
     try:
@@ -99,13 +109,7 @@ def test_sighup_serves_a_release_added_to_the_directory(
         assert health["release"] == "0.2.0" and health["events"] == 45
         old = requests.get(url + "/v1/releases/0.1.0/files/events.csv", timeout=10)
         assert old.status_code == 200 and old.content == (rel.package / "events.csv").read_bytes()
-        # A release that fails verification is refused; the served ones stay served.
-        bad = releases / "broken-9.9.9"
-        shutil.copytree(newer.package, bad)
-        (bad / "events.csv").write_bytes(b"altered")
-        os.kill(proc.pid, signal.SIGHUP)
-        time.sleep(3)
-        assert requests.get(url + "/v1/health", timeout=10).json()["releases"] == ["0.2.0", "0.1.0"]
+        _hup_with_a_broken_release(proc, url, releases, newer.package)
     finally:
         err = stop_server(proc)
     assert "reload refused" in err and "events.csv" in err
@@ -251,13 +255,8 @@ def test_gunicorn_by_hand_reloads_a_new_release_on_hup(
         assert _releases_after_hup(proc, url, ["0.2.0", "0.1.0"]) == ["0.2.0", "0.1.0"]
         old = requests.get(url + "/v1/releases/0.1.0/files/events.csv", timeout=10)
         assert old.status_code == 200 and old.content == (rel.package / "events.csv").read_bytes()
-        if settings:  # a release that fails verification is refused; the served ones stay served
-            bad = releases / "broken-9.9.9"
-            shutil.copytree(newer.package, bad)
-            (bad / "events.csv").write_bytes(b"altered")
-            os.kill(proc.pid, signal.SIGHUP)
-            time.sleep(3)
-            assert requests.get(url + "/v1/health", timeout=10).json()["releases"] == ["0.2.0", "0.1.0"]
+        if settings:
+            _hup_with_a_broken_release(proc, url, releases, newer.package)
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
