@@ -7,7 +7,7 @@ its HTML form for a served release."""
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,33 +159,8 @@ def _field(
     return Field(path, kind, required, description, codes, definitions)
 
 
-def _values(record: Any, parts: list[str]) -> Iterator[Any]:
-    """The values at a field path in a record (a missing key yields nothing)."""
-    if not parts:
-        yield record
-        return
-    head, rest = parts[0], parts[1:]
-    name = head.removesuffix("[]")
-    if not isinstance(record, dict) or name not in record:
-        return
-    value = record[name]
-    if head.endswith("[]"):
-        for item in value if isinstance(value, list) else ():
-            yield from _values(item, rest)
-    else:
-        yield from _values(value, rest)
-
-
 def _coded(fields: list[Field]) -> list[tuple[str, list[str]]]:
     return [(f.path, f.path.replace("[].", "[] ").replace(".", " ").split()) for f in fields if f.codes]
-
-
-def _count(
-    out: dict[str, Usage], coded: list[tuple[str, list[str]]], record: dict[str, Any], key: tuple[str, ...]
-) -> None:
-    for path, parts in coded:
-        for value in dict.fromkeys(_values(record, parts)):
-            out[path].add(value, key)
 
 
 def usage(
@@ -193,10 +168,13 @@ def usage(
 ) -> dict[str, Usage]:
     """For each coded field, the use of each code over `records` (streamed: only the counts are
     kept), a record counted once per code; `order` gives a record's sort key, its id last."""
-    coded = _coded(fields)
-    out = {path: Usage() for path, _ in coded}
+    readers = [(path, _reader(parts)) for path, parts in _coded(fields)]
+    out = {path: Usage() for path, _ in readers}
     for record in records:
-        _count(out, coded, record, order(record))
+        key = order(record)
+        for path, read in readers:
+            for value in dict.fromkeys(read(record)):
+                out[path].add(value, key)
     return out
 
 
@@ -204,8 +182,8 @@ Reader = Callable[[Any], list[Any]]
 
 
 def _reader(parts: list[str]) -> Reader:
-    """The values at a field path in a record, as `_values` finds them, as a plain function (no
-    generator per record: the index build reads every event through these)."""
+    """A function giving the values at a field path (`parts`) in a record, a missing key none (a
+    plain function, no generator per record: the index build reads every event through these)."""
     if not parts:
         return lambda record: [record]
     head, rest = parts[0], _reader(parts[1:]) if len(parts) > 1 else None
