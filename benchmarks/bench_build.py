@@ -60,32 +60,29 @@ print(f"{stages.get('writing', 0.0):.3f} {total - stages.get('writing', 0.0):.3f
 
 
 # Prepended to BUILD_CHILD for the peer `no-parquet`: the build with its Parquet writers replaced
-# by stubs (no rows typed, no file written but an empty events_flat.parquet the descriptor lists).
+# by stubs (no rows typed, no Parquet job, no file written but an empty events_flat.parquet the
+# descriptor lists).
 NO_PARQUET = """
 import openstrikes.package.build as _build
 import openstrikes.package.flat_file as _flat
-import openstrikes.package.render as _render
-import openstrikes.package.writer as _writer
 from openstrikes.package.parquet_out import file_info as _file_info
 
-class _NoEvents:
-    def __init__(self, *args, **kwargs): pass
-    def add(self, batch): pass
-    def discard(self): pass
-    def close(self): return {}
+class _NoJob:
+    def __init__(self, folder): pass
+    def result(self): return {}
+    def cancel(self): pass
 
-class _NoFile(_NoEvents):
+class _NoFile:
     def __init__(self, path, *args, **kwargs): self.path = path
+    def discard(self): pass
     def close(self):
         self.path.write_bytes(b"")
         return _file_info(self.path)
 
-_render.PER_EVENT = ()
-_writer.PER_EVENT = ()
-_writer.EventsParquet = _NoEvents
+_build.ParquetJob = _NoJob
 _build.write_parquet_table = lambda folder, key, rows: {}
 _flat.ParquetOut = _NoFile
-_flat._typed_row = lambda *args: None
+_flat._keep_lists = lambda *args: None
 _flat._add = lambda *args: None
 """
 
@@ -278,6 +275,15 @@ def frictionless_cmd() -> list[str]:
     return [str(exe) if exe.exists() else shutil.which("frictionless") or "frictionless"]
 
 
+def run_line(run: Run) -> str:
+    """One build's figures: wall time split into the pass and the finish, CPU, peak memory."""
+    pass_s, finish_s = run.stdout.split()[:2]
+    return (
+        f"{run.seconds:.1f} s (pass {float(pass_s):.1f}, finish {float(finish_s):.1f}), CPU {run.cpu:.1f} s, "
+        f"peak MiB main {run.main_peak_mib:.0f} tree {run.tree_peak_mib:.0f}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="openstrikes build vs frictionless validate")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -328,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             if builds[-1].returncode != 0:
                 print(f"build of {n} events failed", file=sys.stderr)
                 return 1
+            print(f"  {run_line(builds[-1])}", file=sys.stderr, flush=True)
             if run_peer:
                 print(f"building {n:,} events, peer {args.baseline_ref} ...", file=sys.stderr)
                 peer_env = {**env, "PYTHONPATH": str(base_code)} if base_code is not None else env
@@ -340,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                 if befores[-1].returncode != 0:
                     print(f"baseline build of {n} events failed", file=sys.stderr)
                     return 1
+                print(f"  {run_line(befores[-1])}", file=sys.stderr, flush=True)
                 shutil.rmtree(out / "before", ignore_errors=True)
         build = min(builds, key=lambda r: r.seconds)
         build.cpu = min(r.cpu for r in builds)

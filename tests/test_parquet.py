@@ -23,10 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point
 
-from openstrikes.package import parquet_out
-from openstrikes.package import render as render_module
-from openstrikes.package.build import build_package, validated_files
+from openstrikes.package import build as build_module
+from openstrikes.package import columnar, parquet_out
+from openstrikes.package.build import build_package
+from openstrikes.package.lock import LOCK_FILE
+from openstrikes.package.metadata import PackageError
+from openstrikes.package.parquet_job import ParquetJob, write_per_event_parquet
 from openstrikes.package.parquet_read import read_parquet_events
+from openstrikes.package.parquet_tables import PER_EVENT, memory_schema
 from openstrikes.web import create_app
 from repo_fixtures import make_root, write_event
 from strategies import events
@@ -104,17 +108,53 @@ def test_generated_events_come_back_from_parquet_exactly(evs: list[dict[str, Any
     shutil.rmtree(root)
 
 
-def test_row_groups_do_not_depend_on_how_events_were_batched(
+def test_row_groups_do_not_depend_on_how_the_rows_were_batched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dataset = write_dataset(tmp_path / "repo", 300, seed=3)
+    package = build_package(write_dataset(tmp_path / "repo", 300, seed=3), tmp_path / "dist", progress=False)
     monkeypatch.setattr(parquet_out, "ROW_GROUP", 64)
-    a = build_package(dataset, tmp_path / "a", progress=False)
-    monkeypatch.setattr(render_module, "CHUNK_EVENTS", 37)  # other batches, from a second reading
-    b = build_package(dataset, tmp_path / "b", progress=False, workers=1, validated=validated_files(dataset))
-    assert pq.ParquetFile(a / "events.parquet").metadata.num_row_groups == 5
-    for path in sorted(p for p in a.rglob("*parquet") if p.is_file()):
-        assert path.read_bytes() == (b / path.relative_to(a)).read_bytes(), path
+    written = []
+    for block in (1 << 22, 4096):  # each CSV file in one batch, or a few rows per batch
+        monkeypatch.setattr(columnar, "CSV_BLOCK", block)
+        folder = tmp_path / f"block-{block}"
+        folder.mkdir()
+        for key in PER_EVENT:
+            shutil.copy(package / f"{key}.csv", folder)
+        batches = list(columnar.csv_batches(folder / "events.csv", memory_schema("events")))
+        assert (len(batches) == 1) is (block == 1 << 22)
+        write_per_event_parquet(folder)
+        written.append(
+            {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*parquet") if p.is_file()}
+        )
+    assert pq.ParquetFile(tmp_path / "block-4096" / "events.parquet").metadata.num_row_groups == 5
+    assert written[0] == written[1]
+    assert (
+        len(written[0]) == len([p for p in package.rglob("*parquet") if p.is_file()]) - 3
+    )  # but flat, registries
+
+
+def test_a_failed_parquet_job_fails_the_build_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dataset = write_dataset(tmp_path / "repo", 40, seed=2)
+
+    class BrokenInput(ParquetJob):
+        def __init__(self, folder: Path) -> None:
+            (folder / "event_sources.csv").write_text("not,the,header\r\n", encoding="utf-8")
+            super().__init__(folder)
+
+    class Killed(ParquetJob):
+        def __init__(self, folder: Path) -> None:
+            super().__init__(folder)
+            self.process.kill()
+
+    cases = [(BrokenInput, r"ValueError: event_sources\.csv: the header is not"), (Killed, r"exit code -9")]
+    for job, why in cases:
+        monkeypatch.setattr(build_module, "ParquetJob", job)
+        out = tmp_path / f"dist-{job.__name__}"
+        with pytest.raises(PackageError, match=r"writing the Parquet files failed: " + why):
+            build_package(dataset, out, progress=False)
+        assert [p.name for p in out.iterdir() if p.name != LOCK_FILE] == []  # no package, no temporary
 
 
 def test_duckdb_reads_the_hive_partitions(rel: Release) -> None:

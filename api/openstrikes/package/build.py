@@ -1,9 +1,11 @@
 """Build the versioned Frictionless data package from the event files, and read one back.
 
 `build_package(dataset, out)` validates the dataset (an invalid one is refused) and streams
-every event, in id order, into all the package files at the same time, hashing them as they are
+every event, in id order, into all the text files at the same time, hashing them as they are
 written. Each file is read once: the validator's workers render the runs of events they have
-just checked. Memory holds a few runs of events at a time plus the actor registry. The package goes to
+just checked. Memory holds a few runs of events at a time plus the actor registry. The Parquet
+files of the per-event tables are then typed from their CSV files, in a process of its own
+(`parquet_job`), while the build writes events_flat and the registries. The package goes to
 a hidden temporary directory beside the target, is fsynced and then swapped into place, so a
 build killed at any moment leaves the previous build intact and no partial directory visible.
 Nothing in it depends on the clock: `created` is the latest `modified` of the events (or the
@@ -45,6 +47,7 @@ from openstrikes.package.metadata import (
     load_metadata,
     package_dirname,
 )
+from openstrikes.package.parquet_job import ParquetJob
 from openstrikes.package.parquet_out import write_parquet_table
 from openstrikes.package.placement import build_lock, fsync_dir, place
 from openstrikes.package.reader import Source
@@ -152,6 +155,7 @@ def _build(
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=out))
         os.chmod(tmp, 0o755)
         writer = EventWriter(tmp)
+        job: ParquetJob | None = None
         try:
             if validated is None:
                 stage("validating")
@@ -177,6 +181,7 @@ def _build(
             actor_rows, actor_meta = _flat([flatten_actor(a) for a in actors], actors, "actors", "id")
             place_rows, place_meta = _flat([flatten_place(p) for p in places], places, "places", "slug")
             infos, max_modified, count, withdrawn = writer.close([*actor_meta, *place_meta])
+            job = ParquetJob(tmp)  # the per-event tables' Parquet files, from their CSV files
             infos.update(write_flat(tmp / "events.ndjson", tmp, actors))
             actor_csv = CsvOut(tmp / "actors.csv", actor_header())
             actor_csv.rows(actor_rows)
@@ -195,6 +200,7 @@ def _build(
             infos["actor-schema"] = write_bytes(
                 tmp / ACTOR_SCHEMA_FILE, schema_path(ACTOR_SCHEMA_FILE).read_bytes()
             )
+            infos.update(job.result())
             created = created_stamp(meta.get("created"), max_modified)
             infos["citation"] = write_bytes(
                 tmp / CITATION_FILE, citation_cff(meta, meta["version"], created).encode("utf-8")
@@ -208,6 +214,8 @@ def _build(
             _refuse_to_change_a_release(out, target, tmp)
             place(tmp, target)
         except BaseException:
+            if job is not None:
+                job.cancel()
             writer.discard()
             shutil.rmtree(tmp, ignore_errors=True)
             raise

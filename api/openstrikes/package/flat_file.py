@@ -29,33 +29,31 @@ def write_flat(ndjson: Path, folder: Path, actors: Iterable[Mapping[str, Any]]) 
     memory = memory_schema(table.key)
     if memory.names != list(FLAT_COLUMNS):
         raise ValueError("events_flat: the Parquet columns are not the CSV's")
-    many_at = [(i, k) for i, k in enumerate(FLAT_COLUMNS) if k in MANY]
     out = HashingFile(folder / "events_flat.csv")
     pout = ParquetOut(folder / table.path, stored_schema(table.key), column_encodings(table.key))
     background = Background("events-flat-parquet")  # typing and encoding, beside the CSV
 
-    def flush(rows: list[list[str]], typed: list[list[str]]) -> None:
+    def flush(rows: list[list[str]], lists: dict[str, list[list[str]]]) -> None:
         text = csv_text(rows)
         out.write(text)
-        background.submit(_add, pout, typed, memory, text)
+        background.submit(_add, pout, rows, lists, memory, text)
 
     try:
         out.write(csv_text([list(FLAT_COLUMNS)]))
         rows: list[list[str]] = []  # CSV cells (lists joined by SEPARATOR)
-        typed: list[list[str]] = []  # the same, lists as JSON text (read as list<string>)
+        lists: dict[str, list[list[str]]] = {k: [] for k in MANY}  # the same lists, as lists
         with ndjson.open("rb") as fh:
             for line in fh:
                 if not line.strip():
                     continue
                 event = orjson.loads(line)
                 one, many = flat_cells(event, names), flat_lists(event, names)
-                row = [SEPARATOR.join(many[k]) if k in many else one[k] for k in FLAT_COLUMNS]
-                rows.append(row)
-                typed.append(_typed_row(row, many, many_at))
+                rows.append([SEPARATOR.join(many[k]) if k in many else one[k] for k in FLAT_COLUMNS])
+                _keep_lists(lists, many)
                 if len(rows) >= BATCH:
-                    flush(rows, typed)
-                    rows, typed = [], []
-        flush(rows, typed)
+                    flush(rows, lists)
+                    rows, lists = [], {k: [] for k in MANY}
+        flush(rows, lists)
         background.join()
     except BaseException:
         background.stop()
@@ -65,13 +63,13 @@ def write_flat(ndjson: Path, folder: Path, actors: Iterable[Mapping[str, Any]]) 
     return {"events_flat": out.close(), table.resource: pout.close()}
 
 
-def _typed_row(row: list[str], many: dict[str, list[str]], many_at: list[tuple[int, str]]) -> list[str]:
-    """A CSV row with its list cells as JSON text (for `record_batch`)."""
-    row = row.copy()
-    for i, k in many_at:
-        row[i] = orjson.dumps(many[k]).decode("utf-8")
-    return row
+def _keep_lists(lists: dict[str, list[list[str]]], many: Mapping[str, list[str]]) -> None:
+    """Add one row's many-valued cells to the lists the Parquet batch is typed from."""
+    for k, values in many.items():
+        lists[k].append(values)
 
 
-def _add(pout: ParquetOut, typed: list[list[str]], memory: pa.Schema, text: bytes) -> None:
-    pout.add(record_batch(typed, memory, text))  # the list columns are read from `typed`
+def _add(
+    pout: ParquetOut, rows: list[list[str]], lists: dict[str, list[list[str]]], memory: pa.Schema, text: bytes
+) -> None:
+    pout.add(record_batch(rows, memory, text, lists))

@@ -54,16 +54,24 @@ CRS84: dict[str, Any] = json.loads(
 )
 
 
+def leaf_path(field: pa.Field) -> str:
+    """The Parquet column path of a field's values: a list's items are `<name>.list.element`
+    (the per-column settings name leaf columns; a list's own name matches none)."""
+    return f"{field.name}.list.element" if pa.types.is_list(field.type) else field.name
+
+
 def writer_settings(schema: pa.Schema, encodings: dict[str, str], level: int = LEVEL) -> dict[str, Any]:
     """WRITER_SETTINGS for a stored schema: the `encodings` of some columns (column_encodings),
-    dates and the binary geometry plain, dictionary pages for every other column; zstd `level`."""
+    dates and the binary geometry plain, dictionary pages for every other column (a list's
+    items included); zstd `level`."""
     plain = {f.name for f in schema if f.type == pa.date32() or f.type == pa.binary()}
+    fields = {f.name: f for f in schema}
     return {
         **WRITER_SETTINGS,
         "compression_level": level,
-        "use_dictionary": [f.name for f in schema if f.name not in plain and f.name not in encodings],
+        "use_dictionary": [leaf_path(f) for f in schema if f.name not in plain and f.name not in encodings],
         "dictionary_pagesize_limit": DICTIONARY_LIMIT,
-        "column_encoding": dict(sorted(encodings.items())) or None,
+        "column_encoding": {leaf_path(fields[k]): v for k, v in sorted(encodings.items())} or None,
         "memory_pool": POOL,
     }
 

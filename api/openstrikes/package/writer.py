@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow as pa
-
-from openstrikes.package.background import Background
 from openstrikes.package.flatten import child_header, event_header
 from openstrikes.package.metadata import FileInfo
-from openstrikes.package.parquet_out import EventsParquet, ParquetOut
-from openstrikes.package.parquet_tables import PER_EVENT, column_encodings, parquet_table, stored_schema
 from openstrikes.package.render import Chunk, HashingFile, csv_text
 from openstrikes.package.table_schema import CHANGES_COLUMNS, ROUNDTRIP_COLUMNS, ROUNDTRIP_FILE, tables
 
@@ -36,13 +31,6 @@ class EventWriter:
         self.as_geojson = HashingFile(tmp / "events.geojson")
         self.as_json.write(b"[")
         self.as_geojson.write(b'{"type":"FeatureCollection","features":[')
-        self.parquet = {
-            key: ParquetOut(tmp / parquet_table(key).path, stored_schema(key), column_encodings(key))
-            for key in PER_EVENT
-            if key != "events"
-        }
-        self.events_parquet = EventsParquet(tmp)  # events.parquet, .geoparquet, parquet/year=*
-        self.background = Background("parquet-writer")  # the Parquet files, beside the text files
         self.best: tuple[str, str] | None = None
         self.count = self.withdrawn = 0
 
@@ -53,28 +41,19 @@ class EventWriter:
         self.as_geojson.write(lead + chunk.geo_items)
         for key, data in chunk.parts.items():
             self.outs[key].write(data)
-        self.background.submit(self._add_parquet, chunk.batches)
         if chunk.max_modified is not None and (self.best is None or chunk.max_modified[0] > self.best[0]):
             self.best = chunk.max_modified
         self.count += chunk.count
         self.withdrawn += chunk.withdrawn
 
-    def _add_parquet(self, batches: dict[str, pa.RecordBatch]) -> None:
-        for key, batch in batches.items():
-            (self.events_parquet if key == "events" else self.parquet[key]).add(batch)
-
     def discard(self) -> None:
         """Close the files unfinished (they are about to be removed or rewritten)."""
-        self.background.stop()
         for out in (*self.outs.values(), self.as_json, self.as_geojson):
             out.fh.close()
-        for pout in (*self.parquet.values(), self.events_parquet):
-            pout.discard()
 
     def close(self, roundtrip_head: list[list[str]]) -> tuple[dict[str, FileInfo], str | None, int, int]:
         """Finish the files (roundtrip.csv: the registries' rows `roundtrip_head`, then the
         events'); their infos, the latest `modified`, the number of events and of withdrawn ones."""
-        self.background.join()
         events_part = self.outs.pop("roundtrip")
         events_part.close()
         roundtrip = HashingFile(self.tmp / ROUNDTRIP_FILE)
@@ -89,7 +68,4 @@ class EventWriter:
         infos["roundtrip"] = roundtrip.close()
         infos["events-json"] = self.as_json.close()
         infos["events-geojson"] = self.as_geojson.close()
-        for key, pout in self.parquet.items():
-            infos[parquet_table(key).resource] = pout.close()
-        infos.update(self.events_parquet.close())
         return infos, self.best[1] if self.best else None, self.count, self.withdrawn
