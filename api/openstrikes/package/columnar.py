@@ -151,12 +151,17 @@ def _csv_options(schema: pa.Schema, plain: list[pa.Field], size: int) -> dict[st
 
 
 CSV_BLOCK = 256 << 10  # bytes of CSV parsed at a time by `csv_batches` (see there)
+LIST_ROWS = 4096  # rows whose list cells `csv_batches` parses at once (see there)
 
 
 def csv_batches(path: Path, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
     """The rows of one of the package's CSV files as batches of `schema` (the in-memory form),
     streamed: the header must name the schema's columns; list columns (JSON text cells) are parsed
-    by Arrow's JSON reader, in C++ like the rest."""
+    by Arrow's JSON reader, in C++ like the rest, LIST_ROWS rows at a time. The CSV is read in
+    small blocks: Arrow's streaming reader reads a fixed number of blocks ahead (reading 1M
+    events, 4 MiB blocks held ~220 MiB, 256 KiB blocks ~105 MiB). Writing the events' Parquet
+    files at 1M, lists parsed per block of CSV (~500 rows) / 4096 rows / 16,384 rows: 22.1 s,
+    216 MiB / 14.8 s, 267 MiB / 14.9 s, 324 MiB."""
     with path.open(newline="", encoding="utf-8") as fh:
         header = next(csv.reader(fh), [])
     if header != schema.names:
@@ -172,12 +177,28 @@ def csv_batches(path: Path, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         ),
         memory_pool=POOL,
     )
+    pending: list[pa.RecordBatch] = []
+    rows = 0
     for batch in reader:
-        arrays = [
-            _json_lists(col, field) if field.type == STRING_LIST else col
-            for col, field in zip(batch.columns, schema, strict=True)
-        ]
-        yield pa.RecordBatch.from_arrays(arrays, schema=schema)
+        pending.append(batch)
+        rows += batch.num_rows
+        if rows >= LIST_ROWS:
+            yield _with_lists(pending, schema)
+            pending, rows = [], 0
+    if pending:
+        yield _with_lists(pending, schema)
+
+
+def _with_lists(raw: list[pa.RecordBatch], schema: pa.Schema) -> pa.RecordBatch:
+    """One batch of `schema` from batches whose list columns are still JSON text."""
+    table = pa.Table.from_batches(raw)
+    arrays = [
+        _json_lists(col.combine_chunks(POOL), field)
+        if field.type == STRING_LIST
+        else col.combine_chunks(POOL)
+        for col, field in zip(table.columns, schema, strict=True)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _json_lists(cells: pa.Array, field: pa.Field) -> pa.Array:
