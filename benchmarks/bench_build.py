@@ -60,30 +60,25 @@ print(f"{stages.get('writing', 0.0):.3f} {total - stages.get('writing', 0.0):.3f
 
 
 # Prepended to BUILD_CHILD for the peer `no-parquet`: the build with its Parquet writers replaced
-# by stubs (no rows typed, no Parquet job, no file written but an empty events_flat.parquet the
+# by stubs (no Parquet job, no lists for it, no file written but an empty events_flat.parquet the
 # descriptor lists).
 NO_PARQUET = """
 import openstrikes.package.build as _build
-import openstrikes.package.flat_file as _flat
 from openstrikes.package.parquet_out import file_info as _file_info
 
 class _NoJob:
-    def __init__(self, folder): pass
-    def result(self): return {}
+    def __init__(self, folder):
+        self.path = folder / "events_flat.parquet"
+    def flat_ready(self): pass
+    def result(self):
+        self.path.write_bytes(b"")
+        return {"events-flat-parquet": _file_info(self.path)}
     def cancel(self): pass
 
-class _NoFile:
-    def __init__(self, path, *args, **kwargs): self.path = path
-    def discard(self): pass
-    def close(self):
-        self.path.write_bytes(b"")
-        return _file_info(self.path)
-
+_write_flat = _build.write_flat
 _build.ParquetJob = _NoJob
 _build.write_parquet_table = lambda folder, key, rows: {}
-_flat.ParquetOut = _NoFile
-_flat._keep_lists = lambda *args: None
-_flat._add = lambda *args: None
+_build.write_flat = lambda ndjson, folder, actors: _write_flat(ndjson, folder, actors, lists=False)
 """
 
 

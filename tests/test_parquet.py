@@ -114,8 +114,9 @@ def test_row_groups_do_not_depend_on_how_the_rows_were_batched(
     package = build_package(write_dataset(tmp_path / "repo", 300, seed=3), tmp_path / "dist", progress=False)
     monkeypatch.setattr(parquet_out, "ROW_GROUP", 64)
     written = []
-    for block in (1 << 22, 4096):  # each CSV file in one batch, or a few rows per batch
+    for block, list_rows in ((1 << 22, 4096), (4096, 7)):  # each file in one batch, or a few rows a batch
         monkeypatch.setattr(columnar, "CSV_BLOCK", block)
+        monkeypatch.setattr(columnar, "LIST_ROWS", list_rows)
         folder = tmp_path / f"block-{block}"
         folder.mkdir()
         for key in PER_EVENT:
@@ -148,7 +149,7 @@ def test_a_failed_parquet_job_fails_the_build_and_leaves_nothing(
             super().__init__(folder)
             self.process.kill()
 
-    cases = [(BrokenInput, r"ValueError: event_sources\.csv: the header is not"), (Killed, r"exit code -9")]
+    cases = [(BrokenInput, r"ValueError: event_sources\.csv: the header is not"), (Killed, r"the process ended with exit code -9")]
     for job, why in cases:
         monkeypatch.setattr(build_module, "ParquetJob", job)
         out = tmp_path / f"dist-{job.__name__}"

@@ -4,8 +4,8 @@
 every event, in id order, into all the text files at the same time, hashing them as they are
 written. Each file is read once: the validator's workers render the runs of events they have
 just checked. Memory holds a few runs of events at a time plus the actor registry. The Parquet
-files of the per-event tables are then typed from their CSV files, in a process of its own
-(`parquet_job`), while the build writes events_flat and the registries. The package goes to
+files of the per-event tables and of events_flat are typed from their text files, in a process
+of its own (`parquet_job`), while the build writes events_flat and the registries. The package goes to
 a hidden temporary directory beside the target, is fsynced and then swapped into place, so a
 build killed at any moment leaves the previous build intact and no partial directory visible.
 Nothing in it depends on the clock: `created` is the latest `modified` of the events (or the
@@ -181,8 +181,9 @@ def _build(
             actor_rows, actor_meta = _flat([flatten_actor(a) for a in actors], actors, "actors", "id")
             place_rows, place_meta = _flat([flatten_place(p) for p in places], places, "places", "slug")
             infos, max_modified, count, withdrawn = writer.close([*actor_meta, *place_meta])
-            job = ParquetJob(tmp)  # the per-event tables' Parquet files, from their CSV files
+            job = ParquetJob(tmp)  # the Parquet files of the per-event tables and events_flat
             infos.update(write_flat(tmp / "events.ndjson", tmp, actors))
+            job.flat_ready()
             actor_csv = CsvOut(tmp / "actors.csv", actor_header())
             actor_csv.rows(actor_rows)
             infos["actors"] = actor_csv.close()

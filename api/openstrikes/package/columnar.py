@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Mapping, Sequence
-from itertools import chain
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -154,50 +153,98 @@ CSV_BLOCK = 256 << 10  # bytes of CSV parsed at a time by `csv_batches` (see the
 LIST_ROWS = 4096  # rows whose list cells `csv_batches` parses at once (see there)
 
 
-def csv_batches(path: Path, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+def csv_batches(
+    path: Path, schema: pa.Schema, lists: Iterator[pa.RecordBatch] | None = None
+) -> Iterator[pa.RecordBatch]:
     """The rows of one of the package's CSV files as batches of `schema` (the in-memory form),
-    streamed: the header must name the schema's columns; list columns (JSON text cells) are parsed
-    by Arrow's JSON reader, in C++ like the rest, LIST_ROWS rows at a time. The CSV is read in
-    small blocks: Arrow's streaming reader reads a fixed number of blocks ahead (reading 1M
-    events, 4 MiB blocks held ~220 MiB, 256 KiB blocks ~105 MiB). Writing the events' Parquet
-    files at 1M, lists parsed per block of CSV (~500 rows) / 4096 rows / 16,384 rows: 22.1 s,
-    216 MiB / 14.8 s, 267 MiB / 14.9 s, 324 MiB."""
+    streamed: the header must name the schema's columns. The list columns come from `lists`
+    (batches of them, row for row), else from the CSV's cells (JSON text), parsed by Arrow's JSON
+    reader, in C++ like the rest, LIST_ROWS rows at a time. The CSV is read in small blocks:
+    Arrow's streaming reader reads a fixed number of blocks ahead (reading 1M events, 4 MiB blocks
+    held ~220 MiB, 256 KiB blocks ~105 MiB). Writing the events' Parquet files at 1M, lists parsed
+    per block of CSV (~500 rows) / 4096 rows / 16,384 rows: 22.1 s, 216 MiB / 14.8 s, 267 MiB /
+    14.9 s, 324 MiB."""
     with path.open(newline="", encoding="utf-8") as fh:
         header = next(csv.reader(fh), [])
     if header != schema.names:
         raise ValueError(f"{path.name}: the header is not the table's columns ({schema.names})")
+    types = {
+        f.name: pa.string() if f.type == STRING_LIST else f.type
+        for f in schema
+        if lists is None or f.type != STRING_LIST
+    }
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(
             column_names=schema.names, skip_rows=1, use_threads=False, block_size=CSV_BLOCK
         ),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=_convert_options(
-            {f.name: pa.string() if f.type == STRING_LIST else f.type for f in schema}
-        ),
+        convert_options=_convert_options(types),
         memory_pool=POOL,
     )
+    given = _Rows(lists) if lists is not None else None
     pending: list[pa.RecordBatch] = []
     rows = 0
     for batch in reader:
         pending.append(batch)
         rows += batch.num_rows
         if rows >= LIST_ROWS:
-            yield _with_lists(pending, schema)
+            yield _with_lists(pending, schema, given)
             pending, rows = [], 0
     if pending:
-        yield _with_lists(pending, schema)
+        yield _with_lists(pending, schema, given)
+    if given is not None and given.more():
+        raise ValueError(f"{path.name}: more rows of lists than rows")
 
 
-def _with_lists(raw: list[pa.RecordBatch], schema: pa.Schema) -> pa.RecordBatch:
-    """One batch of `schema` from batches whose list columns are still JSON text."""
+def json_batches(path: Path, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+    """The JSON lines of `path` (one object of `schema`'s fields each) as batches, streamed."""
+    if path.stat().st_size == 0:
+        return
+    yield from pajson.open_json(
+        path,
+        read_options=pajson.ReadOptions(use_threads=False, block_size=CSV_BLOCK),
+        parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error"),
+        memory_pool=POOL,
+    )
+
+
+class _Rows:
+    """Batches taken `n` rows at a time, whatever their own lengths."""
+
+    def __init__(self, batches: Iterator[pa.RecordBatch]) -> None:
+        self.batches = batches
+        self.pending: list[pa.RecordBatch] = []
+        self.rows = 0
+
+    def take(self, n: int) -> pa.Table:
+        while self.rows < n:
+            batch = next(self.batches, None)
+            if batch is None:
+                raise ValueError(f"{n - self.rows} rows have no lists")
+            self.pending.append(batch)
+            self.rows += batch.num_rows
+        table = pa.Table.from_batches(self.pending)
+        self.pending = table.slice(n).to_batches()
+        self.rows -= n
+        return table.slice(0, n)
+
+    def more(self) -> bool:
+        return self.rows > 0 or any(b.num_rows for b in self.batches)
+
+
+def _with_lists(raw: list[pa.RecordBatch], schema: pa.Schema, given: _Rows | None) -> pa.RecordBatch:
+    """One batch of `schema` from CSV batches (list columns JSON text, or left out for `given`)."""
     table = pa.Table.from_batches(raw)
-    arrays = [
-        _json_lists(col.combine_chunks(POOL), field)
-        if field.type == STRING_LIST
-        else col.combine_chunks(POOL)
-        for col, field in zip(table.columns, schema, strict=True)
-    ]
+    lists = given.take(table.num_rows) if given is not None else None
+    arrays = []
+    for field in schema:
+        if field.type != STRING_LIST:
+            arrays.append(table.column(field.name).combine_chunks(POOL))
+        elif lists is not None:
+            arrays.append(lists.column(field.name).combine_chunks(POOL))
+        else:
+            arrays.append(_json_lists(table.column(field.name).combine_chunks(POOL), field))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
@@ -240,8 +287,7 @@ def _text_scalar(text: str) -> pa.Scalar:
 
 def _list_columns(rows: Sequence[Sequence[str]], schema: pa.Schema, lists: list[int]) -> dict[str, pa.Array]:
     """The list<string> columns (JSON text cells; empty: null) of `rows`, parsed by Arrow's JSON
-    reader one column at a time, its lines made by one join per column (not per row in Python:
-    4x less CPU for the events' six list columns)."""
+    reader one column at a time."""
     out = {}
     for i in lists:
         field = schema.field(i)
@@ -259,60 +305,26 @@ def _list_columns(rows: Sequence[Sequence[str]], schema: pa.Schema, lists: list[
     return out
 
 
-def string_lists(values: Sequence[Sequence[str]]) -> pa.Array:
-    """A list<string> array of Python lists of strings (none null), assembled from buffers:
-    `pa.array` of Python objects would import pandas."""
-    counts = np.fromiter(map(len, values), dtype=np.int32, count=len(values))
-    items = list(chain.from_iterable(values))
-    text = "".join(items)
-    data = text.encode("utf-8")
-    sizes = map(len, items) if len(data) == len(text) else (len(item.encode("utf-8")) for item in items)
-    strings = pa.Array.from_buffers(
-        pa.string(),
-        len(items),
-        [None, _offsets(np.fromiter(sizes, dtype=np.int32, count=len(items))), pa.py_buffer(data)],
-    )
-    return pa.Array.from_buffers(STRING_LIST, len(values), [None, _offsets(counts)], children=[strings])
-
-
-def _offsets(sizes: np.ndarray[Any, np.dtype[np.int32]]) -> pa.Buffer:
-    """Arrow offsets (int32, one more than `sizes`) of consecutive values of these sizes."""
-    out = np.zeros(len(sizes) + 1, dtype=np.int32)
-    np.cumsum(sizes, out=out[1:])
-    return pa.py_buffer(out)
-
-
-def record_batch(
-    rows: Sequence[Sequence[str]],
-    schema: pa.Schema,
-    text: bytes | None = None,
-    lists: Mapping[str, Sequence[Sequence[str]]] | None = None,
-) -> pa.RecordBatch:
-    """A batch of `schema` (the in-memory form: `stored=False`) from rows of CSV cells; `text`:
-    the same rows as the package's CSV bytes (no header), when the caller has them (only its
-    non-list columns are read); `lists`: the list columns' values, when the caller has them as
-    Python lists (else the list cells of `rows`, JSON text, are parsed).
+def record_batch(rows: Sequence[Sequence[str]], schema: pa.Schema) -> pa.RecordBatch:
+    """A batch of `schema` (the in-memory form: `stored=False`) from rows of CSV cells (a
+    registry's rows; the per-event tables are read from their files by `csv_batches`).
 
     The cells are typed by Arrow's CSV reader (and its JSON reader for the list columns), column
     by column in C++: never `pa.array` of Python objects, whose first call imports pandas into
-    the process (0.7 s and tens of MiB in every build worker)."""
+    the process (0.7 s and tens of MiB)."""
     if not rows:
         return pa.RecordBatch.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
-    if text is None:
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\r\n").writerows(rows)
-        text = buf.getvalue().encode("utf-8")
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerows(rows)
+    text = buf.getvalue().encode("utf-8")
     list_at = [i for i, f in enumerate(schema) if f.type == STRING_LIST]
     plain = [f for f in schema if f.type != STRING_LIST]
     typed = pacsv.read_csv(io.BytesIO(text), **_csv_options(schema, plain, len(text)), memory_pool=POOL)
-    if lists is not None:
-        listed = {schema.field(i).name: string_lists(lists[schema.field(i).name]) for i in list_at}
-    else:
-        listed = _list_columns(rows, schema, list_at)
+    listed = _list_columns(rows, schema, list_at)
     arrays = [
         listed[f.name] if f.type == STRING_LIST else typed.column(f.name).combine_chunks(POOL) for f in schema
     ]
-    if typed.num_rows != len(rows) or any(len(a) != len(rows) for a in arrays):
+    if typed.num_rows != len(rows):
         raise ValueError(f"{len(rows)} rows were written, {typed.num_rows} read back")
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
