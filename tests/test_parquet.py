@@ -149,7 +149,10 @@ def test_a_failed_parquet_job_fails_the_build_and_leaves_nothing(
             super().__init__(folder)
             self.process.kill()
 
-    cases = [(BrokenInput, r"ValueError: event_sources\.csv: the header is not"), (Killed, r"the process ended with exit code -9")]
+    cases = [
+        (BrokenInput, r"ValueError: event_sources\.csv: the header is not"),
+        (Killed, r"the process ended with exit code -9"),
+    ]
     for job, why in cases:
         monkeypatch.setattr(build_module, "ParquetJob", job)
         out = tmp_path / f"dist-{job.__name__}"
