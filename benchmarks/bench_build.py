@@ -271,9 +271,8 @@ def frictionless_cmd() -> list[str]:
 
 
 def settle() -> None:
-    """Write back what earlier jobs wrote and deleted (untimed), so that no job pays for the disk
-    work of the one before it: without this, at 1M events each build's pass ran ~20 s slower than
-    the peer's that followed it, on the same code."""
+    """Write back what earlier jobs wrote and deleted (untimed), so that no job starts while the
+    6.5 GB package of the one before it (at 1M events) is still going to disk."""
     os.sync()
 
 
