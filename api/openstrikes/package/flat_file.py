@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -53,7 +53,7 @@ def write_flat(
     return {"events_flat": out.close()}
 
 
-def _flush(out: HashingFile, rows: list[list[str]], list_out: Any, lines: list[bytes]) -> None:
+def _flush(out: HashingFile, rows: list[list[str]], list_out: BinaryIO | None, lines: list[bytes]) -> None:
     out.write(csv_text(rows))
     if list_out is not None and lines:
         list_out.write(b"\n".join(lines) + b"\n")

@@ -87,8 +87,9 @@ def write_flat_parquet(folder: Path) -> dict[str, FileInfo]:
 
 
 class ParquetJob:
-    """`write_per_event_parquet(folder)` in a child process: `result()` waits for its infos,
-    `cancel()` stops it (the caller removes the folder). The child dies with the build."""
+    """`write_per_event_parquet(folder)`, then on `flat_ready()` `write_flat_parquet(folder)`, in
+    a child process: `result()` waits for the files' infos, `cancel()` stops it (the caller removes
+    the folder). The child dies with the build."""
 
     def __init__(self, folder: Path) -> None:
         code_root = str(Path(openstrikes.__file__).resolve().parent.parent)
