@@ -26,9 +26,10 @@ from shapely.geometry import Point
 from openstrikes.package import build as build_module
 from openstrikes.package import columnar, parquet_out
 from openstrikes.package.build import build_package
+from openstrikes.package.flat_file import write_flat
 from openstrikes.package.lock import LOCK_FILE
 from openstrikes.package.metadata import PackageError
-from openstrikes.package.parquet_job import ParquetJob, write_per_event_parquet
+from openstrikes.package.parquet_job import ParquetJob, write_flat_parquet, write_per_event_parquet
 from openstrikes.package.parquet_read import read_parquet_events
 from openstrikes.package.parquet_tables import PER_EVENT, memory_schema
 from openstrikes.web import create_app
@@ -111,27 +112,32 @@ def test_generated_events_come_back_from_parquet_exactly(evs: list[dict[str, Any
 def test_row_groups_do_not_depend_on_how_the_rows_were_batched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    package = build_package(write_dataset(tmp_path / "repo", 300, seed=3), tmp_path / "dist", progress=False)
+    dataset = write_dataset(tmp_path / "repo", 300, seed=3)
+    package = build_package(dataset, tmp_path / "dist", progress=False)
+    actors = [json.loads(p.read_bytes()) for p in sorted((dataset / "actors").glob("*.json"))]
     monkeypatch.setattr(parquet_out, "ROW_GROUP", 64)
     written = []
-    for block, list_rows in ((1 << 22, 4096), (4096, 7)):  # each file in one batch, or a few rows a batch
+    # Each file in one batch; or a few rows a batch, the CSV's and the lists' batches out of step.
+    for block, list_rows in ((1 << 22, 4096), (4096, 7)):
         monkeypatch.setattr(columnar, "CSV_BLOCK", block)
         monkeypatch.setattr(columnar, "LIST_ROWS", list_rows)
         folder = tmp_path / f"block-{block}"
         folder.mkdir()
-        for key in PER_EVENT:
-            shutil.copy(package / f"{key}.csv", folder)
+        for name in [f"{key}.csv" for key in PER_EVENT] + ["events.ndjson"]:
+            shutil.copy(package / name, folder)
         batches = list(columnar.csv_batches(folder / "events.csv", memory_schema("events")))
         assert (len(batches) == 1) is (block == 1 << 22)
         write_per_event_parquet(folder)
+        write_flat(folder / "events.ndjson", folder, actors)
+        write_flat_parquet(folder)
         written.append(
             {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*parquet") if p.is_file()}
         )
     assert pq.ParquetFile(tmp_path / "block-4096" / "events.parquet").metadata.num_row_groups == 5
     assert written[0] == written[1]
-    assert (
-        len(written[0]) == len([p for p in package.rglob("*parquet") if p.is_file()]) - 3
-    )  # but flat, registries
+    assert len(written[0]) == len([p for p in package.rglob("*parquet") if p.is_file()]) - 2  # registries
+    flat = pq.read_table(tmp_path / "block-4096" / "events_flat.parquet")
+    assert flat.to_pylist() == pq.read_table(package / "events_flat.parquet").to_pylist()  # same rows
 
 
 def test_a_failed_parquet_job_fails_the_build_and_leaves_nothing(
