@@ -140,15 +140,6 @@ def _convert_options(types: dict[str, pa.DataType]) -> pacsv.ConvertOptions:
     )
 
 
-def _csv_options(schema: pa.Schema, plain: list[pa.Field], size: int) -> dict[str, Any]:
-    """Arrow CSV reader options for headerless rows of `schema`'s columns, typing the `plain` ones."""
-    return {
-        "read_options": pacsv.ReadOptions(column_names=schema.names, use_threads=False, block_size=size + 1),
-        "parse_options": pacsv.ParseOptions(newlines_in_values=True),
-        "convert_options": _convert_options({f.name: f.type for f in plain}),
-    }
-
-
 CSV_BLOCK = 256 << 10  # bytes of CSV parsed at a time by `csv_batches` (see there)
 LIST_ROWS = 4096  # rows whose list cells `csv_batches` parses at once (see there)
 
@@ -285,48 +276,30 @@ def _text_scalar(text: str) -> pa.Scalar:
     return pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(ends), pa.py_buffer(data)])[0]
 
 
-def _list_columns(rows: Sequence[Sequence[str]], schema: pa.Schema, lists: list[int]) -> dict[str, pa.Array]:
-    """The list<string> columns (JSON text cells; empty: null) of `rows`, parsed by Arrow's JSON
-    reader one column at a time."""
-    out = {}
-    for i in lists:
-        field = schema.field(i)
-        key = "{" + orjson.dumps(field.name).decode("utf-8") + ":"
-        text = (key + ("}\n" + key).join([row[i] or "null" for row in rows]) + "}\n").encode("utf-8")
-        table = pajson.read_json(
-            io.BytesIO(text),
-            memory_pool=POOL,
-            read_options=pajson.ReadOptions(use_threads=False, block_size=len(text) + 1),
-            parse_options=pajson.ParseOptions(
-                explicit_schema=pa.schema([field]), unexpected_field_behavior="error"
-            ),
-        )
-        out[field.name] = table.column(0).combine_chunks(POOL)
-    return out
-
-
 def record_batch(rows: Sequence[Sequence[str]], schema: pa.Schema) -> pa.RecordBatch:
     """A batch of `schema` (the in-memory form: `stored=False`) from rows of CSV cells (a
-    registry's rows; the per-event tables are read from their files by `csv_batches`).
-
-    The cells are typed by Arrow's CSV reader (and its JSON reader for the list columns), column
-    by column in C++: never `pa.array` of Python objects, whose first call imports pandas into
-    the process (0.7 s and tens of MiB)."""
+    registry's rows; the other tables are read from their files by `csv_batches`), typed as
+    `csv_batches` types them: never `pa.array` of Python objects, whose first call imports pandas
+    into the process (0.7 s and tens of MiB)."""
     if not rows:
         return pa.RecordBatch.from_arrays([pa.nulls(0, f.type) for f in schema], schema=schema)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(rows)
     text = buf.getvalue().encode("utf-8")
-    list_at = [i for i, f in enumerate(schema) if f.type == STRING_LIST]
-    plain = [f for f in schema if f.type != STRING_LIST]
-    typed = pacsv.read_csv(io.BytesIO(text), **_csv_options(schema, plain, len(text)), memory_pool=POOL)
-    listed = _list_columns(rows, schema, list_at)
-    arrays = [
-        listed[f.name] if f.type == STRING_LIST else typed.column(f.name).combine_chunks(POOL) for f in schema
-    ]
+    typed = pacsv.read_csv(
+        io.BytesIO(text),
+        read_options=pacsv.ReadOptions(
+            column_names=schema.names, use_threads=False, block_size=len(text) + 1
+        ),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=_convert_options(
+            {f.name: pa.string() if f.type == STRING_LIST else f.type for f in schema}
+        ),
+        memory_pool=POOL,
+    )
     if typed.num_rows != len(rows):
         raise ValueError(f"{len(rows)} rows were written, {typed.num_rows} read back")
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+    return _with_lists(typed.to_batches(), schema, None)
 
 
 def to_stored(table: pa.Table, stored: pa.Schema) -> pa.Table:

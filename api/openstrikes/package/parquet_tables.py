@@ -104,9 +104,9 @@ PARQUET_TABLES: tuple[ParquetTable, ...] = (
         lambda: frozenset(MANY),
     ),
 )
-# Written by the build itself (the registries, and events_flat from events.ndjson); every other
-# table has one row per event or per item of an event and is typed from its CSV file by the
-# Parquet job (`parquet_job`), events first.
+# Not typed from their CSV file alone: the registries (written whole by the build) and events_flat
+# (by the Parquet job, from its CSV and a file of its lists). Every other table has one row per
+# event or per item of an event and is typed from its CSV file by the Parquet job, events first.
 WRITTEN_AFTER = ("actors", "places", "events_flat")
 PER_EVENT = tuple(t.key for t in PARQUET_TABLES if t.key not in WRITTEN_AFTER)
 
